@@ -1,0 +1,70 @@
+package dev.drover.protocol;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.function.LongFunction;
+
+/**
+ * The sender's side of reliable delivery: numbers each reliable message, keeps it until the peer's
+ * cumulative {@link Ack} covers it, and hands back everything unacknowledged for resending after a
+ * reconnect. Bounded: when full, the oldest message is dropped and counted, because an unbounded buffer
+ * on a render node that lost its coordinator for a day would eventually take the node down with it.
+ * Thread-safe; the agent adds from task threads and acknowledges from its network loop.
+ */
+public final class Outbox<T extends Reliable> {
+    private final int capacity;
+    private final ArrayDeque<T> pending = new ArrayDeque<>();
+    private long lastSeq;
+    private long dropped;
+
+    public Outbox(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity: " + capacity + " (expected: >= 1)");
+        }
+        this.capacity = capacity;
+    }
+
+    /** Creates the next message with a fresh sequence number and keeps it until acknowledged. */
+    public synchronized T add(LongFunction<T> create) {
+        T message = create.apply(lastSeq + 1);
+        if (message.seq() != lastSeq + 1) {
+            throw new IllegalArgumentException("message must carry the sequence it was given: expected "
+                    + (lastSeq + 1) + ", got " + message.seq());
+        }
+        lastSeq = message.seq();
+        if (pending.size() == capacity) {
+            pending.removeFirst();
+            dropped++;
+        }
+        pending.addLast(message);
+        return message;
+    }
+
+    /** Forgets every message up to and including {@code seq}. Returns how many were released. */
+    public synchronized int acknowledge(long seq) {
+        int released = 0;
+        while (!pending.isEmpty() && pending.peekFirst().seq() <= seq) {
+            pending.removeFirst();
+            released++;
+        }
+        return released;
+    }
+
+    /** Everything sent or queued but not yet acknowledged, oldest first. */
+    public synchronized List<T> unacknowledged() {
+        return List.copyOf(pending);
+    }
+
+    public synchronized int size() {
+        return pending.size();
+    }
+
+    /** Messages dropped because the outbox was full, since it was created. */
+    public synchronized long dropped() {
+        return dropped;
+    }
+
+    public synchronized long lastSeq() {
+        return lastSeq;
+    }
+}
