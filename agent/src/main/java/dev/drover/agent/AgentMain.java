@@ -1,0 +1,119 @@
+package dev.drover.agent;
+
+import dev.drover.agent.config.AgentConfig;
+import dev.drover.agent.config.AgentConfigFile;
+import dev.drover.agent.config.ConfigException;
+import dev.drover.agent.identity.ConfiguredIdentity;
+import dev.drover.protocol.NodeIdentity;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code drover-agent}: the daemon on every render VM. Exits 2 on a configuration error, naming the field. */
+@Command(name = "drover-agent", mixinStandardHelpOptions = true, versionProvider = AgentVersion.class,
+        description = "Drover render-node agent: reports this node to the Drover coordinator.")
+public final class AgentMain implements Callable<Integer> {
+    private static final Logger LOGGER = LoggerFactory.getLogger(AgentMain.class);
+    static final String TOKEN_ENV = "DROVER_ENROLMENT_TOKEN";
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (see agent.example.yaml).")
+    Path configFile;
+
+    @Option(names = "--coordinator", paramLabel = "HOST:PORT", description = "Overrides coordinator.host/port.")
+    String coordinator;
+
+    @Option(names = "--node-id", paramLabel = "ID", description = "Overrides node.id (off Azure).")
+    String nodeId;
+
+    @Option(names = "--pool", paramLabel = "NAME", description = "Overrides node.pool.")
+    String pool;
+
+    @Option(names = "--enrolment-token-file", paramLabel = "FILE",
+            description = "Overrides coordinator.enrolmentTokenFile. The token may also come from $" + TOKEN_ENV + ".")
+    String tokenFile;
+
+    @Option(names = "--heartbeat-millis", paramLabel = "MILLIS", description = "Overrides heartbeat.intervalMillis.")
+    Integer heartbeatMillis;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new AgentMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        AgentConfig config;
+        String token;
+        try {
+            config = applyOverrides(configFile != null ? AgentConfigFile.load(configFile) : AgentConfig.defaults());
+            token = enrolmentToken(config);
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("drover-agent: configuration error: " + e.getMessage());
+            return 2;
+        }
+        LOGGER.atInfo().addKeyValue("version", AgentVersion.VERSION).addKeyValue("java", Runtime.version())
+                .addKeyValue("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
+                .log("drover-agent");
+        NodeIdentity identity = new ConfiguredIdentity(config.node()).resolve();
+        Agent agent = new Agent(config, identity, token);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                agent.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                stopped.countDown();
+            }
+        }, "drover-agent-shutdown"));
+        agent.start();
+        stopped.await();
+        return 0;
+    }
+
+    private AgentConfig applyOverrides(AgentConfig c) {
+        AgentConfig.Coordinator co = c.coordinator();
+        if (coordinator != null) {
+            int colon = coordinator.lastIndexOf(':');
+            if (colon < 1) {
+                throw new IllegalArgumentException("--coordinator must be HOST:PORT, got '" + coordinator + "'");
+            }
+            int port;
+            try {
+                port = Integer.parseInt(coordinator.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--coordinator port must be a number, got '" + coordinator + "'");
+            }
+            co = new AgentConfig.Coordinator(coordinator.substring(0, colon), port, co.enrolmentToken(),
+                    co.enrolmentTokenFile());
+        }
+        if (tokenFile != null) {
+            co = new AgentConfig.Coordinator(co.host(), co.port(), null, tokenFile);
+        }
+        AgentConfig.Node node = c.node();
+        if (nodeId != null || pool != null) {
+            node = new AgentConfig.Node(nodeId != null ? nodeId : node.id(), pool != null ? pool : node.pool(),
+                    node.slots(), node.gpus());
+        }
+        AgentConfig.Heartbeat hb = heartbeatMillis != null
+                ? new AgentConfig.Heartbeat(heartbeatMillis, c.heartbeat().jitterPercent())
+                : c.heartbeat();
+        return new AgentConfig(co, node, hb, c.reconnect(), c.outbox(), c.scratchDir());
+    }
+
+    private static String enrolmentToken(AgentConfig config) {
+        AgentConfig.Coordinator co = config.coordinator();
+        if (co.enrolmentTokenFile() != null) {
+            return AgentConfigFile.readSecret(co.enrolmentTokenFile(), "coordinator.enrolmentTokenFile");
+        }
+        if (co.enrolmentToken() != null) {
+            return co.enrolmentToken();
+        }
+        String env = System.getenv(TOKEN_ENV);
+        return env != null ? env.trim() : "";
+    }
+}

@@ -1,0 +1,133 @@
+package dev.drover.agent.config;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.nio.file.Path;
+
+/**
+ * Everything the agent reads from {@code /etc/drover/agent.yaml} (see {@code agent.example.yaml} for every key
+ * with its default). Records validate themselves; the loader adds the file name to any error.
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record AgentConfig(Coordinator coordinator, Node node, Heartbeat heartbeat, Reconnect reconnect,
+        Outbox outbox, String scratchDir) {
+
+    public AgentConfig {
+        coordinator = coordinator != null ? coordinator : new Coordinator(null, null, null, null);
+        node = node != null ? node : new Node(null, null, null, null);
+        heartbeat = heartbeat != null ? heartbeat : new Heartbeat(null, null);
+        reconnect = reconnect != null ? reconnect : new Reconnect(null, null);
+        outbox = outbox != null ? outbox : new Outbox(null);
+        scratchDir = scratchDir != null ? scratchDir : System.getProperty("java.io.tmpdir");
+    }
+
+    public static AgentConfig defaults() {
+        return new AgentConfig(null, null, null, null, null, null);
+    }
+
+    public Path scratchPath() {
+        return Path.of(scratchDir);
+    }
+
+    /** Where the coordinator's agent gateway listens and how this agent proves it may join. */
+    public record Coordinator(String host, Integer port, String enrolmentToken, String enrolmentTokenFile) {
+        public static final String DEFAULT_HOST = "127.0.0.1";
+        public static final int DEFAULT_PORT = 7700;
+
+        public Coordinator {
+            host = host != null ? host : DEFAULT_HOST;
+            port = port != null ? port : DEFAULT_PORT;
+            if (host.isBlank()) {
+                throw new IllegalArgumentException("coordinator.host must not be blank");
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("coordinator.port must be 1..65535, got " + port);
+            }
+            if (enrolmentToken != null && enrolmentTokenFile != null) {
+                throw new IllegalArgumentException(
+                        "coordinator.enrolmentToken and coordinator.enrolmentTokenFile are exclusive; set one");
+            }
+        }
+
+        /** Never print the token. */
+        @Override
+        public String toString() {
+            return "Coordinator[host=" + host + ", port=" + port + ", enrolmentTokenFile=" + enrolmentTokenFile + "]";
+        }
+    }
+
+    /**
+     * The node as Drover should know it when it is not an Azure VM (on Azure, IMDS supplies the identity).
+     *
+     * @param id node id; defaults to this machine's host name
+     */
+    public record Node(String id, String pool, Integer slots, Integer gpus) {
+        public static final String DEFAULT_POOL = "default";
+        public static final int DEFAULT_SLOTS = 1;
+
+        public Node {
+            pool = pool != null ? pool : DEFAULT_POOL;
+            slots = slots != null ? slots : DEFAULT_SLOTS;
+            gpus = gpus != null ? gpus : 0;
+            if (id != null && (id.isBlank() || id.length() > 200)) {
+                throw new IllegalArgumentException("node.id must be 1..200 characters");
+            }
+            if (slots < 1 || slots > 1024) {
+                throw new IllegalArgumentException("node.slots must be 1..1024, got " + slots);
+            }
+            if (gpus < 0 || gpus > 64) {
+                throw new IllegalArgumentException("node.gpus must be 0..64, got " + gpus);
+            }
+        }
+    }
+
+    /**
+     * Heartbeat timing before the coordinator's Welcome says otherwise; also sets how long the agent waits
+     * for a silent coordinator (two intervals, then a Ping, then two more).
+     */
+    public record Heartbeat(Integer intervalMillis, Integer jitterPercent) {
+        public static final int DEFAULT_INTERVAL_MILLIS = 5000;
+        public static final int DEFAULT_JITTER_PERCENT = 20;
+
+        public Heartbeat {
+            intervalMillis = intervalMillis != null ? intervalMillis : DEFAULT_INTERVAL_MILLIS;
+            jitterPercent = jitterPercent != null ? jitterPercent : DEFAULT_JITTER_PERCENT;
+            if (intervalMillis < 100 || intervalMillis > 3_600_000) {
+                throw new IllegalArgumentException("heartbeat.intervalMillis must be 100..3600000, got "
+                        + intervalMillis);
+            }
+            if (jitterPercent < 0 || jitterPercent > 50) {
+                throw new IllegalArgumentException("heartbeat.jitterPercent must be 0..50, got " + jitterPercent);
+            }
+        }
+    }
+
+    /** Capped exponential backoff with full jitter between connection attempts. */
+    public record Reconnect(Integer initialDelayMillis, Integer maxDelayMillis) {
+        public static final int DEFAULT_INITIAL_DELAY_MILLIS = 500;
+        public static final int DEFAULT_MAX_DELAY_MILLIS = 30_000;
+
+        public Reconnect {
+            initialDelayMillis = initialDelayMillis != null ? initialDelayMillis : DEFAULT_INITIAL_DELAY_MILLIS;
+            maxDelayMillis = maxDelayMillis != null ? maxDelayMillis : DEFAULT_MAX_DELAY_MILLIS;
+            if (initialDelayMillis < 10) {
+                throw new IllegalArgumentException("reconnect.initialDelayMillis must be >= 10, got "
+                        + initialDelayMillis);
+            }
+            if (maxDelayMillis < initialDelayMillis) {
+                throw new IllegalArgumentException("reconnect.maxDelayMillis must be >= reconnect.initialDelayMillis");
+            }
+        }
+    }
+
+    /** How many unacknowledged reliable events the agent keeps while the coordinator is unreachable. */
+    public record Outbox(Integer capacity) {
+        public static final int DEFAULT_CAPACITY = 10_000;
+
+        public Outbox {
+            capacity = capacity != null ? capacity : DEFAULT_CAPACITY;
+            if (capacity < 16 || capacity > 1_000_000) {
+                throw new IllegalArgumentException("outbox.capacity must be 16..1000000, got " + capacity);
+            }
+        }
+    }
+}

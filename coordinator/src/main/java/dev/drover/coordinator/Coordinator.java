@@ -1,0 +1,75 @@
+package dev.drover.coordinator;
+
+import dev.drover.coordinator.api.ApiVerticle;
+import dev.drover.coordinator.config.CoordinatorConfig;
+import dev.drover.coordinator.config.CoordinatorConfigFile;
+import dev.drover.coordinator.fleet.NodeRegistry;
+import dev.drover.coordinator.gateway.AgentGatewayVerticle;
+import dev.drover.coordinator.gateway.EnrolmentTokens;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The running coordinator: the fleet registry, the agent gateway, the HTTP API and the liveness sweep. */
+public final class Coordinator {
+    private static final Logger LOGGER = LoggerFactory.getLogger(Coordinator.class);
+    private static final long SWEEP_MILLIS = 1000;
+
+    private final CoordinatorConfig config;
+    private final Vertx vertx;
+    private final NodeRegistry registry;
+    private final AtomicInteger connections = new AtomicInteger();
+    private AgentGatewayVerticle gateway;
+    private ApiVerticle api;
+
+    public Coordinator(CoordinatorConfig config, Clock clock) {
+        this.config = config;
+        this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        this.registry = new NodeRegistry(clock, config.liveness().settings(), config.gateway().commandBuffer());
+    }
+
+    /** Starts every surface; completes when both listeners are bound. */
+    public Future<Coordinator> start() {
+        EnrolmentTokens tokens = new EnrolmentTokens(enrolmentTokens());
+        gateway = new AgentGatewayVerticle(config, registry, tokens, connections);
+        api = new ApiVerticle(config, registry);
+        return vertx.deployVerticle(gateway)
+                .compose(id -> vertx.deployVerticle(api))
+                .map(id -> {
+                    vertx.setPeriodic(SWEEP_MILLIS, t -> registry.sweep());
+                    LOGGER.atInfo().addKeyValue("gateway", config.gateway().host() + ":" + gateway.actualPort())
+                            .addKeyValue("http", config.http().host() + ":" + api.actualPort())
+                            .addKeyValue("nativeTransport", vertx.isNativeTransportEnabled())
+                            .log("coordinator started");
+                    return this;
+                });
+    }
+
+    public Future<Void> stop() {
+        return vertx.close();
+    }
+
+    private List<String> enrolmentTokens() {
+        CoordinatorConfig.Enrolment e = config.enrolment();
+        return e.tokenFile() != null
+                ? List.of(CoordinatorConfigFile.readSecret(e.tokenFile(), "enrolment.tokenFile"))
+                : e.tokens();
+    }
+
+    public int gatewayPort() {
+        return gateway.actualPort();
+    }
+
+    public int httpPort() {
+        return api.actualPort();
+    }
+
+    public NodeRegistry registry() {
+        return registry;
+    }
+}

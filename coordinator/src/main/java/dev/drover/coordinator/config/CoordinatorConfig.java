@@ -1,0 +1,136 @@
+package dev.drover.coordinator.config;
+
+import dev.drover.coordinator.fleet.LivenessSettings;
+import dev.drover.protocol.ProtocolLimits;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything the coordinator reads from its YAML file (see {@code coordinator.example.yaml} for every key
+ * with its default). Records validate themselves; the loader adds the file name to any error.
+ */
+public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment) {
+
+    public CoordinatorConfig {
+        gateway = gateway != null ? gateway : new Gateway(null, null, null, null, null, null);
+        http = http != null ? http : new Http(null, null);
+        liveness = liveness != null ? liveness : new Liveness(null, null, null, null);
+        if (enrolment == null) {
+            throw new IllegalArgumentException("enrolment: required; set enrolment.tokens or enrolment.tokenFile so "
+                    + "that only your agents can join");
+        }
+    }
+
+    /**
+     * The TCP listener agents connect to.
+     *
+     * @param helloTimeoutMillis a connection that has not sent a valid Hello by then is closed
+     * @param commandBuffer reliable commands kept per node until its agent acknowledges them
+     */
+    public record Gateway(String host, Integer port, Integer maxFrameLength, Integer helloTimeoutMillis,
+            Integer maxConnections, Integer commandBuffer) {
+        public static final String DEFAULT_HOST = "127.0.0.1";
+        public static final int DEFAULT_PORT = 7700;
+        public static final int DEFAULT_HELLO_TIMEOUT_MILLIS = 10_000;
+        public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
+        public static final int DEFAULT_COMMAND_BUFFER = 1_000;
+
+        public Gateway {
+            host = host != null ? host : DEFAULT_HOST;
+            port = port != null ? port : DEFAULT_PORT;
+            maxFrameLength = maxFrameLength != null ? maxFrameLength : ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH;
+            helloTimeoutMillis = helloTimeoutMillis != null ? helloTimeoutMillis : DEFAULT_HELLO_TIMEOUT_MILLIS;
+            maxConnections = maxConnections != null ? maxConnections : DEFAULT_MAX_CONNECTIONS;
+            commandBuffer = commandBuffer != null ? commandBuffer : DEFAULT_COMMAND_BUFFER;
+            requirePort(port, "gateway.port");
+            try {
+                ProtocolLimits.checkMaxFrameLength(maxFrameLength);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("gateway." + e.getMessage());
+            }
+            if (helloTimeoutMillis < 100 || helloTimeoutMillis > 600_000) {
+                throw new IllegalArgumentException("gateway.helloTimeoutMillis must be 100..600000, got "
+                        + helloTimeoutMillis);
+            }
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("gateway.maxConnections must be >= 1, got " + maxConnections);
+            }
+            if (commandBuffer < 16) {
+                throw new IllegalArgumentException("gateway.commandBuffer must be >= 16, got " + commandBuffer);
+            }
+        }
+    }
+
+    /** The HTTP API and dashboard listener. */
+    public record Http(String host, Integer port) {
+        public static final String DEFAULT_HOST = "127.0.0.1";
+        public static final int DEFAULT_PORT = 7780;
+
+        public Http {
+            host = host != null ? host : DEFAULT_HOST;
+            port = port != null ? port : DEFAULT_PORT;
+            requirePort(port, "http.port");
+        }
+    }
+
+    /** Heartbeat timing told to agents, and when silence becomes Suspect and Lost. */
+    public record Liveness(Integer heartbeatIntervalMillis, Integer jitterPercent, Integer suspectAfterMissed,
+            Integer lostAfterMillis) {
+        public static final int DEFAULT_HEARTBEAT_INTERVAL_MILLIS = 5000;
+        public static final int DEFAULT_JITTER_PERCENT = 20;
+        public static final int DEFAULT_SUSPECT_AFTER_MISSED = 3;
+        public static final int DEFAULT_LOST_AFTER_MILLIS = 60_000;
+
+        public Liveness {
+            heartbeatIntervalMillis = heartbeatIntervalMillis != null ? heartbeatIntervalMillis
+                    : DEFAULT_HEARTBEAT_INTERVAL_MILLIS;
+            jitterPercent = jitterPercent != null ? jitterPercent : DEFAULT_JITTER_PERCENT;
+            suspectAfterMissed = suspectAfterMissed != null ? suspectAfterMissed : DEFAULT_SUSPECT_AFTER_MISSED;
+            lostAfterMillis = lostAfterMillis != null ? lostAfterMillis : DEFAULT_LOST_AFTER_MILLIS;
+            if (heartbeatIntervalMillis < 100 || heartbeatIntervalMillis > 3_600_000) {
+                throw new IllegalArgumentException("liveness.heartbeatIntervalMillis must be 100..3600000, got "
+                        + heartbeatIntervalMillis);
+            }
+            if (jitterPercent < 0 || jitterPercent > 50) {
+                throw new IllegalArgumentException("liveness.jitterPercent must be 0..50, got " + jitterPercent);
+            }
+            settings(heartbeatIntervalMillis, jitterPercent, suspectAfterMissed, lostAfterMillis); // validates
+        }
+
+        public LivenessSettings settings() {
+            return settings(heartbeatIntervalMillis, jitterPercent, suspectAfterMissed, lostAfterMillis);
+        }
+
+        private static LivenessSettings settings(int interval, int jitter, int missed, int lostAfter) {
+            return new LivenessSettings(Duration.ofMillis(interval), jitter, missed, Duration.ofMillis(lostAfter));
+        }
+    }
+
+    /** Secrets an agent must present in Hello; several may be valid at once so they can be rotated. */
+    public record Enrolment(List<String> tokens, String tokenFile) {
+        public Enrolment {
+            tokens = tokens != null ? List.copyOf(tokens) : List.of();
+            if (tokens.isEmpty() == (tokenFile == null)) {
+                throw new IllegalArgumentException("enrolment: set exactly one of enrolment.tokens and "
+                        + "enrolment.tokenFile");
+            }
+            for (String t : tokens) {
+                if (t == null || t.length() < 16) {
+                    throw new IllegalArgumentException("enrolment.tokens: every token must be at least 16 characters");
+                }
+            }
+        }
+
+        /** Never print tokens. */
+        @Override
+        public String toString() {
+            return "Enrolment[tokens=" + tokens.size() + ", tokenFile=" + tokenFile + "]";
+        }
+    }
+
+    private static void requirePort(int port, String field) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(field + " must be 0..65535 (0 = any free port), got " + port);
+        }
+    }
+}

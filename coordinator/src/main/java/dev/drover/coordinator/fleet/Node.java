@@ -1,0 +1,178 @@
+package dev.drover.coordinator.fleet;
+
+import dev.drover.protocol.EvictionNotice;
+import dev.drover.protocol.Heartbeat;
+import dev.drover.protocol.Hello;
+import dev.drover.protocol.InboundSequence;
+import dev.drover.protocol.NodeIdentity;
+import dev.drover.protocol.Outbox;
+import dev.drover.protocol.Reliable;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything the coordinator knows about one render node, and the only place its state changes. Methods
+ * are synchronized because a node is touched by its agent's connection and by the API, liveness sweep and
+ * scaler on other threads; contention is one connection per node, so this costs nothing measurable.
+ */
+public final class Node {
+    private static final Logger LOGGER = LoggerFactory.getLogger(Node.class);
+    private static final int HISTORY = 32;
+
+    private final String id;
+    private final ArrayDeque<Transition> history = new ArrayDeque<>();
+    private final Outbox<Reliable> commands;
+    private NodeIdentity identity;
+    private String agentVersion = "";
+    private int protocolVersion;
+    private int slots;
+    private int gpus;
+    private NodeState state;
+    private String stateReason;
+    private Instant stateSince;
+    private Instant lastSeen;
+    private Instant enrolledAt;
+    private Heartbeat lastHeartbeat;
+    private Instant lastHeartbeatAt;
+    private EvictionNotice eviction;
+    private String sessionId = "";
+    private InboundSequence inbound = new InboundSequence();
+    private AgentLink link;
+
+    Node(String id, Instant now, int commandCapacity) {
+        this.id = id;
+        this.state = NodeState.ENROLLING;
+        this.stateReason = "first hello";
+        this.stateSince = now;
+        this.lastSeen = now;
+        this.commands = new Outbox<>(commandCapacity);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Moves to {@code to} for {@code reason}; a no-op if already there, refused if the move is illegal. */
+    public synchronized boolean transition(NodeState to, String reason, Instant at) {
+        if (to == state) {
+            return false;
+        }
+        if (!state.canMoveTo(to)) {
+            LOGGER.atWarn().addKeyValue("nodeId", id).addKeyValue("from", state).addKeyValue("to", to)
+                    .addKeyValue("reason", reason).log("illegal node transition refused");
+            return false;
+        }
+        Transition t = new Transition(state, to, reason, at);
+        if (history.size() == HISTORY) {
+            history.removeFirst();
+        }
+        history.addLast(t);
+        state = to;
+        stateReason = reason;
+        stateSince = at;
+        LOGGER.atInfo().addKeyValue("nodeId", id).addKeyValue("from", t.from()).addKeyValue("to", to)
+                .addKeyValue("reason", reason).log("node state changed");
+        return true;
+    }
+
+    /**
+     * Binds a new connection after a valid Hello and greets the agent on it. The session resumes (keeping
+     * what was received) only if the agent names the session this node has; otherwise the agent process is
+     * new and so is the session. The greeting and the resent commands go out under this node's lock, so a
+     * command queued concurrently can never overtake the Welcome.
+     *
+     * @return the binding, including the connection it replaces if one was still open
+     */
+    synchronized Binding bind(Hello hello, int version, AgentLink newLink, String newSessionId, Instant now,
+            java.util.function.Function<Binding, dev.drover.protocol.Message> greeting) {
+        boolean resumed = !sessionId.isEmpty() && sessionId.equals(hello.previousSessionId());
+        if (!resumed) {
+            sessionId = newSessionId;
+            inbound = new InboundSequence();
+        }
+        AgentLink previous = link != newLink ? link : null;
+        link = newLink;
+        identity = hello.identity();
+        agentVersion = hello.agentVersion();
+        protocolVersion = version;
+        slots = hello.slots();
+        gpus = hello.gpus();
+        lastSeen = now;
+        enrolledAt = now;
+        commands.acknowledge(hello.lastReceivedSeq());
+        Binding binding = new Binding(sessionId, resumed, inbound.last(), Optional.ofNullable(previous));
+        newLink.send(greeting.apply(binding));
+        for (Reliable command : commands.unacknowledged()) {
+            newLink.send(command);
+        }
+        return binding;
+    }
+
+    /** The outcome of {@link #bind}: the session in force and what the agent must resend after. */
+    public record Binding(String sessionId, boolean resumed, long lastReceivedSeq, Optional<AgentLink> replaced) {
+    }
+
+    /** Forgets the connection if it is still the current one (a superseded connection closing must not). */
+    synchronized boolean unbind(AgentLink closing) {
+        if (link == closing) {
+            link = null;
+            return true;
+        }
+        return false;
+    }
+
+    synchronized void heartbeat(Heartbeat hb, Instant now) {
+        lastSeen = now;
+        lastHeartbeat = hb;
+        lastHeartbeatAt = now;
+    }
+
+    synchronized void touch(Instant now) {
+        lastSeen = now;
+    }
+
+    synchronized void eviction(EvictionNotice notice) {
+        eviction = notice;
+    }
+
+    /** Queues a reliable command for the agent and sends it now if connected; resent after reconnects. */
+    public synchronized Reliable sendCommand(LongFunction<Reliable> create) {
+        Reliable command = commands.add(create);
+        if (link != null) {
+            link.send(command);
+        }
+        return command;
+    }
+
+    synchronized void acknowledgeCommands(long seq) {
+        commands.acknowledge(seq);
+    }
+
+    synchronized InboundSequence inbound() {
+        return inbound;
+    }
+
+    /** A consistent copy for readers (API, scaler) that must not hold the lock. */
+    public synchronized NodeSnapshot snapshot() {
+        return new NodeSnapshot(id, identity, agentVersion, protocolVersion, slots, gpus, state, stateReason,
+                stateSince, lastSeen, enrolledAt, lastHeartbeat, lastHeartbeatAt, eviction, sessionId, link != null,
+                link != null ? link.remoteAddress() : "", List.copyOf(history));
+    }
+
+    synchronized NodeState state() {
+        return state;
+    }
+
+    synchronized Instant lastSeen() {
+        return lastSeen;
+    }
+
+    synchronized String sessionId() {
+        return sessionId;
+    }
+}

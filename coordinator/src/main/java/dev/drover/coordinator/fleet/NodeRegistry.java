@@ -1,0 +1,153 @@
+package dev.drover.coordinator.fleet;
+
+import dev.drover.protocol.ByeReason;
+import dev.drover.protocol.DrainPhase;
+import dev.drover.protocol.DrainState;
+import dev.drover.protocol.EvictionNotice;
+import dev.drover.protocol.EvictionType;
+import dev.drover.protocol.Heartbeat;
+import dev.drover.protocol.Hello;
+import dev.drover.protocol.Message;
+import dev.drover.protocol.Reliable;
+import dev.drover.protocol.TaskProgress;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Every node the coordinator knows, by node id, and the rules for what agent messages do to them. A node
+ * is never duplicated: a restarted agent, or one that reconnects, finds its existing entry.
+ */
+public final class NodeRegistry {
+    private final ConcurrentHashMap<String, Node> nodes = new ConcurrentHashMap<>();
+    private final Clock clock;
+    private final LivenessSettings liveness;
+    private final int commandCapacity;
+
+    public NodeRegistry(Clock clock, LivenessSettings liveness, int commandCapacity) {
+        this.clock = clock;
+        this.liveness = liveness;
+        this.commandCapacity = commandCapacity;
+    }
+
+    public LivenessSettings liveness() {
+        return liveness;
+    }
+
+    /** Binds an accepted Hello to its node (creating it on first sight) and greets the agent. */
+    public Node.Binding enrol(Hello hello, int version, AgentLink link, Function<Node.Binding, Message> greeting) {
+        Instant now = clock.instant();
+        String nodeId = hello.identity().nodeId();
+        Node node = nodes.computeIfAbsent(nodeId, id -> new Node(id, now, commandCapacity));
+        Node.Binding binding = node.bind(hello, version, link, "s-" + UUID.randomUUID(), now, greeting);
+        binding.replaced().ifPresent(old -> old.close(ByeReason.SUPERSEDED, "a newer connection for this node"));
+        if (!node.state().isSticky()) {
+            node.transition(NodeState.READY, binding.resumed() ? "session resumed from " + link.remoteAddress()
+                    : "enrolled from " + link.remoteAddress() + " (new session)", now);
+        }
+        return binding;
+    }
+
+    public void heartbeat(Node node, Heartbeat hb) {
+        Instant now = clock.instant();
+        node.heartbeat(hb, now);
+        NodeState state = node.state();
+        if (state.isSticky()) {
+            return;
+        }
+        NodeState target = hb.runningTasks() > 0 ? NodeState.BUSY : NodeState.READY;
+        String reason = state == NodeState.SUSPECT || state == NodeState.LOST ? "heartbeat resumed"
+                : hb.runningTasks() > 0 ? hb.runningTasks() + " task(s) running" : "no task running";
+        node.transition(target, reason, now);
+    }
+
+    /**
+     * Applies a reliable event from an agent, once: a duplicate (a resend after a reconnect) is recognised by
+     * its sequence and ignored. Returns the sequence to acknowledge, which the caller does either way.
+     */
+    public long reliable(Node node, Reliable event) {
+        Instant now = clock.instant();
+        node.touch(now);
+        if (!node.inbound().accept(event.seq())) {
+            return node.inbound().last();
+        }
+        if (event instanceof EvictionNotice notice) {
+            onEviction(node, notice, now);
+        } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.DRAINED) {
+            node.transition(NodeState.DRAINED, "agent drained: no task running", now);
+        } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.CANCELLED) {
+            node.transition(NodeState.READY, "drain cancelled", now);
+        }
+        return node.inbound().last();
+    }
+
+    /** The agent processed every command up to {@code seq}; they need not be resent. */
+    public void commandsAcknowledged(Node node, long seq) {
+        node.acknowledgeCommands(seq);
+        node.touch(clock.instant());
+    }
+
+    /** Latest-value task progress. The task view arrives with the progress work; for now it proves life. */
+    public void progress(Node node, TaskProgress progress) {
+        node.touch(clock.instant());
+    }
+
+    /** Any sign of life that carries no news. */
+    public void alive(Node node) {
+        node.touch(clock.instant());
+    }
+
+    private void onEviction(Node node, EvictionNotice notice, Instant now) {
+        node.eviction(notice);
+        if (notice.eventType() == EvictionType.PREEMPT || notice.eventType() == EvictionType.TERMINATE) {
+            String notBefore = notice.notBeforeMillis() > 0 ? Instant.ofEpochMilli(notice.notBeforeMillis()).toString()
+                    : "now";
+            node.transition(NodeState.EVICTING, notice.eventType() + " notice " + notice.eventId() + ", not before "
+                    + notBefore, now);
+        }
+    }
+
+    /** Called when a connection closes; the node keeps its state and the liveness sweep decides from silence. */
+    public void disconnected(Node node, AgentLink link, Optional<String> byeReason) {
+        if (node.unbind(link) && byeReason.isPresent() && node.state().expectsHeartbeats()
+                && node.state() != NodeState.DRAINED) {
+            node.transition(NodeState.SUSPECT, "agent said goodbye: " + byeReason.get(), clock.instant());
+        }
+    }
+
+    /** Moves silent nodes to Suspect, Lost or Gone. Returns how many changed. */
+    public int sweep() {
+        Instant now = clock.instant();
+        int changed = 0;
+        for (Node node : nodes.values()) {
+            var decision = Liveness.evaluate(node.state(), node.lastSeen(), now, liveness);
+            if (decision.isPresent() && node.transition(decision.get().to(), decision.get().reason(), now)) {
+                changed++;
+            }
+        }
+        return changed;
+    }
+
+    public Optional<Node> find(String nodeId) {
+        return Optional.ofNullable(nodes.get(nodeId));
+    }
+
+    public List<NodeSnapshot> snapshot() {
+        List<NodeSnapshot> list = new ArrayList<>(nodes.size());
+        for (Node node : nodes.values()) {
+            list.add(node.snapshot());
+        }
+        list.sort(Comparator.comparing(NodeSnapshot::id));
+        return list;
+    }
+
+    public int size() {
+        return nodes.size();
+    }
+}

@@ -1,0 +1,106 @@
+package dev.drover.coordinator.gateway;
+
+import dev.drover.coordinator.config.CoordinatorConfig;
+import dev.drover.coordinator.fleet.NodeRegistry;
+import dev.drover.protocol.FrameDecoder;
+import dev.drover.protocol.FrameEncoder;
+import dev.drover.protocol.ProtocolException;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TCP listener agents connect to. Puts the shared Netty frame codec from {@code protocol} into each
+ * connection's pipeline, so the coordinator and the agent parse bytes with the same code.
+ *
+ * <p>This is the one class that uses Vert.x's internal {@link NetSocketInternal} (to reach the Netty
+ * pipeline); the Vert.x version is pinned in the root pom for that reason.
+ */
+public final class AgentGatewayVerticle extends VerticleBase {
+    private static final Logger LOGGER = LoggerFactory.getLogger(AgentGatewayVerticle.class);
+    /** Vert.x's own handler in each connection pipeline; our codec goes in front of it. */
+    private static final String VERTX_HANDLER = "handler";
+
+    private final CoordinatorConfig.Gateway config;
+    private final GatewaySettings settings;
+    private final NodeRegistry registry;
+    private final EnrolmentTokens tokens;
+    private final AtomicInteger connections;
+    private NetServer server;
+
+    public AgentGatewayVerticle(CoordinatorConfig config, NodeRegistry registry, EnrolmentTokens tokens,
+            AtomicInteger connections) {
+        this.config = config.gateway();
+        this.settings = GatewaySettings.from(config);
+        this.registry = registry;
+        this.tokens = tokens;
+        this.connections = connections;
+    }
+
+    @Override
+    public Future<?> start() {
+        server = vertx.createNetServer(new NetServerOptions().setHost(config.host()).setPort(config.port())
+                .setTcpNoDelay(true).setTcpKeepAlive(true));
+        server.connectHandler(this::onConnect);
+        return server.listen();
+    }
+
+    public int actualPort() {
+        return server.actualPort();
+    }
+
+    private void onConnect(NetSocket plain) {
+        NetSocketInternal socket = (NetSocketInternal) plain;
+        if (connections.incrementAndGet() > settings.maxConnections()) {
+            connections.decrementAndGet();
+            LOGGER.atWarn().addKeyValue("remote", socket.remoteAddress()).addKeyValue("limit", settings.maxConnections())
+                    .log("connection limit reached; refusing agent connection");
+            socket.close();
+            return;
+        }
+        ChannelPipeline pipeline = socket.channelHandlerContext().pipeline();
+        pipeline.addBefore(VERTX_HANDLER, "idle", new IdleStateHandler(settings.helloTimeoutMillis(), 0, 0,
+                TimeUnit.MILLISECONDS));
+        pipeline.addBefore(VERTX_HANDLER, "frameDecoder", new FrameDecoder(settings.maxFrameLength()));
+        pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
+
+        AgentConnection connection = new AgentConnection(socket, registry, tokens, settings);
+        socket.messageHandler(msg -> {
+            boolean wasEnrolled = connection.enrolled();
+            connection.onMessage(msg);
+            if (!wasEnrolled && connection.enrolled()) {
+                // Past the handshake, a connection may stay quiet for as long as a node may before it is Lost.
+                pipeline.replace("idle", "idle", new IdleStateHandler(settings.idleCloseMillis(), 0, 0,
+                        TimeUnit.MILLISECONDS));
+            }
+        });
+        socket.eventHandler(event -> {
+            if (event instanceof IdleStateEvent) {
+                connection.fail(connection.enrolled() ? "silent for " + settings.idleCloseMillis() + " ms"
+                        : "no Hello within " + settings.helloTimeoutMillis() + " ms");
+            }
+        });
+        socket.exceptionHandler(error -> {
+            if (error instanceof ProtocolException) {
+                connection.fail("protocol error: " + error.getMessage());
+            } else {
+                LOGGER.atDebug().addKeyValue("remote", socket.remoteAddress()).setCause(error).log("connection error");
+                socket.close();
+            }
+        });
+        socket.closeHandler(v -> {
+            connections.decrementAndGet();
+            connection.onClosed();
+        });
+    }
+}
