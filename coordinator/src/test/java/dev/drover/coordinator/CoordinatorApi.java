@@ -1,0 +1,47 @@
+package dev.drover.coordinator;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Optional;
+
+/** A small blocking client of the coordinator's HTTP API for integration tests. */
+final class CoordinatorApi {
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final String base;
+
+    CoordinatorApi(int port) {
+        this.base = "http://127.0.0.1:" + port;
+    }
+
+    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(5)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    boolean healthy() {
+        try {
+            return get("/healthz").statusCode() == 200;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    JsonArray nodes() throws IOException, InterruptedException {
+        return new JsonObject(get("/api/nodes").body()).getJsonArray("nodes");
+    }
+
+    Optional<JsonObject> node(String id) throws IOException, InterruptedException {
+        HttpResponse<String> r = get("/api/nodes/" + id);
+        return r.statusCode() == 200 ? Optional.of(new JsonObject(r.body())) : Optional.empty();
+    }
+
+    String state(String id) throws IOException, InterruptedException {
+        return node(id).map(n -> n.getString("state")).orElse("ABSENT");
+    }
+}

@@ -1,0 +1,86 @@
+package dev.drover.coordinator;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A real Drover program started from its jar for an integration test, stopped by PID, output kept in a file. */
+final class JarProcess implements AutoCloseable {
+    static final Path COORDINATOR_JAR = Path.of("target/drover-coordinator.jar").toAbsolutePath();
+    static final Path AGENT_JAR = Path.of("../agent/target/drover-agent.jar").toAbsolutePath().normalize();
+    static final Path LOG_DIR = Path.of("target/it-logs").toAbsolutePath();
+
+    private final Process process;
+    private final Path log;
+
+    private JarProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /** Starts {@code java -jar jar args}; {@code name} names the log file and must be unique per test run. */
+    static JarProcess start(Path jar, String name, List<String> args, Map<String, String> env) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing; integration tests run after 'package' (./mvnw verify)");
+        }
+        Files.createDirectories(LOG_DIR);
+        Path log = LOG_DIR.resolve(name + ".log");
+        List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Xmx128m", "-jar", jar.toString()));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+        pb.environment().putAll(env);
+        return new JarProcess(pb.start(), log);
+    }
+
+    static String javaExecutable() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** SIGKILL: the process gets no chance to say goodbye, like a VM that vanished. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, and the exit code once it has stopped. */
+    int terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+        return process.exitValue();
+    }
+
+    String output() throws IOException {
+        return Files.readString(log);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
