@@ -39,7 +39,9 @@ public final class Coordinator {
         gateway = new AgentGatewayVerticle(config, registry, tokens, connections);
         api = new ApiVerticle(config, registry);
         return vertx.deployVerticle(gateway)
+                .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
                 .compose(id -> vertx.deployVerticle(api))
+                .recover(e -> failed("HTTP API on " + config.http().host() + ":" + config.http().port(), e))
                 .map(id -> {
                     vertx.setPeriodic(SWEEP_MILLIS, t -> registry.sweep());
                     LOGGER.atInfo().addKeyValue("gateway", config.gateway().host() + ":" + gateway.actualPort())
@@ -48,6 +50,23 @@ public final class Coordinator {
                             .log("coordinator started");
                     return this;
                 });
+    }
+
+    private <T> Future<T> failed(String what, Throwable e) {
+        if (e instanceof StartException) {
+            return Future.failedFuture(e);
+        }
+        vertx.close();
+        return Future.failedFuture(new StartException("cannot start the " + what + ": " + e.getMessage(), e));
+    }
+
+    /** The coordinator could not start; the message says which listener and why. */
+    public static final class StartException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StartException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     public Future<Void> stop() {

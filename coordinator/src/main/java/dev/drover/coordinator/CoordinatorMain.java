@@ -50,8 +50,11 @@ public final class CoordinatorMain implements Callable<Integer> {
         } catch (ConfigException e) {
             System.err.println("drover-coordinator: configuration error: " + e.getMessage());
             return 2;
+        } catch (Coordinator.StartException e) {
+            System.err.println("drover-coordinator: " + e.getMessage());
+            return 1;
         }
-        runUntilStopped(coordinator);
+        runUntilStopped(coordinator, () -> { });
         return 0;
     }
 
@@ -61,11 +64,12 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .log("drover-coordinator");
     }
 
-    /** Blocks until SIGTERM/SIGINT, then stops the coordinator cleanly. */
-    public static void runUntilStopped(Coordinator coordinator) throws InterruptedException {
+    /** Blocks until SIGTERM/SIGINT, then runs {@code beforeStop} and stops the coordinator cleanly. */
+    public static void runUntilStopped(Coordinator coordinator, Runnable beforeStop) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                beforeStop.run();
                 coordinator.stop().await(10, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOGGER.atWarn().setCause(e).log("unclean stop");

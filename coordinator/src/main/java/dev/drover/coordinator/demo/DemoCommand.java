@@ -49,15 +49,14 @@ public final class DemoCommand implements Callable<Integer> {
                 new CoordinatorConfig.Enrolment(List.of(token), null));
         Path jar = agentJar != null ? agentJar : AgentProcesses.locateAgentJar();
         CoordinatorMain.logBanner();
-        Coordinator coordinator = new Coordinator(config, Clock.systemUTC()).start().await();
+        Coordinator coordinator;
+        try {
+            coordinator = new Coordinator(config, Clock.systemUTC()).start().await();
+        } catch (Coordinator.StartException e) {
+            System.err.println("demo: " + e.getMessage() + " (choose another with --http-port)");
+            return 1;
+        }
         AgentProcesses processes = new AgentProcesses(jar, workDir.resolve("logs"));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                processes.stopAll();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "drover-demo-agents"));
         for (int i = 1; i <= agents; i++) {
             processes.start(String.format("demo-node-%02d", i), "demo", "127.0.0.1:" + coordinator.gatewayPort(), token);
         }
@@ -69,7 +68,14 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.println("  agent logs: " + workDir.resolve("logs").toAbsolutePath());
         System.out.println("Press Ctrl-C to stop.");
         System.out.println();
-        CoordinatorMain.runUntilStopped(coordinator);
+        // Agents first, so they say goodbye to a coordinator that is still there to hear it.
+        CoordinatorMain.runUntilStopped(coordinator, () -> {
+            try {
+                processes.stopAll();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         return 0;
     }
 

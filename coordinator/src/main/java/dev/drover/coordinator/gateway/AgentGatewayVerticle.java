@@ -6,6 +6,7 @@ import dev.drover.protocol.FrameDecoder;
 import dev.drover.protocol.FrameEncoder;
 import dev.drover.protocol.ProtocolException;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Future;
@@ -69,8 +70,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
             return;
         }
         ChannelPipeline pipeline = socket.channelHandlerContext().pipeline();
-        pipeline.addBefore(VERTX_HANDLER, "idle", new IdleStateHandler(settings.helloTimeoutMillis(), 0, 0,
-                TimeUnit.MILLISECONDS));
+        pipeline.addBefore(VERTX_HANDLER, "idle", new SilenceDetector(settings.helloTimeoutMillis()));
         pipeline.addBefore(VERTX_HANDLER, "frameDecoder", new FrameDecoder(settings.maxFrameLength()));
         pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
 
@@ -80,12 +80,11 @@ public final class AgentGatewayVerticle extends VerticleBase {
             connection.onMessage(msg);
             if (!wasEnrolled && connection.enrolled()) {
                 // Past the handshake, a connection may stay quiet for as long as a node may before it is Lost.
-                pipeline.replace("idle", "idle", new IdleStateHandler(settings.idleCloseMillis(), 0, 0,
-                        TimeUnit.MILLISECONDS));
+                pipeline.replace("idle", "idle", new SilenceDetector(settings.idleCloseMillis()));
             }
         });
         socket.eventHandler(event -> {
-            if (event instanceof IdleStateEvent) {
+            if (event == SilenceDetector.SILENT) {
                 connection.fail(connection.enrolled() ? "silent for " + settings.idleCloseMillis() + " ms"
                         : "no Hello within " + settings.helloTimeoutMillis() + " ms");
             }
@@ -102,5 +101,22 @@ public final class AgentGatewayVerticle extends VerticleBase {
             connections.decrementAndGet();
             connection.onClosed();
         });
+    }
+
+    /**
+     * Reader-idle detection that fires its own event: Vert.x closes a connection on Netty's IdleStateEvent
+     * by itself, which would skip our Bye with the reason.
+     */
+    static final class SilenceDetector extends IdleStateHandler {
+        static final Object SILENT = new Object();
+
+        SilenceDetector(long millis) {
+            super(millis, 0, 0, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
+            ctx.fireUserEventTriggered(SILENT);
+        }
     }
 }

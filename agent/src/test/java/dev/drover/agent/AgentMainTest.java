@@ -1,0 +1,41 @@
+package dev.drover.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class AgentMainTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void versionNamesTheAgentAndProtocol() {
+        StringWriter out = new StringWriter();
+        CommandLine cli = new CommandLine(new AgentMain()).setOut(new PrintWriter(out));
+
+        assertThat(cli.execute("--version")).isZero();
+        assertThat(out.toString()).contains("drover-agent").contains("protocol versions 1..1");
+    }
+
+    @Test
+    void configErrorExitsWithTwoBeforeStartingAnything() throws Exception {
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, "node:\n  slots: 0\n");
+
+        int code = new CommandLine(new AgentMain()).execute("--config", config.toString());
+
+        assertThat(code).isEqualTo(2);
+    }
+
+    @Test
+    void malformedCoordinatorAddressExitsWithTwo() {
+        assertThat(new CommandLine(new AgentMain()).execute("--coordinator", "no-port-here")).isEqualTo(2);
+        assertThat(new CommandLine(new AgentMain()).execute("--coordinator", "host:http")).isEqualTo(2);
+    }
+}

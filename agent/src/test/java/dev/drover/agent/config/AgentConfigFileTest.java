@@ -1,0 +1,72 @@
+package dev.drover.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AgentConfigFileTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String yaml) throws Exception {
+        Path f = dir.resolve("agent.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    @Test
+    void exampleFileStatesExactlyTheDefaults() {
+        assertThat(AgentConfigFile.load(Path.of("agent.example.yaml"))).isEqualTo(AgentConfig.defaults());
+    }
+
+    @Test
+    void emptyFileMeansDefaults() throws Exception {
+        assertThat(AgentConfigFile.load(write(""))).isEqualTo(AgentConfig.defaults());
+    }
+
+    @Test
+    void unknownFieldIsNamedWithTheFile() throws Exception {
+        Path f = write("node:\n  slot: 4\n");
+
+        assertThatThrownBy(() -> AgentConfigFile.load(f)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(f + ": unknown field 'node.slot'");
+    }
+
+    @Test
+    void outOfRangeValueNamesTheField() throws Exception {
+        Path f = write("heartbeat:\n  intervalMillis: 5\n");
+
+        assertThatThrownBy(() -> AgentConfigFile.load(f))
+                .hasMessage(f + ": heartbeat.intervalMillis must be 100..3600000, got 5");
+    }
+
+    @Test
+    void tokenAndTokenFileAreExclusiveAndTheTokenIsNeverPrinted() throws Exception {
+        Path f = write("coordinator:\n  enrolmentToken: s3cr3t-value\n  enrolmentTokenFile: /etc/x\n");
+
+        assertThatThrownBy(() -> AgentConfigFile.load(f)).hasMessageContaining("exclusive")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3cr3t-value"));
+        AgentConfig.Coordinator c = new AgentConfig.Coordinator("h", 1, "s3cr3t-value", null);
+        assertThat(c.toString()).doesNotContain("s3cr3t-value");
+    }
+
+    @Test
+    void missingFileIsReported() {
+        Path missing = dir.resolve("nope.yaml");
+        assertThatThrownBy(() -> AgentConfigFile.load(missing)).hasMessageStartingWith(missing + ": cannot read");
+    }
+
+    @Test
+    void secretFileIsTrimmedAndEmptyOneRefused() throws Exception {
+        Path token = dir.resolve("token");
+        Files.writeString(token, "  abc\n");
+        assertThat(AgentConfigFile.readSecret(token.toString(), "f")).isEqualTo("abc");
+        Files.writeString(token, "\n");
+        assertThatThrownBy(() -> AgentConfigFile.readSecret(token.toString(), "coordinator.enrolmentTokenFile"))
+                .hasMessageContaining("coordinator.enrolmentTokenFile").hasMessageContaining("empty");
+    }
+}

@@ -1,0 +1,235 @@
+package dev.drover.coordinator.fleet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.drover.protocol.AgentState;
+import dev.drover.protocol.ByeReason;
+import dev.drover.protocol.Drain;
+import dev.drover.protocol.DrainMode;
+import dev.drover.protocol.DrainPhase;
+import dev.drover.protocol.DrainState;
+import dev.drover.protocol.EvictionNotice;
+import dev.drover.protocol.EvictionType;
+import dev.drover.protocol.Heartbeat;
+import dev.drover.protocol.Hello;
+import dev.drover.protocol.HostMetrics;
+import dev.drover.protocol.Message;
+import dev.drover.protocol.NodeIdentity;
+import dev.drover.protocol.Welcome;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class NodeRegistryTest {
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-11-26T12:00:00Z"));
+    private final NodeRegistry registry = new NodeRegistry(clock,
+            new LivenessSettings(Duration.ofSeconds(5), 20, 3, Duration.ofSeconds(60)), 100);
+
+    /** Records what the registry sends to an agent. */
+    static final class RecordingLink implements AgentLink {
+        final List<Message> sent = new ArrayList<>();
+        ByeReason closedWith;
+
+        @Override
+        public void send(Message message) {
+            sent.add(message);
+        }
+
+        @Override
+        public void close(ByeReason reason, String detail) {
+            closedWith = reason;
+        }
+
+        @Override
+        public String remoteAddress() {
+            return "10.0.0.4:50000";
+        }
+    }
+
+    private static Hello hello(String nodeId, String previousSession, long lastReceived) {
+        return new Hello(1, 1, "test", NodeIdentity.local(nodeId, "p"), 1, 0, "t", previousSession, lastReceived);
+    }
+
+    private Node.Binding enrol(Hello hello, RecordingLink link) {
+        return registry.enrol(hello, 1, link, b -> new Welcome(1, b.sessionId(), hello.identity().nodeId(),
+                b.resumed(), b.lastReceivedSeq(), 5000, 20, 65536, 0));
+    }
+
+    private static Heartbeat beat(int running) {
+        return new Heartbeat(0, running > 0 ? AgentState.BUSY : AgentState.IDLE, running, HostMetrics.UNKNOWN,
+                List.of(), false, 0);
+    }
+
+    @Test
+    void firstHelloCreatesReadyNodeAndWelcomesIt() {
+        RecordingLink link = new RecordingLink();
+
+        Node.Binding b = enrol(hello("n1", "", 0), link);
+
+        assertThat(b.resumed()).isFalse();
+        assertThat(link.sent).hasSize(1).first().isInstanceOf(Welcome.class);
+        NodeSnapshot n = registry.find("n1").orElseThrow().snapshot();
+        assertThat(n.state()).isEqualTo(NodeState.READY);
+        assertThat(n.stateReason()).contains("enrolled from 10.0.0.4:50000 (new session)");
+        assertThat(n.history()).extracting(Transition::to).containsExactly(NodeState.READY);
+    }
+
+    @Test
+    void reconnectNamingTheSessionResumesItAndKeepsReceivedSequence() {
+        Node.Binding first = enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        registry.reliable(node, new DrainState(1, DrainPhase.DRAINING, 0));
+        registry.reliable(node, new DrainState(2, DrainPhase.DRAINING, 0));
+
+        RecordingLink second = new RecordingLink();
+        Node.Binding resumed = enrol(hello("n1", first.sessionId(), 0), second);
+
+        assertThat(resumed.resumed()).isTrue();
+        assertThat(resumed.sessionId()).isEqualTo(first.sessionId());
+        assertThat(((Welcome) second.sent.get(0)).lastReceivedSeq()).isEqualTo(2);
+        assertThat(registry.size()).isEqualTo(1);
+    }
+
+    @Test
+    void restartedAgentGetsNewSessionForTheSameNode() {
+        Node.Binding first = enrol(hello("n1", "", 0), new RecordingLink());
+        registry.reliable(registry.find("n1").orElseThrow(), new DrainState(5, DrainPhase.DRAINING, 0));
+
+        Node.Binding fresh = enrol(hello("n1", "", 0), new RecordingLink());
+
+        assertThat(fresh.resumed()).isFalse();
+        assertThat(fresh.sessionId()).isNotEqualTo(first.sessionId());
+        assertThat(fresh.lastReceivedSeq()).as("a new process numbers from 1 again").isZero();
+        assertThat(registry.size()).isEqualTo(1);
+    }
+
+    @Test
+    void newConnectionSupersedesTheOldOne() {
+        RecordingLink old = new RecordingLink();
+        enrol(hello("n1", "", 0), old);
+
+        Node.Binding b = enrol(hello("n1", "", 0), new RecordingLink());
+
+        assertThat(b.replaced()).contains(old);
+        assertThat(old.closedWith).isEqualTo(ByeReason.SUPERSEDED);
+    }
+
+    @Test
+    void duplicateReliableEventIsAcknowledgedButAppliedOnce() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        EvictionNotice notice = new EvictionNotice(1, "ev-1", EvictionType.PREEMPT, 1_780_000_030_000L, "evicted", 0);
+
+        assertThat(registry.reliable(node, notice)).isEqualTo(1);
+        int transitions = node.snapshot().history().size();
+        assertThat(registry.reliable(node, notice)).isEqualTo(1);
+
+        assertThat(node.snapshot().history()).hasSize(transitions);
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.EVICTING);
+        assertThat(node.snapshot().stateReason()).isEqualTo(
+                "PREEMPT notice ev-1, not before " + Instant.ofEpochMilli(1_780_000_030_000L));
+    }
+
+    @Test
+    void freezeNoticeIsRecordedButDoesNotEvict() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+
+        registry.reliable(node, new EvictionNotice(1, "ev-2", EvictionType.FREEZE, 0, "host update", 0));
+
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.READY);
+        assertThat(node.snapshot().eviction().eventType()).isEqualTo(EvictionType.FREEZE);
+    }
+
+    @Test
+    void heartbeatsMoveBetweenReadyAndBusyButNotOutOfEvicting() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+
+        registry.heartbeat(node, beat(2));
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.BUSY);
+        registry.heartbeat(node, beat(0));
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.READY);
+
+        registry.reliable(node, new EvictionNotice(1, "ev", EvictionType.PREEMPT, 0, "", 0));
+        registry.heartbeat(node, beat(0));
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.EVICTING);
+    }
+
+    @Test
+    void sweepMarksSilentNodesSuspectThenLostAndAHeartbeatRevivesThem() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+
+        clock.advance(Duration.ofSeconds(19));
+        assertThat(registry.sweep()).isEqualTo(1);
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.SUSPECT);
+        clock.advance(Duration.ofSeconds(42));
+        registry.sweep();
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.LOST);
+
+        registry.heartbeat(node, beat(0));
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.READY);
+        assertThat(node.snapshot().stateReason()).isEqualTo("heartbeat resumed");
+    }
+
+    @Test
+    void commandsAreResentAfterReconnectUntilAcknowledged() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        node.sendCommand(seq -> new Drain(seq, DrainMode.ON_COMPLETION, 0, "scale-in"));
+        node.sendCommand(seq -> new Drain(seq, DrainMode.CANCEL, 0, "operator"));
+
+        // the agent reconnects having processed command 1 only
+        RecordingLink again = new RecordingLink();
+        enrol(hello("n1", node.sessionId(), 1), again);
+
+        assertThat(again.sent).hasSize(2);
+        assertThat(again.sent.get(0)).isInstanceOf(Welcome.class);
+        assertThat(((Drain) again.sent.get(1)).seq()).isEqualTo(2);
+
+        registry.commandsAcknowledged(node, 2);
+        RecordingLink third = new RecordingLink();
+        enrol(hello("n1", node.sessionId(), 2), third);
+        assertThat(third.sent).hasSize(1);
+    }
+
+    @Test
+    void goodbyeFromAnActiveNodeMakesItSuspectWithTheReason() {
+        RecordingLink link = new RecordingLink();
+        enrol(hello("n1", "", 0), link);
+        Node node = registry.find("n1").orElseThrow();
+
+        registry.disconnected(node, link, Optional.of("SHUTDOWN (agent stopping)"));
+
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.SUSPECT);
+        assertThat(node.snapshot().stateReason()).isEqualTo("agent said goodbye: SHUTDOWN (agent stopping)");
+        assertThat(node.snapshot().connected()).isFalse();
+    }
+
+    @Test
+    void closingASupersededConnectionDoesNotUnbindTheNewOne() {
+        RecordingLink old = new RecordingLink();
+        enrol(hello("n1", "", 0), old);
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+
+        registry.disconnected(node, old, Optional.empty());
+
+        assertThat(node.snapshot().connected()).isTrue();
+    }
+
+    @Test
+    void drainedAgentMovesNodeToDrained() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        node.transition(NodeState.DRAINING, "scale-in", clock.instant());
+
+        registry.reliable(node, new DrainState(1, DrainPhase.DRAINED, 0));
+
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.DRAINED);
+    }
+}
