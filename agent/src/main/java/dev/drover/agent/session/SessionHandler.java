@@ -37,6 +37,8 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
     private int heartbeatMillis;
     private int jitterPercent;
     private ScheduledFuture<?> nextHeartbeat;
+    /** Highest reliable sequence written on this connection, so a resend and a late send never both go out. */
+    private long highestSentSeq;
 
     SessionHandler(CoordinatorClient client, AgentCommands commands, SessionMemory memory) {
         this.client = client;
@@ -49,9 +51,16 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
     }
 
     void sendIfEstablished(Message message) {
-        if (established()) {
-            ctx.writeAndFlush(message);
+        if (!established()) {
+            return;
         }
+        if (message instanceof Reliable r) {
+            if (r.seq() <= highestSentSeq) {
+                return; // already went out with the resend after Welcome
+            }
+            highestSentSeq = r.seq();
+        }
+        ctx.writeAndFlush(message);
     }
 
     @Override
@@ -117,6 +126,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
         var unacked = memory.outbox().unacknowledged();
         for (Reliable r : unacked) {
             ctx.write(r);
+            highestSentSeq = Math.max(highestSentSeq, r.seq());
         }
         ctx.flush();
         LOGGER.atInfo().addKeyValue("sessionId", w.sessionId()).addKeyValue("nodeId", w.nodeId())
