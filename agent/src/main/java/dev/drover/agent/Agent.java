@@ -2,6 +2,12 @@ package dev.drover.agent;
 
 import dev.drover.agent.config.AgentConfig;
 import dev.drover.agent.health.HostSampler;
+import dev.drover.agent.identity.ConfiguredIdentity;
+import dev.drover.agent.imds.ApprovalPolicy;
+import dev.drover.agent.imds.ImdsClient;
+import dev.drover.agent.imds.ImdsIdentity;
+import dev.drover.agent.imds.ScheduledEvent;
+import dev.drover.agent.imds.ScheduledEventsPoller;
 import dev.drover.agent.session.AgentCommands;
 import dev.drover.agent.session.CoordinatorClient;
 import dev.drover.agent.session.SessionMemory;
@@ -11,18 +17,26 @@ import dev.drover.protocol.Drain;
 import dev.drover.protocol.DrainMode;
 import dev.drover.protocol.DrainPhase;
 import dev.drover.protocol.DrainState;
+import dev.drover.protocol.EvictionNotice;
+import dev.drover.protocol.EvictionType;
 import dev.drover.protocol.Heartbeat;
 import dev.drover.protocol.Hello;
 import dev.drover.protocol.NodeIdentity;
 import dev.drover.protocol.ProtocolVersion;
 import dev.drover.protocol.Reliable;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent daemon: who this node is, what state it is in, and its session with the coordinator.
- * Task execution, IMDS and mounts plug in beside it.
+ * The agent daemon: who this node is, what state it is in, its session with the coordinator, and the
+ * Scheduled Events poller whose eviction notices it relays at once.
  */
 public final class Agent implements AgentCommands {
     private static final Logger LOGGER = LoggerFactory.getLogger(Agent.class);
@@ -33,27 +47,55 @@ public final class Agent implements AgentCommands {
     private final SessionMemory memory;
     private final HostSampler sampler;
     private final CoordinatorClient client;
+    /** Sequence of the EvictionNotice sent for each event id, to know when the coordinator has it. */
+    private final Map<String, Long> noticeSeqByEvent = new ConcurrentHashMap<>();
+    private final ScheduledEventsPoller poller;
     private volatile AgentState state = AgentState.IDLE;
 
-    public Agent(AgentConfig config, NodeIdentity identity, String enrolmentToken) {
+    private Agent(AgentConfig config, NodeIdentity identity, String enrolmentToken, Optional<String> vmName) {
         this.config = config;
         this.identity = identity;
         this.enrolmentToken = enrolmentToken;
         this.memory = new SessionMemory(config.outbox().capacity());
         this.sampler = HostSampler.forThisHost(config.scratchPath());
         this.client = new CoordinatorClient(config, this, memory);
+        AgentConfig.Imds imds = config.imds();
+        this.poller = vmName.map(name -> new ScheduledEventsPoller(imdsClient(imds), name, imds.pollMillis(),
+                new EvictionRelay(), new ApprovalPolicy(imds.approveTerminate(), imds.approvePreempt()),
+                this::nothingRunning, this::coordinatorKnows, Clock.systemUTC())).orElse(null);
+    }
+
+    /** Resolves the identity (from IMDS, retrying until it answers, or from config off Azure) and builds the agent. */
+    public static Agent create(AgentConfig config, String enrolmentToken) throws InterruptedException {
+        if (!config.imds().enabled()) {
+            return new Agent(config, new ConfiguredIdentity(config.node()).resolve(), enrolmentToken, Optional.empty());
+        }
+        ImdsIdentity source = new ImdsIdentity(imdsClient(config.imds()), config.node().pool());
+        NodeIdentity identity = source.resolve();
+        return new Agent(config, identity, enrolmentToken, Optional.of(source.metadata().name()));
+    }
+
+    private static ImdsClient imdsClient(AgentConfig.Imds imds) {
+        return new ImdsClient(imds.baseUrl(), Duration.ofMillis(imds.timeoutMillis()));
     }
 
     public void start() {
         LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId()).addKeyValue("pool", identity.pool())
                 .addKeyValue("coordinator", config.coordinator().host() + ":" + config.coordinator().port())
+                .addKeyValue("imds", poller != null ? config.imds().baseUrl() : "off")
                 .log("agent starting");
         sampler.sample(); // primes the CPU delta so the first heartbeat has a real number soon after
         client.start();
+        if (poller != null) {
+            poller.start();
+        }
     }
 
     public void stop() throws InterruptedException {
         state = AgentState.STOPPING;
+        if (poller != null) {
+            poller.close();
+        }
         client.stop(ByeReason.SHUTDOWN, "agent stopping", 3000);
         LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId())
                 .addKeyValue("unacknowledged", memory.outbox().size()).log("agent stopped");
@@ -67,8 +109,8 @@ public final class Agent implements AgentCommands {
 
     @Override
     public Heartbeat heartbeat() {
-        return new Heartbeat(System.currentTimeMillis(), state, 0, sampler.sample(), List.of(), false,
-                memory.outbox().dropped());
+        return new Heartbeat(System.currentTimeMillis(), state, 0, sampler.sample(), List.of(),
+                poller != null && poller.degraded(), memory.outbox().dropped());
     }
 
     @Override
@@ -92,6 +134,59 @@ public final class Agent implements AgentCommands {
         // No task runs under this agent yet, so a drain completes at once.
         state = AgentState.DRAINED;
         client.send(seq -> new DrainState(seq, DrainPhase.DRAINED, 0));
+    }
+
+    private boolean nothingRunning() {
+        return true; // task execution arrives with drover-run; until then nothing ever runs under the agent
+    }
+
+    private boolean coordinatorKnows(String eventId) {
+        Long seq = noticeSeqByEvent.get(eventId);
+        return seq != null && memory.outbox().isSettled(seq);
+    }
+
+    /** Relays Scheduled Events that name this VM to the coordinator, at once and reliably. */
+    private final class EvictionRelay implements ScheduledEventsPoller.Listener {
+        @Override
+        public void appeared(ScheduledEvent event, Instant observedAt) {
+            Optional<EvictionType> type = evictionType(event.type());
+            if (type.isEmpty()) {
+                LOGGER.atWarn().addKeyValue("eventId", event.eventId()).addKeyValue("type", event.type())
+                        .log("scheduled event of a type this agent does not know; not relayed");
+                return;
+            }
+            if (event.removesVm()) {
+                state = AgentState.EVICTING;
+            }
+            long notBefore = event.notBefore().map(Instant::toEpochMilli).orElse(0L);
+            Reliable notice = client.send(seq -> new EvictionNotice(seq, event.eventId(), type.get(), notBefore,
+                    truncate(event.description(), 1000), observedAt.toEpochMilli()));
+            noticeSeqByEvent.put(event.eventId(), notice.seq());
+            var log = event.removesVm() ? LOGGER.atWarn() : LOGGER.atInfo();
+            log.addKeyValue("nodeId", identity.nodeId()).addKeyValue("eventId", event.eventId())
+                    .addKeyValue("type", event.type()).addKeyValue("notBefore", event.notBefore().orElse(null))
+                    .log("scheduled event for this VM relayed to the coordinator");
+        }
+
+        @Override
+        public void ended(ScheduledEvent event) {
+            noticeSeqByEvent.remove(event.eventId());
+            LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId()).addKeyValue("eventId", event.eventId())
+                    .addKeyValue("type", event.type()).log("scheduled event ended");
+        }
+    }
+
+    static Optional<EvictionType> evictionType(String imdsType) {
+        for (EvictionType t : EvictionType.values()) {
+            if (t.name().equalsIgnoreCase(imdsType)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
     }
 
     public NodeIdentity identity() {

@@ -3,8 +3,7 @@ package dev.drover.agent;
 import dev.drover.agent.config.AgentConfig;
 import dev.drover.agent.config.AgentConfigFile;
 import dev.drover.agent.config.ConfigException;
-import dev.drover.agent.identity.ConfiguredIdentity;
-import dev.drover.protocol.NodeIdentity;
+import dev.drover.agent.fakeimds.FakeImdsCommand;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -16,7 +15,8 @@ import picocli.CommandLine.Option;
 
 /** {@code drover-agent}: the daemon on every render VM. Exits 2 on a configuration error, naming the field. */
 @Command(name = "drover-agent", mixinStandardHelpOptions = true, versionProvider = AgentVersion.class,
-        description = "Drover render-node agent: reports this node to the Drover coordinator.")
+        description = "Drover render-node agent: reports this node to the Drover coordinator.",
+        subcommands = FakeImdsCommand.class)
 public final class AgentMain implements Callable<Integer> {
     private static final Logger LOGGER = LoggerFactory.getLogger(AgentMain.class);
     static final String TOKEN_ENV = "DROVER_ENROLMENT_TOKEN";
@@ -36,6 +36,12 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--enrolment-token-file", paramLabel = "FILE",
             description = "Overrides coordinator.enrolmentTokenFile. The token may also come from $" + TOKEN_ENV + ".")
     String tokenFile;
+
+    @Option(names = "--imds-url", paramLabel = "URL", description = "Overrides imds.baseUrl (e.g. a fake IMDS in tests).")
+    String imdsUrl;
+
+    @Option(names = "--no-imds", description = "Off Azure: take the identity from config instead of IMDS.")
+    boolean noImds;
 
     @Option(names = "--heartbeat-millis", paramLabel = "MILLIS", description = "Overrides heartbeat.intervalMillis.")
     Integer heartbeatMillis;
@@ -58,8 +64,7 @@ public final class AgentMain implements Callable<Integer> {
         LOGGER.atInfo().addKeyValue("version", AgentVersion.VERSION).addKeyValue("java", Runtime.version())
                 .addKeyValue("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
                 .log("drover-agent");
-        NodeIdentity identity = new ConfiguredIdentity(config.node()).resolve();
-        Agent agent = new Agent(config, identity, token);
+        Agent agent = Agent.create(config, token);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -102,7 +107,12 @@ public final class AgentMain implements Callable<Integer> {
         AgentConfig.Heartbeat hb = heartbeatMillis != null
                 ? new AgentConfig.Heartbeat(heartbeatMillis, c.heartbeat().jitterPercent())
                 : c.heartbeat();
-        return new AgentConfig(co, node, hb, c.reconnect(), c.outbox(), c.scratchDir());
+        AgentConfig.Imds imds = c.imds();
+        if (imdsUrl != null || noImds) {
+            imds = new AgentConfig.Imds(noImds ? Boolean.FALSE : imds.enabled(), imdsUrl != null ? imdsUrl : imds.baseUrl(),
+                    imds.pollMillis(), imds.timeoutMillis(), imds.approveTerminate(), imds.approvePreempt());
+        }
+        return new AgentConfig(co, node, imds, hb, c.reconnect(), c.outbox(), c.scratchDir());
     }
 
     private static String enrolmentToken(AgentConfig config) {

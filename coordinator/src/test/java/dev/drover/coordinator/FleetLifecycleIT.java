@@ -71,7 +71,7 @@ class FleetLifecycleIT {
 
     private JarProcess startAgent(String nodeId) throws Exception {
         JarProcess agent = JarProcess.start(JarProcess.AGENT_JAR, "fleet-" + nodeId + "-" + processes.size(),
-                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", nodeId, "--pool", "it"),
+                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", nodeId, "--pool", "it", "--no-imds"),
                 Map.of("DROVER_ENROLMENT_TOKEN", TOKEN));
         processes.add(agent);
         return agent;
@@ -146,7 +146,7 @@ class FleetLifecycleIT {
     @Test
     void agentWithWrongTokenIsRejectedAndNeverListed() throws Exception {
         JarProcess intruder = JarProcess.start(JarProcess.AGENT_JAR, "fleet-intruder",
-                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", "intruder"),
+                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", "intruder", "--no-imds"),
                 Map.of("DROVER_ENROLMENT_TOKEN", "wrong-token-wrong-token"));
         processes.add(intruder);
 

@@ -50,6 +50,11 @@ public final class Outbox<T extends Reliable> {
         return released;
     }
 
+    /** True once {@code seq} was assigned and is no longer pending (acknowledged, or dropped when full). */
+    public synchronized boolean isSettled(long seq) {
+        return seq <= lastSeq && (pending.isEmpty() || pending.peekFirst().seq() > seq);
+    }
+
     /** Everything sent or queued but not yet acknowledged, oldest first. */
     public synchronized List<T> unacknowledged() {
         return List.copyOf(pending);

@@ -8,12 +8,13 @@ import java.nio.file.Path;
  * with its default). Records validate themselves; the loader adds the file name to any error.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record AgentConfig(Coordinator coordinator, Node node, Heartbeat heartbeat, Reconnect reconnect,
+public record AgentConfig(Coordinator coordinator, Node node, Imds imds, Heartbeat heartbeat, Reconnect reconnect,
         Outbox outbox, String scratchDir) {
 
     public AgentConfig {
         coordinator = coordinator != null ? coordinator : new Coordinator(null, null, null, null);
         node = node != null ? node : new Node(null, null, null, null);
+        imds = imds != null ? imds : new Imds(null, null, null, null, null, null);
         heartbeat = heartbeat != null ? heartbeat : new Heartbeat(null, null);
         reconnect = reconnect != null ? reconnect : new Reconnect(null, null);
         outbox = outbox != null ? outbox : new Outbox(null);
@@ -21,7 +22,7 @@ public record AgentConfig(Coordinator coordinator, Node node, Heartbeat heartbea
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null);
     }
 
     public Path scratchPath() {
@@ -76,6 +77,39 @@ public record AgentConfig(Coordinator coordinator, Node node, Heartbeat heartbea
             }
             if (gpus < 0 || gpus > 64) {
                 throw new IllegalArgumentException("node.gpus must be 0..64, got " + gpus);
+            }
+        }
+    }
+
+    /**
+     * Azure Instance Metadata Service: identity at start, Scheduled Events while running (specs/azure.md §1).
+     *
+     * @param enabled false only off Azure; the identity then comes from {@code node}
+     * @param approveTerminate approve a Terminate naming only this VM once nothing runs here
+     * @param approvePreempt approve a Preempt too (it only brings the eviction closer; off by default)
+     */
+    public record Imds(Boolean enabled, String baseUrl, Integer pollMillis, Integer timeoutMillis,
+            Boolean approveTerminate, Boolean approvePreempt) {
+        public static final String DEFAULT_BASE_URL = "http://169.254.169.254";
+        public static final int DEFAULT_POLL_MILLIS = 1000;
+        public static final int DEFAULT_TIMEOUT_MILLIS = 2000;
+
+        public Imds {
+            enabled = enabled != null ? enabled : Boolean.TRUE;
+            baseUrl = baseUrl != null ? baseUrl : DEFAULT_BASE_URL;
+            pollMillis = pollMillis != null ? pollMillis : DEFAULT_POLL_MILLIS;
+            timeoutMillis = timeoutMillis != null ? timeoutMillis : DEFAULT_TIMEOUT_MILLIS;
+            approveTerminate = approveTerminate != null ? approveTerminate : Boolean.TRUE;
+            approvePreempt = approvePreempt != null ? approvePreempt : Boolean.FALSE;
+            if (!baseUrl.startsWith("http://")) {
+                throw new IllegalArgumentException("imds.baseUrl must be an http:// URL, got '" + baseUrl + "'");
+            }
+            // IMDS allows 5 requests/s per VM; polling faster than 4/s leaves no room for approvals.
+            if (pollMillis < 250 || pollMillis > 60_000) {
+                throw new IllegalArgumentException("imds.pollMillis must be 250..60000, got " + pollMillis);
+            }
+            if (timeoutMillis < 100 || timeoutMillis > 30_000) {
+                throw new IllegalArgumentException("imds.timeoutMillis must be 100..30000, got " + timeoutMillis);
             }
         }
     }

@@ -43,7 +43,8 @@ public final class AgentProcesses {
         Files.createDirectories(logDir);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-jar", agentJar.toString(), "--coordinator", coordinator, "--node-id", nodeId, "--pool", pool)
+                "-jar", agentJar.toString(), "--coordinator", coordinator, "--node-id", nodeId, "--pool", pool,
+                "--no-imds")
                 .redirectErrorStream(true)
                 .redirectOutput(logDir.resolve(nodeId + ".log").toFile());
         pb.environment().put("DROVER_ENROLMENT_TOKEN", token);

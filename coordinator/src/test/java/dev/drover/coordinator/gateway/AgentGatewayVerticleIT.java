@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The agent gateway against well-behaved and hostile clients. */
 @ExtendWith(VertxExtension.class)
-class AgentGatewayVerticleTest {
+class AgentGatewayVerticleIT {
     private static final String TOKEN = "gateway-test-token-0123456789";
 
     private NodeRegistry registry;

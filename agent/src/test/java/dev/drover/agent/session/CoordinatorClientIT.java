@@ -28,7 +28,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The agent's session against a fake coordinator: handshake, heartbeats, resume, exactly-once commands. */
-class CoordinatorClientTest {
+class CoordinatorClientIT {
     private final List<Reliable> commands = new CopyOnWriteArrayList<>();
     private FakeCoordinator coordinator;
     private CoordinatorClient client;
@@ -57,7 +57,7 @@ class CoordinatorClientTest {
     void start() throws Exception {
         coordinator = new FakeCoordinator(0);
         AgentConfig config = new AgentConfig(new AgentConfig.Coordinator("127.0.0.1", coordinator.port(), null, null),
-                null, new AgentConfig.Heartbeat(200, 0), new AgentConfig.Reconnect(20, 100), null, null);
+                null, null, new AgentConfig.Heartbeat(200, 0), new AgentConfig.Reconnect(20, 100), null, null);
         memory = new SessionMemory(100);
         client = new CoordinatorClient(config, agent, memory);
         client.start();

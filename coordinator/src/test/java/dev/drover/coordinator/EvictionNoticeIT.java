@@ -1,0 +1,106 @@
+package dev.drover.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real agent reading a (fake, strict) IMDS, connected to a real coordinator: a Preempt that names this VM
+ * shows the node Evicting with the event's NotBefore within 2 s; a Preempt for another VM changes nothing.
+ */
+class EvictionNoticeIT {
+    private static final String TOKEN = "eviction-it-token-0123456789";
+    private final List<JarProcess> processes = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build();
+
+    @TempDir
+    Path dir;
+
+    private CoordinatorApi api;
+    private String imds;
+
+    @BeforeEach
+    void start() throws Exception {
+        int gatewayPort = JarProcess.freePort();
+        int httpPort = JarProcess.freePort();
+        int imdsPort = JarProcess.freePort();
+        Path config = dir.resolve("coordinator.yaml");
+        Files.writeString(config, """
+                gateway: {host: 127.0.0.1, port: %d}
+                http: {host: 127.0.0.1, port: %d}
+                enrolment: {tokens: [%s]}
+                """.formatted(gatewayPort, httpPort, TOKEN));
+        processes.add(JarProcess.start(JarProcess.COORDINATOR_JAR, "eviction-coordinator",
+                List.of("--config", config.toString()), Map.of()));
+        processes.add(JarProcess.start(JarProcess.AGENT_JAR, "eviction-imds", List.of("fake-imds", "--port",
+                String.valueOf(imdsPort), "--vm-name", "render_7", "--computer-name", "render000007", "--scale-set",
+                "render"), Map.of()));
+        imds = "http://127.0.0.1:" + imdsPort;
+        api = new CoordinatorApi(httpPort);
+        await().atMost(Duration.ofSeconds(20)).until(api::healthy);
+        processes.add(JarProcess.start(JarProcess.AGENT_JAR, "eviction-agent",
+                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--imds-url", imds, "--pool", "spot"),
+                Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));
+        await().atMost(Duration.ofSeconds(20)).until(() -> api.state("render000007").equals("READY"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (JarProcess p : processes) {
+            p.close();
+        }
+    }
+
+    private void preempt(String vmName) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(imds + "/fake/events"))
+                .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("type", "Preempt")
+                        .put("resources", List.of(vmName)).put("notBeforeSeconds", 30)
+                        .put("description", "Spot eviction").encode())).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void identityComesFromImds() throws Exception {
+        JsonObject node = api.node("render000007").orElseThrow();
+        assertThat(node.getJsonObject("identity").getString("scaleSet")).isEqualTo("render");
+        assertThat(node.getJsonObject("identity").getString("instanceId")).isEqualTo("7");
+        assertThat(node.getJsonObject("identity").getString("priority")).isEqualTo("SPOT");
+        assertThat(node.getBoolean("imdsDegraded")).isFalse();
+    }
+
+    @Test
+    void preemptForAnotherVmChangesNothingAndOneForThisVmShowsEvictingWithinTwoSeconds() throws Exception {
+        preempt("render_8");
+        Thread.sleep(2500);
+        assertThat(api.state("render000007")).isEqualTo("READY");
+        assertThat(api.node("render000007").orElseThrow().getValue("eviction")).isNull();
+
+        Instant injected = Instant.now();
+        preempt("render_7");
+
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
+                .until(() -> api.state("render000007").equals("EVICTING"));
+        JsonObject node = api.node("render000007").orElseThrow();
+        JsonObject eviction = node.getJsonObject("eviction");
+        assertThat(eviction.getString("type")).isEqualTo("PREEMPT");
+        Instant notBefore = Instant.parse(eviction.getString("notBefore"));
+        assertThat(notBefore).isBetween(injected.plusSeconds(28), injected.plusSeconds(32));
+        assertThat(node.getString("stateReason")).contains("PREEMPT notice").contains(eviction.getString("eventId"));
+    }
+}
