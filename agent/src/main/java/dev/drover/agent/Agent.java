@@ -8,6 +8,9 @@ import dev.drover.agent.imds.ImdsClient;
 import dev.drover.agent.imds.ImdsIdentity;
 import dev.drover.agent.imds.ScheduledEvent;
 import dev.drover.agent.imds.ScheduledEventsPoller;
+import dev.drover.agent.mounts.CommandRunner;
+import dev.drover.agent.mounts.MountManager;
+import dev.drover.agent.mounts.RpcNullProbe;
 import dev.drover.agent.session.AgentCommands;
 import dev.drover.agent.session.CoordinatorClient;
 import dev.drover.agent.session.SessionMemory;
@@ -27,7 +30,6 @@ import dev.drover.protocol.Reliable;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,6 +52,7 @@ public final class Agent implements AgentCommands {
     /** Sequence of the EvictionNotice sent for each event id, to know when the coordinator has it. */
     private final Map<String, Long> noticeSeqByEvent = new ConcurrentHashMap<>();
     private final ScheduledEventsPoller poller;
+    private final MountManager mounts;
     private volatile AgentState state = AgentState.IDLE;
 
     private Agent(AgentConfig config, NodeIdentity identity, String enrolmentToken, Optional<String> vmName) {
@@ -59,6 +62,8 @@ public final class Agent implements AgentCommands {
         this.memory = new SessionMemory(config.outbox().capacity());
         this.sampler = HostSampler.forThisHost(config.scratchPath());
         this.client = new CoordinatorClient(config, this, memory);
+        this.mounts = new MountManager(config.mounts(), identity.nodeId(),
+                new RpcNullProbe(client.group(), client.channelType()), new CommandRunner(), () -> !nothingRunning());
         AgentConfig.Imds imds = config.imds();
         this.poller = vmName.map(name -> new ScheduledEventsPoller(imdsClient(imds), name, imds.pollMillis(),
                 new EvictionRelay(), new ApprovalPolicy(imds.approveTerminate(), imds.approvePreempt()),
@@ -85,7 +90,8 @@ public final class Agent implements AgentCommands {
                 .addKeyValue("imds", poller != null ? config.imds().baseUrl() : "off")
                 .log("agent starting");
         sampler.sample(); // primes the CPU delta so the first heartbeat has a real number soon after
-        client.start();
+        client.start(); // before the mounts: the coordinator should see this node even if storage is down
+        mounts.start();
         if (poller != null) {
             poller.start();
         }
@@ -96,6 +102,7 @@ public final class Agent implements AgentCommands {
         if (poller != null) {
             poller.close();
         }
+        mounts.close(); // stops probing; never unmounts: a restarting agent must not pull storage from under renders
         client.stop(ByeReason.SHUTDOWN, "agent stopping", 3000);
         LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId())
                 .addKeyValue("unacknowledged", memory.outbox().size()).log("agent stopped");
@@ -109,7 +116,7 @@ public final class Agent implements AgentCommands {
 
     @Override
     public Heartbeat heartbeat() {
-        return new Heartbeat(System.currentTimeMillis(), state, 0, sampler.sample(), List.of(),
+        return new Heartbeat(System.currentTimeMillis(), state, 0, sampler.sample(), mounts.health(),
                 poller != null && poller.degraded(), memory.outbox().dropped());
     }
 

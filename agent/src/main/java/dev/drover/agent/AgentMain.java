@@ -112,7 +112,7 @@ public final class AgentMain implements Callable<Integer> {
             imds = new AgentConfig.Imds(noImds ? Boolean.FALSE : imds.enabled(), imdsUrl != null ? imdsUrl : imds.baseUrl(),
                     imds.pollMillis(), imds.timeoutMillis(), imds.approveTerminate(), imds.approvePreempt());
         }
-        return new AgentConfig(co, node, imds, hb, c.reconnect(), c.outbox(), c.scratchDir());
+        return new AgentConfig(co, node, imds, c.mounts(), hb, c.reconnect(), c.outbox(), c.scratchDir());
     }
 
     private static String enrolmentToken(AgentConfig config) {

@@ -2,19 +2,28 @@ package dev.drover.agent.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Everything the agent reads from {@code /etc/drover/agent.yaml} (see {@code agent.example.yaml} for every key
  * with its default). Records validate themselves; the loader adds the file name to any error.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record AgentConfig(Coordinator coordinator, Node node, Imds imds, Heartbeat heartbeat, Reconnect reconnect,
-        Outbox outbox, String scratchDir) {
+public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<MountConfig> mounts,
+        Heartbeat heartbeat, Reconnect reconnect, Outbox outbox, String scratchDir) {
 
     public AgentConfig {
         coordinator = coordinator != null ? coordinator : new Coordinator(null, null, null, null);
         node = node != null ? node : new Node(null, null, null, null);
         imds = imds != null ? imds : new Imds(null, null, null, null, null, null);
+        mounts = mounts != null ? List.copyOf(mounts) : List.of();
+        if (mounts.size() > dev.drover.protocol.ProtocolLimits.MAX_MOUNTS) {
+            throw new IllegalArgumentException("mounts: at most " + dev.drover.protocol.ProtocolLimits.MAX_MOUNTS
+                    + " mounts, got " + mounts.size());
+        }
+        if (mounts.stream().map(MountConfig::mountPoint).distinct().count() != mounts.size()) {
+            throw new IllegalArgumentException("mounts: two mounts share a mountPoint");
+        }
         heartbeat = heartbeat != null ? heartbeat : new Heartbeat(null, null);
         reconnect = reconnect != null ? reconnect : new Reconnect(null, null);
         outbox = outbox != null ? outbox : new Outbox(null);
@@ -22,7 +31,7 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, Heartbe
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null);
     }
 
     public Path scratchPath() {

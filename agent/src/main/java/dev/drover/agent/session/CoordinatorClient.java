@@ -46,6 +46,7 @@ public final class CoordinatorClient {
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final Bootstrap bootstrap;
+    private final Class<? extends Channel> channelType;
     private final Backoff backoff;
     private final Map<TaskRef, TaskProgress> pendingProgress = new ConcurrentHashMap<>();
     private final AtomicBoolean progressFlushScheduled = new AtomicBoolean();
@@ -61,10 +62,11 @@ public final class CoordinatorClient {
         this.loop = group.next();
         this.backoff = new Backoff(config.reconnect().initialDelayMillis(), config.reconnect().maxDelayMillis(),
                 ThreadLocalRandom.current());
+        this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         int idleSeconds = Math.max(1, 2 * config.heartbeat().intervalMillis() / 1000);
         this.bootstrap = new Bootstrap()
                 .group(loop)
-                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .channel(channelType)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -85,6 +87,15 @@ public final class CoordinatorClient {
 
     public void start() {
         loop.execute(this::connect);
+    }
+
+    /** The agent's one event loop group, shared with other small network jobs (the NFS RPC probe). */
+    public EventLoopGroup group() {
+        return group;
+    }
+
+    public Class<? extends Channel> channelType() {
+        return channelType;
     }
 
     private void connect() {

@@ -8,6 +8,8 @@ import dev.drover.protocol.EvictionType;
 import dev.drover.protocol.Heartbeat;
 import dev.drover.protocol.Hello;
 import dev.drover.protocol.Message;
+import dev.drover.protocol.MountHealth;
+import dev.drover.protocol.MountState;
 import dev.drover.protocol.Reliable;
 import dev.drover.protocol.TaskProgress;
 import java.time.Clock;
@@ -61,10 +63,27 @@ public final class NodeRegistry {
         if (state.isSticky()) {
             return;
         }
+        Optional<String> mountProblem = mountProblem(hb);
+        if (mountProblem.isPresent()) {
+            node.transition(NodeState.UNHEALTHY, mountProblem.get(), now);
+            return;
+        }
         NodeState target = hb.runningTasks() > 0 ? NodeState.BUSY : NodeState.READY;
         String reason = state == NodeState.SUSPECT || state == NodeState.LOST ? "heartbeat resumed"
+                : state == NodeState.UNHEALTHY ? "mounts healthy again"
                 : hb.runningTasks() > 0 ? hb.runningTasks() + " task(s) running" : "no task running";
         node.transition(target, reason, now);
+    }
+
+    /** A node whose shared storage is missing, stale or unreachable must not take work (DESIGN.md flow 6). */
+    static Optional<String> mountProblem(Heartbeat hb) {
+        for (MountHealth m : hb.mounts()) {
+            if (m.state() != MountState.OK && m.state() != MountState.SLOW) {
+                return Optional.of("mount " + m.mountPoint() + " " + m.state()
+                        + (m.detail().isEmpty() ? "" : ": " + m.detail()));
+            }
+        }
+        return Optional.empty();
     }
 
     /**

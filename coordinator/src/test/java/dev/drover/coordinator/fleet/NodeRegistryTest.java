@@ -223,6 +223,25 @@ class NodeRegistryTest {
     }
 
     @Test
+    void brokenMountMakesNodeUnhealthyUntilItRecoversButSlowIsStillHealthy() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        java.util.function.Function<dev.drover.protocol.MountState, Heartbeat> withMount = state -> new Heartbeat(0,
+                AgentState.IDLE, 0, HostMetrics.UNKNOWN, List.of(new dev.drover.protocol.MountHealth("/mnt/cache",
+                        state, 5000, state == dev.drover.protocol.MountState.STALE ? "Stale file handle" : "")),
+                false, 0);
+
+        registry.heartbeat(node, withMount.apply(dev.drover.protocol.MountState.SLOW));
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.READY);
+        registry.heartbeat(node, withMount.apply(dev.drover.protocol.MountState.STALE));
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.UNHEALTHY);
+        assertThat(node.snapshot().stateReason()).isEqualTo("mount /mnt/cache STALE: Stale file handle");
+        registry.heartbeat(node, withMount.apply(dev.drover.protocol.MountState.OK));
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.READY);
+        assertThat(node.snapshot().stateReason()).isEqualTo("mounts healthy again");
+    }
+
+    @Test
     void drainedAgentMovesNodeToDrained() {
         enrol(hello("n1", "", 0), new RecordingLink());
         Node node = registry.find("n1").orElseThrow();
