@@ -19,6 +19,7 @@ public final class HostSampler {
 
     private final Path proc;
     private final Path scratch;
+    private final GpuSampler gpus = GpuSampler.find();
     private long[] lastCpu;
     private boolean warned;
 
@@ -39,9 +40,10 @@ public final class HostSampler {
             String meminfo = read("meminfo");
             long memTotal = Math.max(0, ProcParsers.meminfoBytes(meminfo, "MemTotal"));
             long memAvailable = Math.max(0, ProcParsers.meminfoBytes(meminfo, "MemAvailable"));
+            float[] gpu = gpus != null ? gpus.sample() : new float[] {0, 0};
             return new HostMetrics(cpuPercent, Math.max(0f, ProcParsers.load1(read("loadavg"))), memTotal,
-                    memAvailable, scratchFree(), ProcParsers.openFileLimit(read("self/limits")), processCount(), 0,
-                    0f);
+                    memAvailable, scratchFree(), ProcParsers.openFileLimit(read("self/limits")), processCount(),
+                    (int) gpu[0], gpu[1]);
         } catch (IOException | RuntimeException e) {
             if (!warned) {
                 warned = true;

@@ -56,6 +56,17 @@ class ProcParsersTest {
     }
 
     @Test
+    void gpuCountAndMeanUseComeFromNvidiaSmiCsv() {
+        float[] two = GpuSampler.parse("87\n13\n");
+        assertThat(two[0]).isEqualTo(2f);
+        assertThat(two[1]).isEqualTo(50f);
+        float[] unknown = GpuSampler.parse("[N/A]\n");
+        assertThat(unknown[0]).isEqualTo(1f);
+        assertThat(unknown[1]).isZero();
+        assertThat(GpuSampler.parse("")[0]).isZero();
+    }
+
+    @Test
     void refusesStatWithoutAggregateLine() {
         assertThatThrownBy(() -> ProcParsers.cpuTimes("cpu0 1 2 3 4\n")).isInstanceOf(IllegalArgumentException.class);
     }
