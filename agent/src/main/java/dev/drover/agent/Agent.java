@@ -8,6 +8,8 @@ import dev.drover.agent.imds.ImdsClient;
 import dev.drover.agent.imds.ImdsIdentity;
 import dev.drover.agent.imds.ScheduledEvent;
 import dev.drover.agent.imds.ScheduledEventsPoller;
+import dev.drover.agent.local.LocalTaskServer;
+import dev.drover.agent.local.TaskRelay;
 import dev.drover.agent.mounts.CommandRunner;
 import dev.drover.agent.mounts.MountManager;
 import dev.drover.agent.mounts.RpcNullProbe;
@@ -53,6 +55,8 @@ public final class Agent implements AgentCommands {
     private final Map<String, Long> noticeSeqByEvent = new ConcurrentHashMap<>();
     private final ScheduledEventsPoller poller;
     private final MountManager mounts;
+    private final TaskRelay tasks;
+    private final LocalTaskServer local;
     private volatile AgentState state = AgentState.IDLE;
 
     private Agent(AgentConfig config, NodeIdentity identity, String enrolmentToken, Optional<String> vmName) {
@@ -62,6 +66,9 @@ public final class Agent implements AgentCommands {
         this.memory = new SessionMemory(config.outbox().capacity());
         this.sampler = HostSampler.forThisHost(config.scratchPath());
         this.client = new CoordinatorClient(config, this, memory);
+        this.tasks = new TaskRelay(client, this::onIdle);
+        this.local = config.localSocket().isEmpty() ? null
+                : new LocalTaskServer(java.nio.file.Path.of(config.localSocket()), tasks);
         this.mounts = new MountManager(config.mounts(), identity.nodeId(),
                 new RpcNullProbe(client.group(), client.channelType()), new CommandRunner(), () -> !nothingRunning());
         AgentConfig.Imds imds = config.imds();
@@ -92,6 +99,14 @@ public final class Agent implements AgentCommands {
         sampler.sample(); // primes the CPU delta so the first heartbeat has a real number soon after
         client.start(); // before the mounts: the coordinator should see this node even if storage is down
         mounts.start();
+        if (local != null) {
+            try {
+                local.start();
+            } catch (java.io.IOException e) {
+                LOGGER.atError().addKeyValue("socket", config.localSocket())
+                        .log("cannot listen for drover-run; tasks will run but not report: " + e.getMessage());
+            }
+        }
         if (poller != null) {
             poller.start();
         }
@@ -101,6 +116,13 @@ public final class Agent implements AgentCommands {
         state = AgentState.STOPPING;
         if (poller != null) {
             poller.close();
+        }
+        if (local != null) {
+            try {
+                local.close();
+            } catch (java.io.IOException e) {
+                LOGGER.atDebug().log("closing local socket: " + e.getMessage());
+            }
         }
         mounts.close(); // stops probing; never unmounts: a restarting agent must not pull storage from under renders
         client.stop(ByeReason.SHUTDOWN, "agent stopping", 3000);
@@ -116,7 +138,9 @@ public final class Agent implements AgentCommands {
 
     @Override
     public Heartbeat heartbeat() {
-        return new Heartbeat(System.currentTimeMillis(), state, 0, sampler.sample(), mounts.health(),
+        int running = tasks.running();
+        AgentState reported = state == AgentState.IDLE && running > 0 ? AgentState.BUSY : state;
+        return new Heartbeat(System.currentTimeMillis(), reported, running, sampler.sample(), mounts.health(),
                 poller != null && poller.degraded(), memory.outbox().dropped());
     }
 
@@ -130,7 +154,7 @@ public final class Agent implements AgentCommands {
         }
     }
 
-    private void onDrain(Drain drain) {
+    private synchronized void onDrain(Drain drain) {
         LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId()).addKeyValue("mode", drain.mode())
                 .addKeyValue("reason", drain.reason()).log("drain requested");
         if (drain.mode() == DrainMode.CANCEL) {
@@ -138,13 +162,28 @@ public final class Agent implements AgentCommands {
             client.send(seq -> new DrainState(seq, DrainPhase.CANCELLED, 0));
             return;
         }
-        // No task runs under this agent yet, so a drain completes at once.
-        state = AgentState.DRAINED;
-        client.send(seq -> new DrainState(seq, DrainPhase.DRAINED, 0));
+        if (drain.mode() == DrainMode.DEADLINE && local != null) {
+            local.notice("drover: this node is being drained (" + drain.reason() + "); a task still running at "
+                    + Instant.ofEpochMilli(drain.deadlineMillis()) + " will be stopped and Tractor will retry it");
+        }
+        state = AgentState.DRAINING;
+        client.send(seq -> new DrainState(seq, DrainPhase.DRAINING, tasks.running()));
+        if (nothingRunning()) {
+            onIdle();
+        }
+    }
+
+    /** The last task finished: a drain in progress is now complete. */
+    private synchronized void onIdle() {
+        if (state == AgentState.DRAINING) {
+            state = AgentState.DRAINED;
+            client.send(seq -> new DrainState(seq, DrainPhase.DRAINED, 0));
+            LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId()).log("drained: no task running");
+        }
     }
 
     private boolean nothingRunning() {
-        return true; // task execution arrives with drover-run; until then nothing ever runs under the agent
+        return tasks.running() == 0;
     }
 
     private boolean coordinatorKnows(String eventId) {
@@ -164,6 +203,11 @@ public final class Agent implements AgentCommands {
             }
             if (event.removesVm()) {
                 state = AgentState.EVICTING;
+                if (local != null) {
+                    local.notice("drover: Azure is evicting this VM (" + event.type() + ", not before "
+                            + event.notBefore().map(Object::toString).orElse("now")
+                            + "); this task will be stopped and Tractor will retry it on another node");
+                }
             }
             long notBefore = event.notBefore().map(Instant::toEpochMilli).orElse(0L);
             Reliable notice = client.send(seq -> new EvictionNotice(seq, event.eventId(), type.get(), notBefore,

@@ -43,6 +43,9 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--no-imds", description = "Off Azure: take the identity from config instead of IMDS.")
     boolean noImds;
 
+    @Option(names = "--local-socket", paramLabel = "PATH", description = "Overrides localSocket (drover-run reports here).")
+    String localSocket;
+
     @Option(names = "--heartbeat-millis", paramLabel = "MILLIS", description = "Overrides heartbeat.intervalMillis.")
     Integer heartbeatMillis;
 
@@ -112,7 +115,8 @@ public final class AgentMain implements Callable<Integer> {
             imds = new AgentConfig.Imds(noImds ? Boolean.FALSE : imds.enabled(), imdsUrl != null ? imdsUrl : imds.baseUrl(),
                     imds.pollMillis(), imds.timeoutMillis(), imds.approveTerminate(), imds.approvePreempt());
         }
-        return new AgentConfig(co, node, imds, c.mounts(), hb, c.reconnect(), c.outbox(), c.scratchDir());
+        return new AgentConfig(co, node, imds, c.mounts(), hb, c.reconnect(), c.outbox(), c.scratchDir(),
+                localSocket != null ? localSocket : c.localSocket());
     }
 
     private static String enrolmentToken(AgentConfig config) {

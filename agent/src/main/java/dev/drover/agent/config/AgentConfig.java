@@ -10,7 +10,8 @@ import java.util.List;
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<MountConfig> mounts,
-        Heartbeat heartbeat, Reconnect reconnect, Outbox outbox, String scratchDir) {
+        Heartbeat heartbeat, Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket) {
+    public static final String DEFAULT_LOCAL_SOCKET = "/run/drover/agent.sock";
 
     public AgentConfig {
         coordinator = coordinator != null ? coordinator : new Coordinator(null, null, null, null);
@@ -28,10 +29,15 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
         reconnect = reconnect != null ? reconnect : new Reconnect(null, null);
         outbox = outbox != null ? outbox : new Outbox(null);
         scratchDir = scratchDir != null ? scratchDir : System.getProperty("java.io.tmpdir");
+        localSocket = localSocket != null ? localSocket : DEFAULT_LOCAL_SOCKET;
+        if (!localSocket.isEmpty() && !localSocket.startsWith("/")) {
+            throw new IllegalArgumentException("localSocket must be an absolute path (or \"\" for none), got "
+                    + localSocket);
+        }
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null, null);
     }
 
     public Path scratchPath() {

@@ -28,6 +28,7 @@ public final class ApiVerticle extends VerticleBase {
         router.get("/healthz").handler(this::handleHealth);
         router.get("/api/nodes").handler(this::handleNodes);
         router.get("/api/nodes/:id").handler(this::handleNode);
+        router.get("/api/tasks").handler(this::handleTasks);
         router.route().last().handler(ctx -> sendError(ctx, 404, "no such resource: " + ctx.request().path()));
         router.errorHandler(500, ctx -> sendError(ctx, 500, "internal error"));
         server = vertx.createHttpServer();
@@ -54,6 +55,18 @@ public final class ApiVerticle extends VerticleBase {
         String id = ctx.pathParam("id");
         registry.find(id).ifPresentOrElse(node -> sendJson(ctx, 200, NodeJson.detail(node.snapshot())),
                 () -> sendError(ctx, 404, "no node with id '" + id + "'"));
+    }
+
+    /** Every running task, then recently finished ones, across the farm. */
+    private void handleTasks(RoutingContext ctx) {
+        JsonArray running = new JsonArray();
+        JsonArray recent = new JsonArray();
+        for (NodeSnapshot n : registry.snapshot()) {
+            NodeJson.tasks(n.id(), n.runningTasks()).forEach(running::add);
+            NodeJson.tasks(n.id(), n.recentTasks()).forEach(recent::add);
+        }
+        recent.forEach(running::add);
+        sendJson(ctx, 200, new JsonObject().put("tasks", running));
     }
 
     private static void sendJson(RoutingContext ctx, int status, JsonObject body) {

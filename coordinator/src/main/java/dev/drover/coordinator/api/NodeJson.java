@@ -1,6 +1,7 @@
 package dev.drover.coordinator.api;
 
 import dev.drover.coordinator.fleet.NodeSnapshot;
+import dev.drover.coordinator.fleet.TaskView;
 import dev.drover.coordinator.fleet.Transition;
 import dev.drover.protocol.EvictionNotice;
 import dev.drover.protocol.Heartbeat;
@@ -36,6 +37,7 @@ final class NodeJson {
         json.put("mounts", hb != null ? mounts(hb) : new JsonArray());
         json.put("imdsDegraded", hb != null && hb.imdsDegraded());
         json.put("eviction", n.eviction() != null ? eviction(n.eviction()) : null);
+        json.put("currentTasks", tasks(n.id(), n.runningTasks()));
         return json;
     }
 
@@ -54,7 +56,29 @@ final class NodeJson {
                 .put("remoteAddress", n.remoteAddress())
                 .put("enrolledAt", iso(n.enrolledAt()))
                 .put("droppedEvents", n.lastHeartbeat() != null ? n.lastHeartbeat().droppedEvents() : 0)
-                .put("history", history);
+                .put("history", history)
+                .put("recentTasks", tasks(n.id(), n.recentTasks()));
+    }
+
+    static JsonArray tasks(String nodeId, java.util.List<TaskView> views) {
+        JsonArray array = new JsonArray();
+        for (TaskView t : views) {
+            array.add(new JsonObject()
+                    .put("node", nodeId)
+                    .put("jid", t.task().jid()).put("tid", t.task().tid()).put("cid", t.task().cid())
+                    .put("state", t.running() ? "RUNNING" : "FINISHED")
+                    .put("percent", t.percent())
+                    .put("frame", t.frame() >= 0 ? t.frame() : null)
+                    .put("etaSeconds", t.etaSeconds() >= 0 ? t.etaSeconds() : null)
+                    .put("startedAt", iso(t.startedAt()))
+                    .put("progressAt", iso(t.progressAt()))
+                    .put("finishedAt", iso(t.finishedAt()))
+                    .put("exitCode", t.exitCode())
+                    .put("signal", t.signal() > 0 ? t.signal() : null)
+                    .put("runtimeMillis", t.running() ? null : t.runtimeMillis())
+                    .put("peakRssBytes", t.peakRssBytes() >= 0 ? t.peakRssBytes() : null));
+        }
+        return array;
     }
 
     private static JsonObject metrics(HostMetrics m) {

@@ -43,6 +43,9 @@ public final class Node {
     private String sessionId = "";
     private InboundSequence inbound = new InboundSequence();
     private AgentLink link;
+    private final java.util.LinkedHashMap<dev.drover.protocol.TaskRef, TaskView> runningTasks =
+            new java.util.LinkedHashMap<>();
+    private final ArrayDeque<TaskView> recentTasks = new ArrayDeque<>();
 
     Node(String id, Instant now, int commandCapacity) {
         this.id = id;
@@ -136,6 +139,27 @@ public final class Node {
         lastSeen = now;
     }
 
+    synchronized void taskStarted(dev.drover.protocol.TaskStarted s) {
+        runningTasks.put(s.task(), TaskView.started(s.task(), Instant.ofEpochMilli(s.startedAtMillis())));
+    }
+
+    synchronized void taskProgress(dev.drover.protocol.TaskProgress p) {
+        TaskView v = runningTasks.getOrDefault(p.task(), TaskView.started(p.task(), Instant.ofEpochMilli(p.atMillis())));
+        runningTasks.put(p.task(), v.progress(p.percent(), p.frame(), p.etaSeconds(), Instant.ofEpochMilli(p.atMillis())));
+    }
+
+    synchronized void taskFinished(dev.drover.protocol.TaskFinished f) {
+        TaskView v = runningTasks.remove(f.task());
+        if (v == null) {
+            v = TaskView.started(f.task(), Instant.ofEpochMilli(f.finishedAtMillis() - f.runtimeMillis()));
+        }
+        if (recentTasks.size() == HISTORY) {
+            recentTasks.removeLast();
+        }
+        recentTasks.addFirst(v.finished(f.exitCode(), f.signal(), f.runtimeMillis(), f.peakRssBytes(),
+                Instant.ofEpochMilli(f.finishedAtMillis())));
+    }
+
     synchronized void eviction(EvictionNotice notice) {
         eviction = notice;
     }
@@ -161,7 +185,8 @@ public final class Node {
     public synchronized NodeSnapshot snapshot() {
         return new NodeSnapshot(id, identity, agentVersion, protocolVersion, slots, gpus, state, stateReason,
                 stateSince, lastSeen, enrolledAt, lastHeartbeat, lastHeartbeatAt, eviction, sessionId, link != null,
-                link != null ? link.remoteAddress() : "", List.copyOf(history));
+                link != null ? link.remoteAddress() : "", List.copyOf(history), List.copyOf(runningTasks.values()),
+                List.copyOf(recentTasks));
     }
 
     synchronized NodeState state() {

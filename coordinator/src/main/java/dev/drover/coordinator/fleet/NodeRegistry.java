@@ -98,6 +98,10 @@ public final class NodeRegistry {
         }
         if (event instanceof EvictionNotice notice) {
             onEviction(node, notice, now);
+        } else if (event instanceof dev.drover.protocol.TaskStarted started) {
+            node.taskStarted(started);
+        } else if (event instanceof dev.drover.protocol.TaskFinished finished) {
+            node.taskFinished(finished);
         } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.DRAINED) {
             node.transition(NodeState.DRAINED, "agent drained: no task running", now);
         } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.CANCELLED) {
@@ -112,9 +116,10 @@ public final class NodeRegistry {
         node.touch(clock.instant());
     }
 
-    /** Latest-value task progress. The task view arrives with the progress work; for now it proves life. */
+    /** Latest-value task progress. */
     public void progress(Node node, TaskProgress progress) {
         node.touch(clock.instant());
+        node.taskProgress(progress);
     }
 
     /** Any sign of life that carries no news. */

@@ -10,5 +10,5 @@ import java.util.List;
 public record NodeSnapshot(String id, NodeIdentity identity, String agentVersion, int protocolVersion, int slots,
         int gpus, NodeState state, String stateReason, Instant stateSince, Instant lastSeen, Instant enrolledAt,
         Heartbeat lastHeartbeat, Instant lastHeartbeatAt, EvictionNotice eviction, String sessionId, boolean connected,
-        String remoteAddress, List<Transition> history) {
+        String remoteAddress, List<Transition> history, List<TaskView> runningTasks, List<TaskView> recentTasks) {
 }

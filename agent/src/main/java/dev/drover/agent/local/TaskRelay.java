@@ -1,0 +1,66 @@
+package dev.drover.agent.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.drover.agent.session.CoordinatorClient;
+import dev.drover.protocol.TaskFinished;
+import dev.drover.protocol.TaskProgress;
+import dev.drover.protocol.TaskRef;
+import dev.drover.protocol.TaskStarted;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns what drover-run reports into protocol events for the coordinator — start and finish reliably,
+ * progress as latest value — and keeps the set of tasks running on this node.
+ */
+public final class TaskRelay implements LocalTaskServer.Listener {
+    private static final Logger LOGGER = LoggerFactory.getLogger(TaskRelay.class);
+
+    private final CoordinatorClient client;
+    private final Runnable onIdle;
+    private final Set<TaskRef> running = ConcurrentHashMap.newKeySet();
+
+    /** @param onIdle called when the last running task finishes (a drain may then complete) */
+    public TaskRelay(CoordinatorClient client, Runnable onIdle) {
+        this.client = client;
+        this.onIdle = onIdle;
+    }
+
+    public int running() {
+        return running.size();
+    }
+
+    @Override
+    public void onMessage(JsonNode m) {
+        try {
+            TaskRef task = LocalMessages.taskOf(m);
+            switch (m.path("type").asText()) {
+                case "started" -> {
+                    running.add(task);
+                    long at = m.path("at").asLong();
+                    int pid = (int) m.path("pid").asLong();
+                    client.send(seq -> new TaskStarted(seq, task, at, pid));
+                    LOGGER.atInfo().addKeyValue("task", task).addKeyValue("pid", pid).log("task started");
+                }
+                case "progress" -> client.offerProgress(new TaskProgress(task, (float) m.path("percent").asDouble(),
+                        m.path("frame").asInt(-1), m.path("eta").asInt(-1), m.path("at").asLong()));
+                case "finished" -> {
+                    int exit = m.path("exitCode").asInt();
+                    client.send(seq -> new TaskFinished(seq, task, exit, m.path("signal").asInt(),
+                            m.path("runtimeMillis").asLong(), m.path("peakRssBytes").asLong(-1), m.path("at").asLong()));
+                    LOGGER.atInfo().addKeyValue("task", task).addKeyValue("exitCode", exit).log("task finished");
+                    if (running.remove(task) && running.isEmpty()) {
+                        onIdle.run();
+                    }
+                }
+                default -> LOGGER.atWarn().addKeyValue("type", m.path("type").asText())
+                        .log("unknown message from drover-run; ignored");
+            }
+        } catch (IllegalArgumentException e) {
+            // out-of-range ids or values: one bad report is dropped, the connection and the agent go on
+            LOGGER.atWarn().log("invalid report from drover-run dropped: " + e.getMessage());
+        }
+    }
+}

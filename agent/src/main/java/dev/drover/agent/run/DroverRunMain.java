@@ -1,0 +1,228 @@
+package dev.drover.agent.run;
+
+import dev.drover.agent.AgentVersion;
+import dev.drover.agent.local.LocalMessages;
+import dev.drover.agent.run.progress.Parsers;
+import dev.drover.agent.run.progress.Progress;
+import dev.drover.agent.run.progress.ProgressParser;
+import dev.drover.protocol.TaskRef;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code drover-run [options] -- command [args...]}: what TDs put in front of a render command in a Tractor
+ * job. Runs the command in its own process group, passes its output through unchanged, prints
+ * {@code TR_PROGRESS} for the blade, reports start, progress and finish to the local agent, forwards
+ * SIGTERM/SIGINT to the group, and exits with the command's exit code (128+n for signal n). Without an
+ * agent the render runs exactly as it would without the wrapper.
+ */
+@Command(name = "drover-run", mixinStandardHelpOptions = true, versionProvider = AgentVersion.class,
+        description = "Runs a render command, reporting its progress to Tractor and the Drover agent.")
+public final class DroverRunMain implements Callable<Integer> {
+    static final String DEFAULT_SOCKET = "/run/drover/agent.sock";
+    private static final long TERM_GRACE_MILLIS = 30_000;
+
+    @Option(names = "--jid", description = "Tractor job id (default $TR_ENV_JID).")
+    Long jid;
+
+    @Option(names = "--tid", description = "Tractor task id (default $TR_ENV_TID).")
+    Integer tid;
+
+    @Option(names = "--cid", description = "Tractor command id (default $TR_ENV_CID).")
+    Integer cid;
+
+    @Option(names = "--parser", defaultValue = "auto",
+            description = "auto, blender, povray, arnold, vray or directives (default ${DEFAULT-VALUE}).")
+    String parser;
+
+    @Option(names = "--agent-socket", description = "The local agent's socket (default $DROVER_AGENT_SOCKET or "
+            + DEFAULT_SOCKET + ").")
+    Path agentSocket;
+
+    @Option(names = "--capture", paramLabel = "FILE", description = "Also write the task's output to FILE.")
+    Path capture;
+
+    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
+    List<String> command;
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new DroverRunMain());
+        cli.setStopAtPositional(true); // everything after the command belongs to the command
+        System.exit(cli.execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ProgressParser progressParser;
+        try {
+            progressParser = Parsers.choose(parser, command);
+        } catch (IllegalArgumentException e) {
+            System.err.println("drover-run: " + e.getMessage());
+            return 2;
+        }
+        TaskRef task = taskRef();
+        OutputStream captureStream = capture != null ? new FileOutputStream(capture.toFile()) : null;
+        PrintStream stdout = new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), false);
+        PrintStream stderr = new PrintStream(new FileOutputStream(java.io.FileDescriptor.err), false);
+        OutputPump.TaskOutput out = new OutputPump.TaskOutput(stdout, stderr, captureStream);
+        ProgressPrinter printer = new ProgressPrinter(out);
+        AtomicBoolean noticeShown = new AtomicBoolean();
+        PendingLine notice = new PendingLine(out);
+        LocalAgentClient agent = new LocalAgentClient(socketPath(), text -> {
+            if (noticeShown.compareAndSet(false, true)) {
+                notice.set(text);
+            }
+        });
+
+        long startNanos = System.nanoTime();
+        TaskProcess proc;
+        try {
+            proc = TaskProcess.start(command);
+        } catch (IOException e) {
+            System.err.println("drover-run: cannot start " + command.get(0) + ": " + e.getMessage());
+            agent.close();
+            return 127; // the shell's "command not found"
+        }
+        if (task != null) {
+            agent.send(LocalMessages.started(task, proc.pid(), System.currentTimeMillis()));
+        }
+        installSignalForwarding(proc);
+
+        AtomicLong peakRss = new AtomicLong(-1);
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "drover-run-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleAtFixedRate(() -> {
+            peakRss.accumulateAndGet(proc.groupRssBytes(), Math::max);
+            try {
+                printer.flush(System.nanoTime());
+                notice.flush();
+            } catch (IOException e) {
+                // our stdout is gone; nothing useful to do
+            }
+        }, 0, 250, TimeUnit.MILLISECONDS);
+
+        java.util.function.Consumer<String> onLine = line -> progressParser.accept(line).ifPresent(p -> {
+            onProgress(p, printer, agent, task);
+        });
+        Thread outPump = new Thread(new OutputPump(proc.process().getInputStream(), out, true, onLine), "stdout");
+        Thread errPump = new Thread(new OutputPump(proc.process().getErrorStream(), out, false, onLine), "stderr");
+        outPump.start();
+        errPump.start();
+
+        int exitCode = proc.process().waitFor();
+        outPump.join(5000);
+        errPump.join(5000);
+        timer.shutdownNow();
+        printer.flush(Long.MAX_VALUE);
+        notice.flush();
+        long runtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        if (task != null) {
+            int signal = exitCode > 128 && exitCode < 160 ? exitCode - 128 : 0;
+            agent.send(LocalMessages.finished(task, exitCode, signal, runtime, peakRss.get(), System.currentTimeMillis()));
+            agent.drain(1000); // a moment, never more: the agent being away must not hold up the blade
+        }
+        agent.close();
+        stdout.flush();
+        if (captureStream != null) {
+            captureStream.close();
+        }
+        return exitCode;
+    }
+
+    private static void onProgress(Progress p, ProgressPrinter printer, LocalAgentClient agent, TaskRef task) {
+        try {
+            printer.offer(p.percent(), System.nanoTime());
+        } catch (IOException e) {
+            // stdout gone
+        }
+        if (task != null) {
+            agent.progress(LocalMessages.progress(task, p.percent(), p.frame(), p.etaSeconds(),
+                    System.currentTimeMillis()));
+        }
+    }
+
+    /** SIGTERM/SIGINT go to the renderer's whole group; if it ignores TERM it gets KILL after a grace period. */
+    @SuppressWarnings("sunapi")
+    private static void installSignalForwarding(TaskProcess proc) {
+        for (String name : List.of("TERM", "INT", "HUP")) {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+                proc.signalGroup(name);
+                Thread killer = new Thread(() -> {
+                    try {
+                        if (!proc.process().waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
+                            proc.signalGroup("KILL");
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "drover-run-grace");
+                killer.setDaemon(true);
+                killer.start();
+            });
+        }
+    }
+
+    private TaskRef taskRef() {
+        Long j = jid != null ? jid : envLong("TR_ENV_JID");
+        Long t = tid != null ? Long.valueOf(tid) : envLong("TR_ENV_TID");
+        Long c = cid != null ? Long.valueOf(cid) : envLong("TR_ENV_CID");
+        if (j == null || t == null || j < 0 || t < 0) {
+            return null; // not under Tractor and no ids given: run and print progress, report nothing
+        }
+        return new TaskRef(j, t.intValue(), c != null && c >= 0 ? c.intValue() : 0);
+    }
+
+    private static Long envLong(String name) {
+        try {
+            String v = System.getenv(name);
+            return v == null || v.isBlank() ? null : Long.valueOf(v.trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private Path socketPath() {
+        if (agentSocket != null) {
+            return agentSocket;
+        }
+        String env = System.getenv("DROVER_AGENT_SOCKET");
+        return Path.of(env != null && !env.isBlank() ? env : DEFAULT_SOCKET);
+    }
+
+    /** A notice from the agent, printed once at the next line boundary of the task's output. */
+    private static final class PendingLine {
+        private final OutputPump.TaskOutput out;
+        private String text;
+
+        PendingLine(OutputPump.TaskOutput out) {
+            this.out = out;
+        }
+
+        synchronized void set(String text) {
+            this.text = text;
+        }
+
+        synchronized void flush() throws IOException {
+            if (text != null && out.writeLine(text, false)) {
+                text = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.drover.coordinator;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Makes sure a Debian package a test needs is installed, installing it when running as root (as CI does).
+ * A test that cannot get its tool fails with a clear message; it is never silently skipped.
+ */
+final class HostPackages {
+    private static boolean updated;
+
+    private HostPackages() {
+    }
+
+    public static synchronized void require(String executable, String... packages) throws Exception {
+        if (onPath(executable)) {
+            return;
+        }
+        if (!"root".equals(System.getProperty("user.name"))) {
+            throw new IllegalStateException(executable + " is missing and this test is not running as root; install "
+                    + String.join(" ", packages) + " (apt-get install -y " + String.join(" ", packages) + ")");
+        }
+        if (!updated) {
+            run(List.of("apt-get", "update", "-q"));
+            updated = true;
+        }
+        List<String> install = new ArrayList<>(List.of("apt-get", "install", "-y", "-q", "--no-install-recommends"));
+        install.addAll(List.of(packages));
+        run(install);
+        if (!onPath(executable)) {
+            throw new IllegalStateException("installed " + String.join(" ", packages) + " but " + executable
+                    + " is still not on PATH");
+        }
+    }
+
+    public static boolean onPath(String executable) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin:/usr/sbin:/sbin").split(":")) {
+            if (Files.isExecutable(Path.of(dir, executable))) {
+                return true;
+            }
+        }
+        return Files.isExecutable(Path.of("/usr/sbin", executable)) || Files.isExecutable(Path.of("/usr/bin", executable));
+    }
+
+    private static void run(List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).inheritIO();
+        pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
+        Process p = pb.start();
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed");
+        }
+    }
+}
