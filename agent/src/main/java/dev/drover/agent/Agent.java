@@ -10,6 +10,7 @@ import dev.drover.agent.imds.ScheduledEvent;
 import dev.drover.agent.imds.ScheduledEventsPoller;
 import dev.drover.agent.local.LocalTaskServer;
 import dev.drover.agent.local.TaskRelay;
+import dev.drover.agent.logs.LogUploader;
 import dev.drover.agent.mounts.CommandRunner;
 import dev.drover.agent.mounts.MountManager;
 import dev.drover.agent.mounts.RpcNullProbe;
@@ -57,6 +58,7 @@ public final class Agent implements AgentCommands {
     private final MountManager mounts;
     private final TaskRelay tasks;
     private final LocalTaskServer local;
+    private final LogUploader uploader;
     private volatile AgentState state = AgentState.IDLE;
 
     private Agent(AgentConfig config, NodeIdentity identity, String enrolmentToken, Optional<String> vmName) {
@@ -66,7 +68,12 @@ public final class Agent implements AgentCommands {
         this.memory = new SessionMemory(config.outbox().capacity());
         this.sampler = HostSampler.forThisHost(config.scratchPath());
         this.client = new CoordinatorClient(config, this, memory);
-        this.tasks = new TaskRelay(client, this::onIdle);
+        this.uploader = config.logs() != null ? logUploader(config) : null;
+        this.tasks = new TaskRelay(client, this::onIdle, (task, log) -> {
+            if (uploader != null) {
+                uploader.submit(log, LogUploader.blobName(identity.pool(), task, identity.nodeId()));
+            }
+        });
         this.local = config.localSocket().isEmpty() ? null
                 : new LocalTaskServer(java.nio.file.Path.of(config.localSocket()), tasks);
         this.mounts = new MountManager(config.mounts(), identity.nodeId(),
@@ -87,6 +94,16 @@ public final class Agent implements AgentCommands {
         return new Agent(config, identity, enrolmentToken, Optional.of(source.metadata().name()));
     }
 
+    private static LogUploader logUploader(AgentConfig config) {
+        try {
+            return new LogUploader(config.logs());
+        } catch (java.io.IOException e) {
+            LOGGER.atError().log("task log upload disabled: cannot use spool " + config.logs().spoolDir() + ": "
+                    + e.getMessage());
+            return null;
+        }
+    }
+
     private static ImdsClient imdsClient(AgentConfig.Imds imds) {
         return new ImdsClient(imds.baseUrl(), Duration.ofMillis(imds.timeoutMillis()));
     }
@@ -99,6 +116,9 @@ public final class Agent implements AgentCommands {
         sampler.sample(); // primes the CPU delta so the first heartbeat has a real number soon after
         client.start(); // before the mounts: the coordinator should see this node even if storage is down
         mounts.start();
+        if (uploader != null) {
+            uploader.start();
+        }
         if (local != null) {
             try {
                 local.start();
@@ -123,6 +143,9 @@ public final class Agent implements AgentCommands {
             } catch (java.io.IOException e) {
                 LOGGER.atDebug().log("closing local socket: " + e.getMessage());
             }
+        }
+        if (uploader != null) {
+            uploader.close();
         }
         mounts.close(); // stops probing; never unmounts: a restarting agent must not pull storage from under renders
         client.stop(ByeReason.SHUTDOWN, "agent stopping", 3000);
@@ -203,6 +226,7 @@ public final class Agent implements AgentCommands {
             }
             if (event.removesVm()) {
                 state = AgentState.EVICTING;
+                tasks.uploadRunningLogs();
                 if (local != null) {
                     local.notice("drover: Azure is evicting this VM (" + event.type() + ", not before "
                             + event.notBefore().map(Object::toString).orElse("now")

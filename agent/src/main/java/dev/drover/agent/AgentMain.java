@@ -116,7 +116,7 @@ public final class AgentMain implements Callable<Integer> {
                     imds.pollMillis(), imds.timeoutMillis(), imds.approveTerminate(), imds.approvePreempt());
         }
         return new AgentConfig(co, node, imds, c.mounts(), hb, c.reconnect(), c.outbox(), c.scratchDir(),
-                localSocket != null ? localSocket : c.localSocket());
+                localSocket != null ? localSocket : c.localSocket(), c.logs());
     }
 
     private static String enrolmentToken(AgentConfig config) {

@@ -10,7 +10,7 @@ import java.util.List;
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<MountConfig> mounts,
-        Heartbeat heartbeat, Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket) {
+        Heartbeat heartbeat, Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket, LogConfig logs) {
     public static final String DEFAULT_LOCAL_SOCKET = "/run/drover/agent.sock";
 
     public AgentConfig {
@@ -37,7 +37,7 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null, null, null);
     }
 
     public Path scratchPath() {

@@ -18,8 +18,9 @@ public final class LocalMessages {
     private LocalMessages() {
     }
 
-    public static String started(TaskRef t, long pid, long atMillis) {
-        return task("started", t).put("pid", pid).put("at", atMillis).toString();
+    /** @param log the file the wrapper captures the task's output into, or null */
+    public static String started(TaskRef t, long pid, long atMillis, String log) {
+        return task("started", t).put("pid", pid).put("at", atMillis).put("log", log).toString();
     }
 
     public static String progress(TaskRef t, float percent, int frame, int etaSeconds, long atMillis) {
@@ -28,9 +29,9 @@ public final class LocalMessages {
     }
 
     public static String finished(TaskRef t, int exitCode, int signal, long runtimeMillis, long peakRssBytes,
-            long atMillis) {
+            long atMillis, String log) {
         return task("finished", t).put("exitCode", exitCode).put("signal", signal).put("runtimeMillis", runtimeMillis)
-                .put("peakRssBytes", peakRssBytes).put("at", atMillis).toString();
+                .put("peakRssBytes", peakRssBytes).put("at", atMillis).put("log", log).toString();
     }
 
     public static String notice(String text) {

@@ -6,7 +6,9 @@ import dev.drover.protocol.TaskFinished;
 import dev.drover.protocol.TaskProgress;
 import dev.drover.protocol.TaskRef;
 import dev.drover.protocol.TaskStarted;
-import java.util.Set;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,12 +22,27 @@ public final class TaskRelay implements LocalTaskServer.Listener {
 
     private final CoordinatorClient client;
     private final Runnable onIdle;
-    private final Set<TaskRef> running = ConcurrentHashMap.newKeySet();
+    /** Running tasks and the file each one's output is captured in ("" when none). */
+    private final Map<TaskRef, String> running = new ConcurrentHashMap<>();
+    private final BiConsumer<TaskRef, Path> logs;
 
-    /** @param onIdle called when the last running task finishes (a drain may then complete) */
-    public TaskRelay(CoordinatorClient client, Runnable onIdle) {
+    /**
+     * @param onIdle called when the last running task finishes (a drain may then complete)
+     * @param logs receives a task's captured output file to upload, when it finishes
+     */
+    public TaskRelay(CoordinatorClient client, Runnable onIdle, BiConsumer<TaskRef, Path> logs) {
         this.client = client;
         this.onIdle = onIdle;
+        this.logs = logs;
+    }
+
+    /** Uploads what running tasks have written so far: the VM may be gone before they finish. */
+    public void uploadRunningLogs() {
+        running.forEach((task, log) -> {
+            if (!log.isEmpty()) {
+                logs.accept(task, Path.of(log));
+            }
+        });
     }
 
     public int running() {
@@ -38,7 +55,7 @@ public final class TaskRelay implements LocalTaskServer.Listener {
             TaskRef task = LocalMessages.taskOf(m);
             switch (m.path("type").asText()) {
                 case "started" -> {
-                    running.add(task);
+                    running.put(task, m.path("log").asText(""));
                     long at = m.path("at").asLong();
                     int pid = (int) m.path("pid").asLong();
                     client.send(seq -> new TaskStarted(seq, task, at, pid));
@@ -51,7 +68,11 @@ public final class TaskRelay implements LocalTaskServer.Listener {
                     client.send(seq -> new TaskFinished(seq, task, exit, m.path("signal").asInt(),
                             m.path("runtimeMillis").asLong(), m.path("peakRssBytes").asLong(-1), m.path("at").asLong()));
                     LOGGER.atInfo().addKeyValue("task", task).addKeyValue("exitCode", exit).log("task finished");
-                    if (running.remove(task) && running.isEmpty()) {
+                    String log = m.path("log").asText("");
+                    if (!log.isEmpty()) {
+                        logs.accept(task, Path.of(log));
+                    }
+                    if (running.remove(task) != null && running.isEmpty()) {
                         onIdle.run();
                     }
                 }

@@ -34,6 +34,7 @@ import picocli.CommandLine.Parameters;
         description = "Runs a render command, reporting its progress to Tractor and the Drover agent.")
 public final class DroverRunMain implements Callable<Integer> {
     static final String DEFAULT_SOCKET = "/run/drover/agent.sock";
+    static final String DEFAULT_LOG_DIR = "/var/spool/drover/tasks";
     private static final long TERM_GRACE_MILLIS = 30_000;
 
     @Option(names = "--jid", description = "Tractor job id (default $TR_ENV_JID).")
@@ -53,7 +54,8 @@ public final class DroverRunMain implements Callable<Integer> {
             + DEFAULT_SOCKET + ").")
     Path agentSocket;
 
-    @Option(names = "--capture", paramLabel = "FILE", description = "Also write the task's output to FILE.")
+    @Option(names = "--capture", paramLabel = "FILE", description = "Also write the task's output to FILE, which the "
+            + "agent uploads to Blob (default: a file in $DROVER_TASK_LOG_DIR or " + DEFAULT_LOG_DIR + " when writable).")
     Path capture;
 
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
@@ -75,7 +77,9 @@ public final class DroverRunMain implements Callable<Integer> {
             return 2;
         }
         TaskRef task = taskRef();
-        OutputStream captureStream = capture != null ? new FileOutputStream(capture.toFile()) : null;
+        Path logFile = capture != null ? capture : defaultCapture(task);
+        OutputStream captureStream = openCapture(logFile);
+        String log = captureStream != null ? logFile.toAbsolutePath().toString() : null;
         PrintStream stdout = new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), false);
         PrintStream stderr = new PrintStream(new FileOutputStream(java.io.FileDescriptor.err), false);
         OutputPump.TaskOutput out = new OutputPump.TaskOutput(stdout, stderr, captureStream);
@@ -98,7 +102,7 @@ public final class DroverRunMain implements Callable<Integer> {
             return 127; // the shell's "command not found"
         }
         if (task != null) {
-            agent.send(LocalMessages.started(task, proc.pid(), System.currentTimeMillis()));
+            agent.send(LocalMessages.started(task, proc.pid(), System.currentTimeMillis(), log));
         }
         installSignalForwarding(proc);
 
@@ -133,16 +137,17 @@ public final class DroverRunMain implements Callable<Integer> {
         printer.flush(Long.MAX_VALUE);
         notice.flush();
         long runtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        if (captureStream != null) {
+            captureStream.close(); // complete before the agent copies it for upload
+        }
         if (task != null) {
             int signal = exitCode > 128 && exitCode < 160 ? exitCode - 128 : 0;
-            agent.send(LocalMessages.finished(task, exitCode, signal, runtime, peakRss.get(), System.currentTimeMillis()));
+            agent.send(LocalMessages.finished(task, exitCode, signal, runtime, peakRss.get(), System.currentTimeMillis(),
+                    log));
             agent.drain(1000); // a moment, never more: the agent being away must not hold up the blade
         }
         agent.close();
         stdout.flush();
-        if (captureStream != null) {
-            captureStream.close();
-        }
         return exitCode;
     }
 
@@ -176,6 +181,33 @@ public final class DroverRunMain implements Callable<Integer> {
                 killer.setDaemon(true);
                 killer.start();
             });
+        }
+    }
+
+    /** Under Tractor, capture into the task log directory when it exists and is writable; else no capture. */
+    private static Path defaultCapture(TaskRef task) {
+        if (task == null) {
+            return null;
+        }
+        String env = System.getenv("DROVER_TASK_LOG_DIR");
+        Path dir = Path.of(env != null && !env.isBlank() ? env : DEFAULT_LOG_DIR);
+        if (!java.nio.file.Files.isDirectory(dir) || !java.nio.file.Files.isWritable(dir)) {
+            return null;
+        }
+        return dir.resolve(task.jid() + "." + task.tid() + "." + task.cid() + "." + ProcessHandle.current().pid()
+                + ".log");
+    }
+
+    /** A capture file that cannot be opened must not stop the render. */
+    private static OutputStream openCapture(Path file) {
+        if (file == null) {
+            return null;
+        }
+        try {
+            return new java.io.BufferedOutputStream(new FileOutputStream(file.toFile()), 64 * 1024);
+        } catch (IOException e) {
+            System.err.println("drover-run: cannot capture output to " + file + ": " + e.getMessage());
+            return null;
         }
     }
 

@@ -57,7 +57,7 @@ class CoordinatorClientIT {
     void start() throws Exception {
         coordinator = new FakeCoordinator(0);
         AgentConfig config = new AgentConfig(new AgentConfig.Coordinator("127.0.0.1", coordinator.port(), null, null),
-                null, null, null, new AgentConfig.Heartbeat(200, 0), new AgentConfig.Reconnect(20, 100), null, null, "");
+                null, null, null, new AgentConfig.Heartbeat(200, 0), new AgentConfig.Reconnect(20, 100), null, null, "", null);
         memory = new SessionMemory(100);
         client = new CoordinatorClient(config, agent, memory);
         client.start();
