@@ -68,18 +68,15 @@ public final class AgentMain implements Callable<Integer> {
                 .addKeyValue("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
                 .log("drover-agent");
         Agent agent = Agent.create(config, token);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                agent.stop();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                stopped.countDown();
-            }
-        }, "drover-agent-shutdown"));
+        // SIGTERM (systemd stop, scale-in) and SIGINT end the agent cleanly with status 0: a JVM left to its
+        // default handling would run shutdown hooks and still exit 143, which systemd counts as a failure.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        for (String signal : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(signal), sig -> stopRequested.countDown());
+        }
         agent.start();
-        stopped.await();
+        stopRequested.await();
+        agent.stop();
         return 0;
     }
 
