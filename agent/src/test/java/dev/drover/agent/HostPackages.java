@@ -48,11 +48,15 @@ public final class HostPackages {
     }
 
     private static void run(List<String> command) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).inheritIO();
+        // Not inheritIO: the test JVM's stdout is surefire's channel, which foreign output corrupts.
+        Path log = Path.of("target", "host-packages.log").toAbsolutePath();
+        Files.createDirectories(log.getParent());
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
         Process p = pb.start();
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed");
+            throw new IllegalStateException(String.join(" ", command) + " failed; see " + log);
         }
     }
 }

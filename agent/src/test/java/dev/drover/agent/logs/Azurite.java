@@ -36,7 +36,8 @@ final class Azurite implements AutoCloseable {
         }
         Files.createDirectories(HOME);
         Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--silent", "azurite@" + VERSION)
-                .directory(HOME.toFile()).inheritIO().start();
+                .directory(HOME.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(HOME.resolve("npm-install.log").toFile())).start();
         if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0 || !Files.isExecutable(bin)) {
             throw new IllegalStateException("npm install azurite@" + VERSION + " into " + HOME + " failed");
         }
