@@ -1,0 +1,268 @@
+package dev.drover.coordinator.tractor;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.MultiMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A clean-room stand-in for Pixar's Tractor engine, written from specs/tractor-and-cyclecloud.md §1 and the
+ * §6 checklist, for tests and the demo: {@code /Tractor/<verb>} over GET or form POST, JSON replies, errors as
+ * non-200 with {@code {"rc", "msg"}}, {@code tsid} required on control calls, task states
+ * blocked/ready/active/error/done, blades with heartbeat time and NIMBY (which stops dispatch, not running
+ * tasks), {@code ejectall} that requeues a blade's active tasks, and {@code btrack?q=delist}. It is not more
+ * forgiving than the engine: unknown queries are errors.
+ */
+public final class FakeTractorEngine {
+    private static final Pattern SELECT = Pattern.compile("tractorselect\\('Task',\\s*'state=(\\w+)'");
+
+    /** One task with the service key of its command. */
+    public static final class Task {
+        final long jid;
+        final int tid;
+        final String service;
+        volatile String state;
+        volatile String blade = "";
+
+        Task(long jid, int tid, String service, String state) {
+            this.jid = jid;
+            this.tid = tid;
+            this.service = service;
+            this.state = state;
+        }
+    }
+
+    /** One blade as the engine tracks it. */
+    public static final class Blade {
+        final String host;
+        final String addr;
+        volatile long heartbeatEpochSeconds;
+        volatile String nimby = "";
+        volatile int slots = 1;
+
+        Blade(String host, String addr) {
+            this.host = host;
+            this.addr = addr;
+        }
+    }
+
+    private final Vertx vertx;
+    private final Map<String, Task> tasks = new ConcurrentHashMap<>();
+    private final Map<String, Blade> blades = new ConcurrentHashMap<>();
+    private final Set<String> sessions = ConcurrentHashMap.newKeySet();
+    private final Map<String, Integer> limits = new LinkedHashMap<>();
+    private volatile int failNext;
+    private HttpServer server;
+
+    public FakeTractorEngine(Vertx vertx) {
+        this.vertx = vertx;
+    }
+
+    public Future<Integer> listen(int port) {
+        server = vertx.createHttpServer().requestHandler(this::handle);
+        return server.listen(port, "127.0.0.1").map(HttpServer::actualPort);
+    }
+
+    // ---- test controls ------------------------------------------------------------------------
+
+    public void addTask(long jid, int tid, String service, String state) {
+        tasks.put(jid + "/" + tid, new Task(jid, tid, service, state));
+    }
+
+    /** A blade has taken a task: it is active there. */
+    public void dispatch(long jid, int tid, String bladeHost) {
+        Task t = tasks.get(jid + "/" + tid);
+        t.state = "active";
+        t.blade = bladeHost;
+    }
+
+    public void addBlade(String host, String addr, long heartbeatEpochSeconds) {
+        Blade b = new Blade(host, addr);
+        b.heartbeatEpochSeconds = heartbeatEpochSeconds;
+        blades.put(host, b);
+    }
+
+    public void limit(String name, int siteMax) {
+        limits.put(name, siteMax);
+    }
+
+    /** The next {@code n} requests fail with 500 and garbage, as a struggling engine might. */
+    public void failNext(int n) {
+        failNext = n;
+    }
+
+    public String taskState(long jid, int tid) {
+        return tasks.get(jid + "/" + tid).state;
+    }
+
+    public String nimby(String host) {
+        Blade b = blades.get(host);
+        return b == null ? null : b.nimby;
+    }
+
+    public boolean hasBlade(String host) {
+        return blades.containsKey(host);
+    }
+
+    // ---- HTTP -----------------------------------------------------------------------------------
+
+    private void handle(HttpServerRequest req) {
+        if (failNext > 0) {
+            failNext--;
+            req.response().setStatusCode(500).end("<html>engine restarting</html>");
+            return;
+        }
+        String type = req.getHeader("Content-Type");
+        if (req.method() == io.vertx.core.http.HttpMethod.POST && type != null
+                && type.startsWith("application/x-www-form-urlencoded")) {
+            req.setExpectMultipart(true); // Pixar's client sends the form in the body (§1.1)
+        }
+        req.end().onComplete(done -> {
+            MultiMap p = MultiMap.caseInsensitiveMultiMap().addAll(req.params()).addAll(req.formAttributes());
+            String path = req.path();
+            String q = p.get("q");
+            try {
+                JsonObject reply = route(path, q, p, req.remoteAddress().host());
+                req.response().putHeader("Content-Type", "application/json")
+                        .putHeader("Server", "Pixar_Tractor/2.4 (drover fake engine)").end(reply.encode());
+            } catch (EngineError e) {
+                req.response().setStatusCode(e.status).putHeader("Content-Type", "application/json")
+                        .end(new JsonObject().put("rc", e.rc).put("msg", e.getMessage()).encode());
+            } catch (RuntimeException e) {
+                req.response().setStatusCode(500).putHeader("Content-Type", "application/json")
+                        .end(new JsonObject().put("rc", 500).put("msg", String.valueOf(e.getMessage())).encode());
+            }
+        });
+    }
+
+    private JsonObject route(String path, String q, MultiMap p, String client) {
+        String verb = path.startsWith("/Tractor/") ? path.substring("/Tractor/".length()) : "";
+        switch (verb + "?" + q) {
+            case "monitor?login" -> {
+                String user = require(p, "user");
+                String tsid = UUID.randomUUID().toString().substring(0, 8) + "-tsid";
+                sessions.add(tsid);
+                return new JsonObject().put("rc", 0).put("login", "ok").put("user", user).put("host", client)
+                        .put("tsid", tsid).put("crews", new JsonArray().add("Users")).put("engine", "fake 2.4")
+                        .put("protocol", "sv-1.6");
+            }
+            case "monitor?blades" -> {
+                JsonArray list = new JsonArray();
+                for (Blade b : blades.values()) {
+                    long inUse = tasks.values().stream().filter(t -> t.state.equals("active") && t.blade.equals(b.host))
+                            .count();
+                    list.add(new JsonObject().put("hnm", b.host).put("addr", b.addr).put("lp", 9005)
+                            .put("t", b.heartbeatEpochSeconds).put("ns", b.slots).put("siu", inUse)
+                            .put("as", Math.max(0, b.slots - inUse)).put("nimby", b.nimby)
+                            .put("note", b.nimby.isEmpty() ? "" : "nimby " + b.nimby));
+                }
+                return new JsonObject().put("timestamp", System.currentTimeMillis() / 1000).put("blades", list)
+                        .put("recordlimit", new JsonObject().put("limit", 2500).put("visible", list.size())
+                                .put("truncated", 0));
+            }
+            case "db?null" -> throw new EngineError(400, 1, "q required");
+            case "ctrl?status" -> {
+                long active = tasks.values().stream().filter(t -> t.state.equals("active")).count();
+                return new JsonObject().put("rc", 0).put("ncmdactive", active).put("nlic", 0);
+            }
+            case "queue?limits" -> {
+                JsonObject l = new JsonObject();
+                limits.forEach((k, v) -> l.put(k, new JsonObject().put("SiteMax", v)));
+                return new JsonObject().put("Limits", l);
+            }
+            case "ctrl?battribute" -> {
+                session(p);
+                Blade b = blade(require(p, "b"));
+                String nimby = require(p, "nimby");
+                b.nimby = nimby.equals("0") ? "" : nimby;
+                return ok();
+            }
+            case "queue?ejectall" -> {
+                session(p);
+                Blade b = blade(require(p, "blade"));
+                tasks.values().stream().filter(t -> t.state.equals("active") && t.blade.equals(b.host)).forEach(t -> {
+                    t.state = "ready";
+                    t.blade = "";
+                });
+                return ok();
+            }
+            case "btrack?delist" -> {
+                session(p);
+                Blade b = blade(require(p, "id"));
+                blades.remove(b.host);
+                return ok();
+            }
+            default -> {
+                if (verb.equals("db") && q != null) {
+                    return select(q);
+                }
+                throw new EngineError(400, 1, "unsupported request " + verb + "?q=" + q);
+            }
+        }
+    }
+
+    /** Only the one query Drover uses: tasks in a state, with jid, tid and service. */
+    private JsonObject select(String q) {
+        Matcher m = SELECT.matcher(q);
+        if (!m.find()) {
+            throw new EngineError(400, 1, "fake engine supports only tractorselect('Task','state=...')");
+        }
+        String state = m.group(1).toLowerCase(Locale.ROOT);
+        JsonArray rows = new JsonArray();
+        tasks.values().stream().filter(t -> t.state.equals(state)).forEach(t -> rows.add(new JsonObject()
+                .put("jid", t.jid).put("tid", t.tid).put("service", t.service)));
+        return new JsonObject().put("rc", 0).put("rows", rows);
+    }
+
+    private void session(MultiMap p) {
+        String tsid = p.get("tsid");
+        if (tsid == null || !sessions.contains(tsid)) {
+            throw new EngineError(403, 403, "a valid tsid is required for this request");
+        }
+    }
+
+    /** Blades are named {@code host} or {@code host/addr} (some clients add {@code :9005}). */
+    private Blade blade(String id) {
+        String host = id.split("[/:]")[0];
+        Blade b = blades.get(host);
+        if (b == null) {
+            throw new EngineError(404, 1, "no such blade " + id);
+        }
+        return b;
+    }
+
+    private static String require(MultiMap p, String name) {
+        String v = p.get(name);
+        if (v == null || v.isEmpty()) {
+            throw new EngineError(400, 1, "missing parameter " + name);
+        }
+        return v;
+    }
+
+    private static JsonObject ok() {
+        return new JsonObject().put("rc", 0).put("msg", "ok");
+    }
+
+    private static final class EngineError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final int status;
+        final int rc;
+
+        EngineError(int status, int rc, String msg) {
+            super(msg);
+            this.status = status;
+            this.rc = rc;
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.drover.coordinator.tractor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The Tractor client against the fake engine: queue depth, NIMBY, ejectall, delist, and engine trouble. */
+@ExtendWith(VertxExtension.class)
+class TractorClientIT {
+    private FakeTractorEngine engine;
+    private TractorClient client;
+    private WebClient web;
+    private int port;
+
+    @BeforeEach
+    void start(Vertx vertx) {
+        engine = new FakeTractorEngine(vertx);
+        port = engine.listen(0).await();
+        web = WebClient.create(vertx);
+        client = new TractorClient(web, "127.0.0.1", port, "drover", 2000);
+        engine.addBlade("render000004", "10.0.0.4", System.currentTimeMillis() / 1000);
+        engine.addTask(1, 1, "Blender", "ready");
+        engine.addTask(1, 2, "blender", "ready");
+        engine.addTask(1, 3, "blender", "blocked");
+        engine.addTask(2, 1, "PixarRender", "ready");
+        engine.addTask(2, 2, "PixarRender", "active");
+        engine.dispatch(2, 2, "render000004");
+    }
+
+    @Test
+    void readsReadyAndActiveTasksPerServiceKeyIgnoringCase() {
+        Map<String, TractorClient.Counts> q = client.queue().await();
+
+        assertThat(q).containsEntry("blender", new TractorClient.Counts(2, 0))
+                .containsEntry("pixarrender", new TractorClient.Counts(1, 1)).hasSize(2);
+    }
+
+    @Test
+    void nimbyAndEjectallRequeueTheBladesTasksAndDelistRemovesIt() {
+        client.nimby("render000004/10.0.0.4", true).await();
+        assertThat(engine.nimby("render000004")).isEqualTo("1");
+        assertThat(engine.taskState(2, 2)).as("NIMBY does not stop running work").isEqualTo("active");
+
+        client.ejectAll("render000004").await();
+        assertThat(engine.taskState(2, 2)).isEqualTo("ready");
+
+        client.delist("render000004/10.0.0.4").await();
+        assertThat(engine.hasBlade("render000004")).isFalse();
+    }
+
+    @Test
+    void controlCallsWithoutALiveSessionAreRefusedByTheEngine(Vertx vertx) {
+        int status = web.post(port, "127.0.0.1", "/Tractor/queue").sendForm(io.vertx.core.MultiMap
+                .caseInsensitiveMultiMap().add("q", "ejectall").add("blade", "render000004")).await().statusCode();
+        assertThat(status).isEqualTo(403);
+        assertThat(engine.taskState(2, 2)).isEqualTo("active");
+    }
+
+    @Test
+    void engineErrorsAndGarbageAreFailuresNotAnswers() {
+        engine.failNext(1);
+        Throwable error = null;
+        try {
+            client.queue().await();
+        } catch (Exception e) {
+            error = e;
+        }
+        assertThat(error).isInstanceOf(TractorException.class).hasMessageContaining("HTTP 500");
+        assertThat(client.queue().await()).isNotEmpty();
+    }
+
+    @Test
+    void queueBecomesUnknownWhileTheEngineFailsAndRecovers(Vertx vertx) {
+        TractorQueueSource source = new TractorQueueSource(vertx, client, 100);
+        source.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> source.view().known());
+
+        engine.failNext(3);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !source.view().known());
+        assertThat(source.view().reason()).contains("Tractor engine unavailable");
+        await().atMost(Duration.ofSeconds(10)).until(() -> source.view().known());
+        assertThat(source.view().counts().get("blender").ready()).isEqualTo(2);
+        source.stop();
+    }
+
+    @Test
+    void unknownQueriesAreErrorsLikeTheRealEngine() {
+        JsonObject body = web.get(port, "127.0.0.1", "/Tractor/monitor?q=nonsense").send().await().bodyAsJsonObject();
+        assertThat(body.getInteger("rc")).isEqualTo(1);
+    }
+}
