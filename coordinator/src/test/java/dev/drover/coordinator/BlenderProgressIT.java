@@ -40,19 +40,11 @@ class BlenderProgressIT {
     @BeforeEach
     void start() throws Exception {
         HostPackages.require("blender", "blender");
-        int gatewayPort = JarProcess.freePort();
-        int httpPort = JarProcess.freePort();
-        Path config = dir.resolve("coordinator.yaml");
-        Files.writeString(config, """
-                gateway: {host: 127.0.0.1, port: %d}
-                http: {host: 127.0.0.1, port: %d}
-                liveness: {heartbeatIntervalMillis: 500, lostAfterMillis: 10000}
-                enrolment: {tokens: [%s]}
-                """.formatted(gatewayPort, httpPort, TOKEN));
-        processes.add(JarProcess.start(JarProcess.COORDINATOR_JAR, "blender-coordinator",
-                List.of("--config", config.toString()), Map.of()));
-        api = new CoordinatorApi(httpPort);
-        await().atMost(Duration.ofSeconds(20)).until(api::healthy);
+        RunningCoordinator c = RunningCoordinator.start(dir, "blender-coordinator", TOKEN, "",
+                "liveness: {heartbeatIntervalMillis: 500, lostAfterMillis: 10000}");
+        processes.add(c.process());
+        int gatewayPort = c.gatewayPort();
+        api = c.api();
         socket = dir.resolve("agent.sock");
         processes.add(JarProcess.start(JarProcess.AGENT_JAR, "blender-agent", List.of("--coordinator",
                 "127.0.0.1:" + gatewayPort, "--node-id", "blender-node", "--no-imds", "--local-socket",

@@ -37,23 +37,15 @@ class EvictionNoticeIT {
 
     @BeforeEach
     void start() throws Exception {
-        int gatewayPort = JarProcess.freePort();
-        int httpPort = JarProcess.freePort();
         int imdsPort = JarProcess.freePort();
-        Path config = dir.resolve("coordinator.yaml");
-        Files.writeString(config, """
-                gateway: {host: 127.0.0.1, port: %d}
-                http: {host: 127.0.0.1, port: %d}
-                enrolment: {tokens: [%s]}
-                """.formatted(gatewayPort, httpPort, TOKEN));
-        processes.add(JarProcess.start(JarProcess.COORDINATOR_JAR, "eviction-coordinator",
-                List.of("--config", config.toString()), Map.of()));
+        RunningCoordinator c = RunningCoordinator.start(dir, "eviction-coordinator", TOKEN, "", "");
+        processes.add(c.process());
+        int gatewayPort = c.gatewayPort();
+        api = c.api();
         processes.add(JarProcess.start(JarProcess.AGENT_JAR, "eviction-imds", List.of("fake-imds", "--port",
                 String.valueOf(imdsPort), "--vm-name", "render_7", "--computer-name", "render000007", "--scale-set",
                 "render"), Map.of()));
         imds = "http://127.0.0.1:" + imdsPort;
-        api = new CoordinatorApi(httpPort);
-        await().atMost(Duration.ofSeconds(20)).until(api::healthy);
         processes.add(JarProcess.start(JarProcess.AGENT_JAR, "eviction-agent",
                 List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--imds-url", imds, "--pool", "spot"),
                 Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));

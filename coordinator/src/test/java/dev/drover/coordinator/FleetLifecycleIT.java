@@ -37,29 +37,11 @@ class FleetLifecycleIT {
 
     @BeforeEach
     void startCoordinator() throws Exception {
-        gatewayPort = JarProcess.freePort();
-        int httpPort = JarProcess.freePort();
-        Path config = dir.resolve("coordinator.yaml");
-        Files.writeString(config, """
-                gateway:
-                  host: 127.0.0.1
-                  port: %d
-                  helloTimeoutMillis: 2000
-                http:
-                  host: 127.0.0.1
-                  port: %d
-                liveness:
-                  heartbeatIntervalMillis: 300
-                  jitterPercent: 20
-                  suspectAfterMissed: 3
-                  lostAfterMillis: 3000
-                enrolment:
-                  tokens: [%s]
-                """.formatted(gatewayPort, httpPort, TOKEN));
-        processes.add(JarProcess.start(JarProcess.COORDINATOR_JAR, "fleet-coordinator",
-                List.of("--config", config.toString()), Map.of()));
-        api = new CoordinatorApi(httpPort);
-        await().atMost(Duration.ofSeconds(20)).until(api::healthy);
+        RunningCoordinator c = RunningCoordinator.start(dir, "fleet-coordinator", TOKEN, ", helloTimeoutMillis: 2000",
+                "liveness: {heartbeatIntervalMillis: 300, jitterPercent: 20, suspectAfterMissed: 3, lostAfterMillis: 3000}");
+        processes.add(c.process());
+        gatewayPort = c.gatewayPort();
+        api = c.api();
     }
 
     @AfterEach

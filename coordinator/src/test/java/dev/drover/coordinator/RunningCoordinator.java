@@ -1,0 +1,35 @@
+package dev.drover.coordinator;
+
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The real coordinator jar, started for an integration test on free loopback ports, ready to answer. */
+record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi api) {
+
+    /**
+     * @param gatewayExtra more {@code gateway:} keys in YAML flow style, e.g. {@code ", helloTimeoutMillis: 2000"}
+     * @param extraYaml more top-level sections, e.g. a {@code liveness:} block
+     */
+    static RunningCoordinator start(Path dir, String name, String token, String gatewayExtra, String extraYaml)
+            throws Exception {
+        int gatewayPort = JarProcess.freePort();
+        int httpPort = JarProcess.freePort();
+        Path config = dir.resolve(name + ".yaml");
+        Files.writeString(config, """
+                gateway: {host: 127.0.0.1, port: %d%s}
+                http: {host: 127.0.0.1, port: %d}
+                enrolment: {tokens: [%s]}
+                %s
+                """.formatted(gatewayPort, gatewayExtra, httpPort, token, extraYaml));
+        JarProcess process = JarProcess.start(JarProcess.COORDINATOR_JAR, name, List.of("--config", config.toString()),
+                Map.of());
+        CoordinatorApi api = new CoordinatorApi(httpPort);
+        await().atMost(Duration.ofSeconds(20)).until(api::healthy);
+        return new RunningCoordinator(process, gatewayPort, api);
+    }
+}
