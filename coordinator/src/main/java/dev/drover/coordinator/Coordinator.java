@@ -6,6 +6,10 @@ import dev.drover.coordinator.config.CoordinatorConfigFile;
 import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.gateway.AgentGatewayVerticle;
 import dev.drover.coordinator.gateway.EnrolmentTokens;
+import dev.drover.coordinator.scaling.ScalingLoop;
+import dev.drover.coordinator.tractor.TractorClient;
+import dev.drover.coordinator.tractor.TractorQueueSource;
+import io.vertx.ext.web.client.WebClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -24,6 +28,8 @@ public final class Coordinator {
     private final Vertx vertx;
     private final NodeRegistry registry;
     private final AtomicInteger connections = new AtomicInteger();
+    private final ScalingLoop scaling;
+    private TractorQueueSource tractor;
     private AgentGatewayVerticle gateway;
     private ApiVerticle api;
 
@@ -31,19 +37,35 @@ public final class Coordinator {
         this.config = config;
         this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         this.registry = new NodeRegistry(clock, config.liveness().settings(), config.gateway().commandBuffer());
+        if (config.tractor() != null) {
+            CoordinatorConfig.Tractor t = config.tractor();
+            tractor = new TractorQueueSource(vertx, new TractorClient(WebClient.create(vertx), t.host(), t.port(),
+                    t.user(), t.timeoutMillis()), t.pollMillis());
+        }
+        TractorQueueSource.View noQueue = new TractorQueueSource.View(false, java.util.Map.of(),
+                "no queue source configured (tractor:)");
+        this.scaling = new ScalingLoop(config.pools().stream().map(CoordinatorConfig.Pool::spec).toList(),
+                config.licences(), config.farmMaxCostPerHour(), registry,
+                () -> tractor != null ? tractor.view() : noQueue, clock);
     }
 
     /** Starts every surface; completes when both listeners are bound. */
     public Future<Coordinator> start() {
         EnrolmentTokens tokens = new EnrolmentTokens(enrolmentTokens());
         gateway = new AgentGatewayVerticle(config, registry, tokens, connections);
-        api = new ApiVerticle(config, registry);
+        api = new ApiVerticle(config, registry, scaling);
         return vertx.deployVerticle(gateway)
                 .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
                 .compose(id -> vertx.deployVerticle(api))
                 .recover(e -> failed("HTTP API on " + config.http().host() + ":" + config.http().port(), e))
                 .map(id -> {
                     vertx.setPeriodic(SWEEP_MILLIS, t -> registry.sweep());
+                    if (tractor != null) {
+                        tractor.start();
+                    }
+                    if (!config.pools().isEmpty()) {
+                        vertx.setPeriodic(SWEEP_MILLIS, t -> scaling.tick());
+                    }
                     LOGGER.atInfo().addKeyValue("gateway", config.gateway().host() + ":" + gateway.actualPort())
                             .addKeyValue("http", config.http().host() + ":" + api.actualPort())
                             .addKeyValue("nativeTransport", vertx.isNativeTransportEnabled())

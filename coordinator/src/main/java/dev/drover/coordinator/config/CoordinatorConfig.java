@@ -4,14 +4,39 @@ import dev.drover.coordinator.fleet.LivenessSettings;
 import dev.drover.protocol.ProtocolLimits;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything the coordinator reads from its YAML file (see {@code coordinator.example.yaml} for every key
  * with its default). Records validate themselves; the loader adds the file name to any error.
  */
-public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment) {
+public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment, Tractor tractor,
+        List<Pool> pools, Map<String, Integer> licences, Double farmMaxCostPerHour) {
+
+    /** A coordinator without Tractor or pools: it tracks nodes only. */
+    public CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment) {
+        this(gateway, http, liveness, enrolment, null, null, null, null);
+    }
 
     public CoordinatorConfig {
+        pools = pools != null ? List.copyOf(pools) : List.of();
+        licences = licences != null ? Map.copyOf(licences) : Map.of();
+        farmMaxCostPerHour = farmMaxCostPerHour != null ? farmMaxCostPerHour : Double.POSITIVE_INFINITY;
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Pool p : pools) {
+            if (!names.add(p.name())) {
+                throw new IllegalArgumentException("pools: two pools are named " + p.name());
+            }
+        }
+        for (Pool p : pools) {
+            if (p.fallbackPool() != null && !names.contains(p.fallbackPool())) {
+                throw new IllegalArgumentException("pools[" + p.name() + "].fallbackPool: no pool named "
+                        + p.fallbackPool());
+            }
+        }
+        if (!(farmMaxCostPerHour >= 0)) {
+            throw new IllegalArgumentException("farmMaxCostPerHour must be >= 0, got " + farmMaxCostPerHour);
+        }
         gateway = gateway != null ? gateway : new Gateway(null, null, null, null, null, null);
         http = http != null ? http : new Http(null, null);
         liveness = liveness != null ? liveness : new Liveness(null, null, null, null);
@@ -125,6 +150,68 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
         @Override
         public String toString() {
             return "Enrolment[tokens=" + tokens.size() + ", tokenFile=" + tokenFile + "]";
+        }
+    }
+
+    /** The Tractor engine whose queue drives scaling (specs/tractor-and-cyclecloud.md §1). */
+    public record Tractor(String host, Integer port, String user, Integer pollMillis, Integer timeoutMillis) {
+        public Tractor {
+            host = host != null ? host : "tractor-engine";
+            port = port != null ? port : 80;
+            user = user != null ? user : "drover";
+            pollMillis = pollMillis != null ? pollMillis : 1000;
+            timeoutMillis = timeoutMillis != null ? timeoutMillis : 5000;
+            requirePort(port, "tractor.port");
+            if (pollMillis < 100 || timeoutMillis < 100) {
+                throw new IllegalArgumentException("tractor.pollMillis and tractor.timeoutMillis must be >= 100");
+            }
+        }
+    }
+
+    /**
+     * One pool: a scale set and what it serves. Prices are per node-hour; money caps per hour.
+     *
+     * @param priority spot or regular
+     */
+    public record Pool(String name, String vmSize, String zone, String priority, Integer slotsPerNode,
+            List<String> serviceKeys, Integer minNodes, Integer maxNodes, Double pricePerNodeHour,
+            Double maxCostPerHour, String fallbackPool, Integer idleWindowSeconds, Integer disruptionBudgetPercent) {
+        public Pool {
+            if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+                throw new IllegalArgumentException("pools[].name must be 1-63 letters, digits, '.', '_' or '-', got "
+                        + name);
+            }
+            String at = "pools[" + name + "]";
+            vmSize = vmSize != null ? vmSize : "";
+            zone = zone != null ? zone : "";
+            priority = priority != null ? priority.toLowerCase(java.util.Locale.ROOT) : "spot";
+            slotsPerNode = slotsPerNode != null ? slotsPerNode : 1;
+            serviceKeys = serviceKeys != null ? List.copyOf(serviceKeys) : List.of();
+            minNodes = minNodes != null ? minNodes : 0;
+            maxNodes = maxNodes != null ? maxNodes : 10;
+            pricePerNodeHour = pricePerNodeHour != null ? pricePerNodeHour : 0.0;
+            maxCostPerHour = maxCostPerHour != null ? maxCostPerHour : Double.POSITIVE_INFINITY;
+            idleWindowSeconds = idleWindowSeconds != null ? idleWindowSeconds : 300;
+            disruptionBudgetPercent = disruptionBudgetPercent != null ? disruptionBudgetPercent : 10;
+            if (!priority.equals("spot") && !priority.equals("regular")) {
+                throw new IllegalArgumentException(at + ".priority must be spot or regular, got " + priority);
+            }
+            if (serviceKeys.isEmpty()) {
+                throw new IllegalArgumentException(at + ".serviceKeys must name at least one Tractor service key");
+            }
+            if (slotsPerNode < 1 || minNodes < 0 || maxNodes < minNodes) {
+                throw new IllegalArgumentException(at + ": need slotsPerNode >= 1 and 0 <= minNodes <= maxNodes");
+            }
+            if (idleWindowSeconds < 0 || disruptionBudgetPercent < 1 || disruptionBudgetPercent > 100) {
+                throw new IllegalArgumentException(at + ": idleWindowSeconds >= 0, disruptionBudgetPercent 1..100");
+            }
+        }
+
+        public dev.drover.coordinator.scaling.PoolSpec spec() {
+            return new dev.drover.coordinator.scaling.PoolSpec(name, vmSize, zone, priority.equals("spot"),
+                    slotsPerNode, java.util.Set.copyOf(serviceKeys), minNodes, maxNodes, pricePerNodeHour,
+                    maxCostPerHour, java.util.Optional.ofNullable(fallbackPool), Duration.ofSeconds(idleWindowSeconds),
+                    disruptionBudgetPercent);
         }
     }
 

@@ -66,6 +66,23 @@ class CoordinatorConfigFileTest {
     }
 
     @Test
+    void poolsAreValidatedByName() throws Exception {
+        Path f = write("""
+                enrolment: {tokens: [aaaaaaaaaaaaaaaaaaaa]}
+                pools:
+                  - {name: spot, serviceKeys: [blender], fallbackPool: regular}
+                """);
+        assertThatThrownBy(() -> CoordinatorConfigFile.load(f))
+                .hasMessage(f + ": pools[spot].fallbackPool: no pool named regular");
+
+        Path g = write("enrolment: {tokens: [aaaaaaaaaaaaaaaaaaaa]}\npools:\n  - {name: spot, priority: cheap, serviceKeys: [x]}\n");
+        assertThatThrownBy(() -> CoordinatorConfigFile.load(g)).hasMessageContaining("pools[spot].priority");
+
+        Path ok = write("enrolment: {tokens: [aaaaaaaaaaaaaaaaaaaa]}\npools:\n  - {name: spot, serviceKeys: [Blender]}\n");
+        assertThat(CoordinatorConfigFile.load(ok).pools().get(0).spec().serves("BLENDER")).isTrue();
+    }
+
+    @Test
     void malformedYamlIsReported() throws Exception {
         Path f = write("gateway: [unclosed\n");
 
