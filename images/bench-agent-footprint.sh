@@ -25,7 +25,7 @@ clk=$(getconf CLK_TCK)
 measure() { # name java
   local name=$1 java=$2 start pid t0 first ticks0 ticks1 rss
   start=$(date +%s%N)
-  DROVER_ENROLMENT_TOKEN=$token "$java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xmx48m \
+  DROVER_ENROLMENT_TOKEN=$token "$java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xms8m -Xmx48m \
     -XX:MaxMetaspaceSize=64m -jar "$repo/agent/target/drover-agent.jar" --no-imds --node-id "bench-$name" \
     --coordinator "127.0.0.1:$port" --local-socket "$work/$name.sock" > "$work/$name.log" 2>&1 &
   pid=$!

@@ -42,7 +42,7 @@ public final class AgentProcesses {
     public Process start(String nodeId, String pool, String coordinator, String token) throws IOException {
         Files.createDirectories(logDir);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xms8m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-jar", agentJar.toString(), "--coordinator", coordinator, "--node-id", nodeId, "--pool", pool,
                 "--no-imds")
                 .redirectErrorStream(true)
