@@ -263,8 +263,4 @@ public final class Agent implements AgentCommands {
     private static String truncate(String s, int max) {
         return s.length() <= max ? s : s.substring(0, max);
     }
-
-    public NodeIdentity identity() {
-        return identity;
-    }
 }

@@ -109,8 +109,4 @@ public final class Coordinator {
     public int httpPort() {
         return api.actualPort();
     }
-
-    public NodeRegistry registry() {
-        return registry;
-    }
 }

@@ -38,10 +38,6 @@ public final class NodeRegistry {
         this.commandCapacity = commandCapacity;
     }
 
-    public LivenessSettings liveness() {
-        return liveness;
-    }
-
     /** Binds an accepted Hello to its node (creating it on first sight) and greets the agent. */
     public Node.Binding enrol(Hello hello, int version, AgentLink link, Function<Node.Binding, Message> greeting) {
         Instant now = clock.instant();

@@ -171,7 +171,6 @@ public final class FakeTractorEngine {
                         .put("recordlimit", new JsonObject().put("limit", 2500).put("visible", list.size())
                                 .put("truncated", 0));
             }
-            case "db?null" -> throw new EngineError(400, 1, "q required");
             case "ctrl?status" -> {
                 long active = tasks.values().stream().filter(t -> t.state.equals("active")).count();
                 return new JsonObject().put("rc", 0).put("ncmdactive", active).put("nlic", 0);
