@@ -11,6 +11,10 @@ import dev.drover.agent.imds.ScheduledEventsPoller;
 import dev.drover.agent.local.LocalTaskServer;
 import dev.drover.agent.local.TaskRelay;
 import dev.drover.agent.logs.LogUploader;
+import dev.drover.agent.runtask.TaskLauncher;
+import dev.drover.protocol.CancelTask;
+import dev.drover.protocol.RunTask;
+import dev.drover.protocol.TaskFinished;
 import dev.drover.agent.mounts.CommandRunner;
 import dev.drover.agent.mounts.MountManager;
 import dev.drover.agent.mounts.RpcNullProbe;
@@ -59,6 +63,7 @@ public final class Agent implements AgentCommands {
     private final TaskRelay tasks;
     private final LocalTaskServer local;
     private final LogUploader uploader;
+    private final TaskLauncher launcher;
     private volatile AgentState state = AgentState.IDLE;
 
     private Agent(AgentConfig config, NodeIdentity identity, String enrolmentToken, Optional<String> vmName) {
@@ -76,6 +81,8 @@ public final class Agent implements AgentCommands {
         });
         this.local = config.localSocket().isEmpty() ? null
                 : new LocalTaskServer(java.nio.file.Path.of(config.localSocket()), tasks);
+        this.launcher = local == null ? null : new TaskLauncher(client, tasks, java.nio.file.Path.of(config.localSocket()),
+                config.scratchPath().resolve("drover-tasks"), TaskLauncher.droverRunFromThisJar(), this::onIdle);
         this.mounts = new MountManager(config.mounts(), identity.nodeId(),
                 new RpcNullProbe(client.group(), client.channelType()), new CommandRunner(), () -> !nothingRunning());
         AgentConfig.Imds imds = config.imds();
@@ -137,6 +144,9 @@ public final class Agent implements AgentCommands {
         if (poller != null) {
             poller.close();
         }
+        if (launcher != null) {
+            launcher.close();
+        }
         if (local != null) {
             try {
                 local.close();
@@ -161,7 +171,7 @@ public final class Agent implements AgentCommands {
 
     @Override
     public Heartbeat heartbeat() {
-        int running = tasks.running();
+        int running = running();
         AgentState reported = state == AgentState.IDLE && running > 0 ? AgentState.BUSY : state;
         return new Heartbeat(System.currentTimeMillis(), reported, running, sampler.sample(), mounts.health(),
                 poller != null && poller.degraded(), memory.outbox().dropped());
@@ -171,6 +181,15 @@ public final class Agent implements AgentCommands {
     public void onCommand(Reliable command) {
         if (command instanceof Drain d) {
             onDrain(d);
+        } else if (command instanceof RunTask run && launcher != null) {
+            launcher.launch(run, refusal());
+        } else if (command instanceof CancelTask cancel && launcher != null) {
+            launcher.cancel(cancel);
+        } else if (command instanceof RunTask run) {
+            client.send(seq -> new TaskFinished(seq, run.task(), TaskFinished.NOT_STARTED, 0, 0, -1,
+                    System.currentTimeMillis()));
+            LOGGER.atWarn().addKeyValue("task", run.task()).log("RunTask refused: no localSocket configured, so "
+                    + "drover-run could not report; set localSocket in the agent config");
         } else {
             LOGGER.atWarn().addKeyValue("nodeId", identity.nodeId()).addKeyValue("type", command.type())
                     .log("command not supported by this agent; ignored");
@@ -190,7 +209,7 @@ public final class Agent implements AgentCommands {
                     + Instant.ofEpochMilli(drain.deadlineMillis()) + " will be stopped and Tractor will retry it");
         }
         state = AgentState.DRAINING;
-        client.send(seq -> new DrainState(seq, DrainPhase.DRAINING, tasks.running()));
+        client.send(seq -> new DrainState(seq, DrainPhase.DRAINING, running()));
         if (nothingRunning()) {
             onIdle();
         }
@@ -198,15 +217,25 @@ public final class Agent implements AgentCommands {
 
     /** The last task finished: a drain in progress is now complete. */
     private synchronized void onIdle() {
-        if (state == AgentState.DRAINING) {
+        if (state == AgentState.DRAINING && nothingRunning()) {
             state = AgentState.DRAINED;
             client.send(seq -> new DrainState(seq, DrainPhase.DRAINED, 0));
             LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId()).log("drained: no task running");
         }
     }
 
+    /** Why a RunTask must not start now, or null: a node that is leaving takes no new work. */
+    private String refusal() {
+        AgentState s = state;
+        return s == AgentState.IDLE || s == AgentState.BUSY ? null : "node is " + s;
+    }
+
+    private int running() {
+        return launcher == null ? tasks.running() : Math.max(tasks.running(), launcher.pending());
+    }
+
     private boolean nothingRunning() {
-        return tasks.running() == 0;
+        return running() == 0;
     }
 
     private boolean coordinatorKnows(String eventId) {

@@ -53,6 +53,10 @@ public final class AgentMain implements Callable<Integer> {
         System.exit(new CommandLine(new AgentMain()).execute(args));
     }
 
+    @Option(names = "--demo-imds-port", paramLabel = "PORT", hidden = true,
+            description = "Local demo only: serve a fake IMDS for this node on 127.0.0.1:PORT and use it.")
+    Integer demoImdsPort;
+
     @Override
     public Integer call() throws Exception {
         AgentConfig config;
@@ -67,6 +71,19 @@ public final class AgentMain implements Callable<Integer> {
         LOGGER.atInfo().addKeyValue("version", AgentVersion.VERSION).addKeyValue("java", Runtime.version())
                 .addKeyValue("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
                 .log("drover-agent");
+        dev.drover.agent.fakeimds.FakeImds demoImds = null;
+        if (demoImdsPort != null) {
+            // The demo's stand-in for a VM: IMDS is fake, everything that reads it is the production code.
+            String name = config.node().id();
+            demoImds = new dev.drover.agent.fakeimds.FakeImds(demoImdsPort, dev.drover.agent.fakeimds.FakeImdsCommand
+                    .compute(name, name, config.node().pool(), "Spot", "Standard_D4s_v5"),
+                    java.time.Duration.ofSeconds(60), java.time.Clock.systemUTC());
+            AgentConfig.Imds i = config.imds();
+            config = new AgentConfig(config.coordinator(), config.node(), new AgentConfig.Imds(true, demoImds.baseUrl(),
+                    i.pollMillis(), i.timeoutMillis(), i.approveTerminate(), i.approvePreempt()), config.mounts(),
+                    config.heartbeat(), config.reconnect(), config.outbox(), config.scratchDir(), config.localSocket(),
+                    config.logs());
+        }
         Agent agent = Agent.create(config, token);
         // SIGTERM (systemd stop, scale-in) and SIGINT end the agent cleanly with status 0: a JVM left to its
         // default handling would run shutdown hooks and still exit 143, which systemd counts as a failure.
@@ -77,6 +94,9 @@ public final class AgentMain implements Callable<Integer> {
         agent.start();
         stopRequested.await();
         agent.stop();
+        if (demoImds != null) {
+            demoImds.close();
+        }
         return 0;
     }
 

@@ -1,77 +1,184 @@
 package dev.drover.coordinator;
 
+import dev.drover.coordinator.api.ApiContext;
 import dev.drover.coordinator.api.ApiVerticle;
+import dev.drover.coordinator.api.Auth;
+import dev.drover.coordinator.azure.ArmClient;
+import dev.drover.coordinator.azure.ArmScaleSet;
 import dev.drover.coordinator.config.CoordinatorConfig;
 import dev.drover.coordinator.config.CoordinatorConfigFile;
+import dev.drover.coordinator.fleet.FleetListener;
 import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.gateway.AgentGatewayVerticle;
 import dev.drover.coordinator.gateway.EnrolmentTokens;
+import dev.drover.coordinator.metrics.Metrics;
+import dev.drover.coordinator.provision.BladeControl;
+import dev.drover.coordinator.provision.OfferingHealth;
+import dev.drover.coordinator.provision.PoolActuator;
+import dev.drover.coordinator.provision.Provisioning;
+import dev.drover.coordinator.provision.ScaleSet;
+import dev.drover.coordinator.queue.BuiltInQueue;
+import dev.drover.coordinator.queue.QueueSource;
+import dev.drover.coordinator.scaling.PoolSpec;
 import dev.drover.coordinator.scaling.ScalingLoop;
+import dev.drover.coordinator.timeline.Timeline;
+import dev.drover.coordinator.tractor.TractorBlades;
 import dev.drover.coordinator.tractor.TractorClient;
 import dev.drover.coordinator.tractor.TractorQueueSource;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.client.WebClient;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The running coordinator: the fleet registry, the agent gateway, the HTTP API and the liveness sweep. */
+/**
+ * The running coordinator: the fleet registry, the agent gateway, the queue (Tractor's or the built-in
+ * one), scaling and orchestration, the timeline and metrics, and the HTTP API with the dashboard.
+ */
 public final class Coordinator {
     private static final Logger LOGGER = LoggerFactory.getLogger(Coordinator.class);
-    private static final long SWEEP_MILLIS = 1000;
+    private static final long TICK_MILLIS = 1000;
+
+    /** Builds the scale set behind a pool; the demo supplies local agent processes instead of Azure. */
+    @FunctionalInterface
+    public interface ScaleSets {
+        ScaleSet create(CoordinatorConfig.Pool pool, Vertx vertx, int gatewayPort);
+    }
 
     private final CoordinatorConfig config;
+    private final Clock clock;
+    private final ScaleSets scaleSets;
     private final Vertx vertx;
     private final NodeRegistry registry;
+    private final Metrics metrics = new Metrics();
+    private final Timeline timeline;
     private final AtomicInteger connections = new AtomicInteger();
-    private final ScalingLoop scaling;
-    private TractorQueueSource tractor;
+    private final TractorQueueSource tractor;
+    private final BuiltInQueue builtIn;
+    private final BladeControl blades;
+    private final List<PoolSpec> pools;
+    private ScalingLoop scaling;
+    private Provisioning provisioning;
     private AgentGatewayVerticle gateway;
     private ApiVerticle api;
 
     public Coordinator(CoordinatorConfig config, Clock clock) {
+        this(config, clock, null);
+    }
+
+    /** @param scaleSets builds each pool's scale set; null for Azure through ARM with DefaultAzureCredential */
+    public Coordinator(CoordinatorConfig config, Clock clock, ScaleSets scaleSets) {
         this.config = config;
+        this.clock = clock;
+        this.scaleSets = scaleSets;
         this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         this.registry = new NodeRegistry(clock, config.liveness().settings(), config.gateway().commandBuffer());
+        this.timeline = new Timeline(clock, metrics.registry());
+        this.pools = config.pools().stream().map(CoordinatorConfig.Pool::spec).toList();
+        timeline.preRegister(pools.stream().map(PoolSpec::name).toList());
         if (config.tractor() != null) {
             CoordinatorConfig.Tractor t = config.tractor();
-            tractor = new TractorQueueSource(vertx, new TractorClient(WebClient.create(vertx), t.host(), t.port(),
-                    t.user(), t.timeoutMillis()), t.pollMillis());
+            TractorClient client = new TractorClient(WebClient.create(vertx), t.host(), t.port(), t.user(),
+                    t.timeoutMillis());
+            tractor = new TractorQueueSource(vertx, client, t.pollMillis());
+            blades = new TractorBlades(client);
+            builtIn = null;
+        } else {
+            tractor = null;
+            blades = BladeControl.NONE;
+            builtIn = new BuiltInQueue(registry, pools, timeline, clock);
         }
-        TractorQueueSource.View noQueue = new TractorQueueSource.View(false, java.util.Map.of(),
-                "no queue source configured (tractor:)");
-        this.scaling = new ScalingLoop(config.pools().stream().map(CoordinatorConfig.Pool::spec).toList(),
-                config.licences(), config.farmMaxCostPerHour(), registry,
-                () -> tractor != null ? tractor.view() : noQueue, clock);
     }
 
     /** Starts every surface; completes when both listeners are bound. */
     public Future<Coordinator> start() {
         EnrolmentTokens tokens = new EnrolmentTokens(enrolmentTokens());
-        gateway = new AgentGatewayVerticle(config, registry, tokens, connections);
-        api = new ApiVerticle(config, registry, scaling);
+        gateway = new AgentGatewayVerticle(config, registry, tokens, connections, metrics);
         return vertx.deployVerticle(gateway)
                 .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
-                .compose(id -> vertx.deployVerticle(api))
+                .compose(id -> {
+                    wireScaling();
+                    CoordinatorConfig.Http http = config.http();
+                    Auth auth = new Auth(tokens(http.viewerTokens(), http.viewerTokenFile(), "http.viewerTokenFile"),
+                            tokens(http.operatorTokens(), http.operatorTokenFile(), "http.operatorTokenFile"));
+                    if (auth.open()) {
+                        LOGGER.atWarn().addKeyValue("http", http.host()).log("the HTTP API has no tokens configured: "
+                                + "anyone on this host can read and act (set http.viewerTokens/operatorTokens)");
+                    }
+                    api = new ApiVerticle(config, new ApiContext(registry, scaling, provisioning, builtIn, timeline,
+                            metrics, auth));
+                    return vertx.deployVerticle(api);
+                })
                 .recover(e -> failed("HTTP API on " + config.http().host() + ":" + config.http().port(), e))
                 .map(id -> {
-                    vertx.setPeriodic(SWEEP_MILLIS, t -> registry.sweep());
+                    vertx.setPeriodic(TICK_MILLIS, t -> tick());
                     if (tractor != null) {
                         tractor.start();
                     }
-                    if (!config.pools().isEmpty()) {
-                        vertx.setPeriodic(SWEEP_MILLIS, t -> scaling.tick());
-                    }
                     LOGGER.atInfo().addKeyValue("gateway", config.gateway().host() + ":" + gateway.actualPort())
                             .addKeyValue("http", config.http().host() + ":" + api.actualPort())
+                            .addKeyValue("queue", tractor != null ? "tractor" : "built-in")
+                            .addKeyValue("pools", pools.size())
                             .addKeyValue("nativeTransport", vertx.isNativeTransportEnabled())
                             .log("coordinator started");
                     return this;
                 });
+    }
+
+    private void wireScaling() {
+        CoordinatorConfig.Scaling s = config.scaling();
+        OfferingHealth offerings = new OfferingHealth(Duration.ofSeconds(s.offeringBackoffSeconds()),
+                s.evictionsToBackOff(), Duration.ofSeconds(s.evictionWindowSeconds()));
+        Map<String, PoolActuator> actuators = new LinkedHashMap<>();
+        ArmClient arm = null;
+        for (CoordinatorConfig.Pool p : config.pools()) {
+            if (p.scaleSet() == null) {
+                continue;
+            }
+            ScaleSet set;
+            Duration listEvery = Duration.ofMillis(config.azure().instanceListMillis());
+            if (scaleSets == null && p.scaleSet().provider().equals("azure")) {
+                arm = arm != null ? arm : ArmClient.withDefaultCredential(vertx, config.azure());
+                set = new ArmScaleSet(arm, p.scaleSet());
+            } else if (scaleSets == null) {
+                throw new IllegalArgumentException("pools[" + p.name() + "].scaleSet.provider local starts agents "
+                        + "on this machine and is only available in the demo (drover-coordinator demo)");
+            } else {
+                set = scaleSets.create(p, vertx, gateway.actualPort());
+                listEvery = p.scaleSet().provider().equals("local") ? Duration.ofSeconds(1) : listEvery;
+            }
+            actuators.put(p.name(), new PoolActuator(p.spec(), set, registry, blades, timeline, offerings, clock,
+                    new PoolActuator.Settings(listEvery, Duration.ofSeconds(s.bootTimeoutSeconds()),
+                            Duration.ofSeconds(s.lostReplaceSeconds()))));
+        }
+        provisioning = new Provisioning(pools, actuators, registry, blades, timeline, offerings, clock);
+        QueueSource queue = tractor != null ? tractor : builtIn;
+        scaling = new ScalingLoop(pools, config.licences(), config.farmMaxCostPerHour(), registry, queue::view,
+                provisioning, clock);
+        registry.addListener(provisioning);
+        if (builtIn != null) {
+            registry.addListener(builtIn);
+        }
+    }
+
+    /** Once a second: liveness, scaling and orchestration, dispatch, gauges. */
+    private void tick() {
+        registry.sweep();
+        if (!pools.isEmpty()) {
+            scaling.tick();
+        }
+        if (builtIn != null) {
+            builtIn.dispatch();
+        }
+        metrics.update(registry.snapshot(), tractor != null ? tractor.view() : builtIn.view());
     }
 
     private <T> Future<T> failed(String what, Throwable e) {
@@ -92,6 +199,9 @@ public final class Coordinator {
     }
 
     public Future<Void> stop() {
+        if (tractor != null) {
+            tractor.stop();
+        }
         return vertx.close();
     }
 
@@ -102,11 +212,40 @@ public final class Coordinator {
                 : e.tokens();
     }
 
+    private static List<String> tokens(List<String> inline, String file, String field) {
+        List<String> all = new ArrayList<>(inline);
+        if (file != null) {
+            for (String line : CoordinatorConfigFile.readSecret(file, field).split("\n")) {
+                if (!line.isBlank()) {
+                    all.add(line.trim());
+                }
+            }
+        }
+        return all;
+    }
+
     public int gatewayPort() {
         return gateway.actualPort();
     }
 
     public int httpPort() {
         return api.actualPort();
+    }
+
+    public BuiltInQueue builtInQueue() {
+        return builtIn;
+    }
+
+    public Timeline timeline() {
+        return timeline;
+    }
+
+    public NodeRegistry registry() {
+        return registry;
+    }
+
+    /** Adds a fleet listener (the demo's chaos and summary watch the fleet this way). */
+    public void addFleetListener(FleetListener listener) {
+        registry.addListener(listener);
     }
 }

@@ -88,6 +88,11 @@ final class JarProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Waits up to {@code max} for the process to exit by itself: its exit code, or -1 if still running. */
+    int waitFor(java.time.Duration max) throws InterruptedException {
+        return process.waitFor(max.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    }
+
     String output() throws IOException {
         return Files.readString(log);
     }

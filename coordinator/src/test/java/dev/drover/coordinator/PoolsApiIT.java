@@ -63,8 +63,13 @@ class PoolsApiIT {
         JsonObject spot = pool(api, "spot");
         assertThat(spot.getInteger("demandNodes")).isEqualTo(20);
         assertThat(spot.getString("reason")).contains("scale out to 10");
-        assertThat(pools(api).getJsonArray("plannedActions")).isNotEmpty();
-        assertThat(pools(api).getBoolean("actionsExecuted")).isFalse();
+        // no scale set configured: the action is shown as planned, not executed; each decision kept with its reason
+        JsonObject action = pools(api).getJsonArray("actions").getJsonObject(0);
+        assertThat(action.getString("action")).isEqualTo("scaleOut");
+        assertThat(action.getInteger("targetNodes")).isEqualTo(10);
+        assertThat(action.getBoolean("executed")).isFalse();
+        assertThat(spot.getJsonArray("decisions").stream().map(d -> ((JsonObject) d).getString("reason")))
+                .anyMatch(r -> r.startsWith("at target 0")).anyMatch(r -> r.startsWith("scale out to 10"));
         assertThat(reaction).isLessThan(Duration.ofSeconds(2));
 
         // the engine starts failing: hold still, and say why

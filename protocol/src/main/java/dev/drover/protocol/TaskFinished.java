@@ -10,6 +10,12 @@ package dev.drover.protocol;
 public record TaskFinished(long seq, TaskRef task, int exitCode, int signal, long runtimeMillis, long peakRssBytes,
         long finishedAtMillis) implements Reliable {
 
+    /**
+     * The exit code of a task the agent refused or could not start (draining, evicting, no drover-run): it
+     * never ran, so the built-in queue requeues it without counting an attempt.
+     */
+    public static final int NOT_STARTED = -2;
+
     public TaskFinished {
         Fields.nonNegative(seq, "taskFinished.seq");
         java.util.Objects.requireNonNull(task, "taskFinished.task must not be null");

@@ -38,9 +38,24 @@ public final class FakeImdsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Map<String, String> compute = compute(vmName, computerName != null ? computerName : vmName, scaleSet,
+                priority, vmSize);
+        try (FakeImds imds = new FakeImds(port, compute, Duration.ofSeconds(lingerSeconds), Clock.systemUTC())) {
+            System.out.println("fake IMDS listening on " + imds.baseUrl());
+            System.out.flush();
+            CountDownLatch stop = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            stop.await();
+        }
+        return 0;
+    }
+
+    /** The {@code compute} fields of a scale-set VM named {@code vmName}, as IMDS reports them. */
+    public static Map<String, String> compute(String vmName, String computerName, String scaleSet, String priority,
+            String vmSize) {
         Map<String, String> compute = new LinkedHashMap<>();
         compute.put("name", vmName);
-        compute.put("computerName", computerName != null ? computerName : vmName);
+        compute.put("computerName", computerName);
         compute.put("vmId", java.util.UUID.nameUUIDFromBytes(vmName.getBytes()).toString());
         compute.put("vmScaleSetName", scaleSet);
         compute.put("resourceId", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local"
@@ -50,13 +65,6 @@ public final class FakeImdsCommand implements Callable<Integer> {
         compute.put("zone", "");
         compute.put("priority", priority);
         compute.put("evictionPolicy", "Spot".equalsIgnoreCase(priority) ? "Delete" : "");
-        try (FakeImds imds = new FakeImds(port, compute, Duration.ofSeconds(lingerSeconds), Clock.systemUTC())) {
-            System.out.println("fake IMDS listening on " + imds.baseUrl());
-            System.out.flush();
-            CountDownLatch stop = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-            stop.await();
-        }
-        return 0;
+        return compute;
     }
 }

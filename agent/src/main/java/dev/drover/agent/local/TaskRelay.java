@@ -25,6 +25,8 @@ public final class TaskRelay implements LocalTaskServer.Listener {
     /** Running tasks and the file each one's output is captured in ("" when none). */
     private final Map<TaskRef, String> running = new ConcurrentHashMap<>();
     private final BiConsumer<TaskRef, Path> logs;
+    /** Tasks drover-run reported as finished, until the launcher that started them asks (then forgotten). */
+    private final java.util.Set<TaskRef> reportedFinished = ConcurrentHashMap.newKeySet();
 
     /**
      * @param onIdle called when the last running task finishes (a drain may then complete)
@@ -43,6 +45,18 @@ public final class TaskRelay implements LocalTaskServer.Listener {
                 logs.accept(task, Path.of(log));
             }
         });
+    }
+
+    /**
+     * True (once) if drover-run reported this task finished; false means the wrapper died without saying so
+     * and the caller must report the outcome itself.
+     */
+    public boolean takeFinishedReport(TaskRef task) {
+        return reportedFinished.remove(task);
+    }
+
+    public boolean isRunning(TaskRef task) {
+        return running.containsKey(task);
     }
 
     public int running() {
@@ -72,6 +86,7 @@ public final class TaskRelay implements LocalTaskServer.Listener {
                     if (!log.isEmpty()) {
                         logs.accept(task, Path.of(log));
                     }
+                    reportedFinished.add(task);
                     if (running.remove(task) != null && running.isEmpty()) {
                         onIdle.run();
                     }

@@ -1,10 +1,8 @@
 package dev.drover.coordinator.api;
 
 import dev.drover.coordinator.config.CoordinatorConfig;
-import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.fleet.NodeSnapshot;
-import dev.drover.coordinator.scaling.ScalingDecision;
-import dev.drover.coordinator.scaling.ScalingLoop;
+import dev.drover.coordinator.timeline.Timeline;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -12,29 +10,53 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** The HTTP JSON API: what the dashboard, scripts and tests read. */
+/**
+ * The HTTP API and the dashboard: what artists, ops, scripts and tests use. Reads need a viewer (or
+ * operator) token, actions an operator token; {@code /healthz} and the dashboard's static files are open
+ * (they hold no data).
+ */
 public final class ApiVerticle extends VerticleBase {
+    static final int MAX_STREAMS = 200;
+    private static final long STREAM_MILLIS = 1000;
+
     private final CoordinatorConfig.Http config;
-    private final NodeRegistry registry;
-    private final ScalingLoop scaling;
+    private final ApiContext api;
+    private final Auth.Role viewer = Auth.Role.VIEWER;
+    private final Auth.Role operator = Auth.Role.OPERATOR;
+    private final AtomicInteger streams = new AtomicInteger();
     private HttpServer server;
 
-    public ApiVerticle(CoordinatorConfig config, NodeRegistry registry, ScalingLoop scaling) {
+    public ApiVerticle(CoordinatorConfig config, ApiContext api) {
         this.config = config.http();
-        this.registry = registry;
-        this.scaling = scaling;
+        this.api = api;
     }
 
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
         router.get("/healthz").handler(this::handleHealth);
-        router.get("/api/nodes").handler(this::handleNodes);
-        router.get("/api/nodes/:id").handler(this::handleNode);
-        router.get("/api/tasks").handler(this::handleTasks);
-        router.get("/api/pools").handler(this::handlePools);
+        router.get("/").handler(ctx -> ctx.redirect("/ui/"));
+        router.get("/ui/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+        router.get("/metrics").handler(guard(viewer, false, this::handleMetrics));
+        router.get("/api/nodes").handler(guard(viewer, false, this::handleNodes));
+        router.get("/api/nodes/:id").handler(guard(viewer, false, this::handleNode));
+        router.get("/api/tasks").handler(guard(viewer, false, this::handleTasks));
+        router.get("/api/pools").handler(guard(viewer, false,
+                ctx -> sendJson(ctx, 200, PoolsJson.pools(api.scaling(), api.provisioning()))));
+        router.get("/api/timeline").handler(guard(viewer, false, this::handleTimeline));
+        router.get("/api/jobs").handler(guard(viewer, false, ctx -> JobsApi.list(ctx, api.queue())));
+        router.get("/api/stream").handler(guard(viewer, true, this::handleStream));
+        router.post().handler(BodyHandler.create().setBodyLimit(JobsApi.MAX_BODY_BYTES));
+        router.post("/api/nodes/:id/drain").handler(guard(operator, false, this::handleDrain));
+        router.post("/api/pools/:name/pause").handler(guard(operator, false, ctx -> handlePause(ctx, true)));
+        router.post("/api/pools/:name/resume").handler(guard(operator, false, ctx -> handlePause(ctx, false)));
+        router.post("/api/jobs").handler(guard(operator, false, ctx -> JobsApi.submit(ctx, api.queue())));
         router.route().last().handler(ctx -> sendError(ctx, 404, "no such resource: " + ctx.request().path()));
+        router.errorHandler(413, ctx -> sendError(ctx, 413, "request body too large"));
         router.errorHandler(500, ctx -> sendError(ctx, 500, "internal error"));
         server = vertx.createHttpServer();
         return server.requestHandler(router).listen(config.port(), config.host());
@@ -44,21 +66,43 @@ public final class ApiVerticle extends VerticleBase {
         return server.actualPort();
     }
 
+    private io.vertx.core.Handler<RoutingContext> guard(Auth.Role role, boolean tokenInQuery,
+            io.vertx.core.Handler<RoutingContext> handler) {
+        return ctx -> {
+            if (api.auth().require(ctx, role, tokenInQuery)) {
+                handler.handle(ctx);
+            }
+        };
+    }
+
     private void handleHealth(RoutingContext ctx) {
-        sendJson(ctx, 200, new JsonObject().put("status", "ok").put("nodes", registry.size()));
+        sendJson(ctx, 200, new JsonObject().put("status", "ok").put("nodes", api.registry().size()));
+    }
+
+    private void handleMetrics(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(api.metrics().scrape());
     }
 
     private void handleNodes(RoutingContext ctx) {
+        sendJson(ctx, 200, new JsonObject().put("nodes", nodes()));
+    }
+
+    private JsonArray nodes() {
         JsonArray nodes = new JsonArray();
-        for (NodeSnapshot n : registry.snapshot()) {
-            nodes.add(NodeJson.summary(n));
+        for (NodeSnapshot n : api.registry().snapshot()) {
+            JsonObject json = NodeJson.summary(n);
+            if (api.queue() != null) {
+                JobsApi.titles(json.getJsonArray("currentTasks"), api.queue());
+            }
+            nodes.add(json);
         }
-        sendJson(ctx, 200, new JsonObject().put("nodes", nodes));
+        return nodes;
     }
 
     private void handleNode(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        registry.find(id).ifPresentOrElse(node -> sendJson(ctx, 200, NodeJson.detail(node.snapshot())),
+        api.registry().find(id).ifPresentOrElse(node -> sendJson(ctx, 200, NodeJson.detail(node.snapshot())),
                 () -> sendError(ctx, 404, "no node with id '" + id + "'"));
     }
 
@@ -66,7 +110,7 @@ public final class ApiVerticle extends VerticleBase {
     private void handleTasks(RoutingContext ctx) {
         JsonArray running = new JsonArray();
         JsonArray recent = new JsonArray();
-        for (NodeSnapshot n : registry.snapshot()) {
+        for (NodeSnapshot n : api.registry().snapshot()) {
             NodeJson.tasks(n.id(), n.runningTasks()).forEach(running::add);
             NodeJson.tasks(n.id(), n.recentTasks()).forEach(recent::add);
         }
@@ -74,32 +118,102 @@ public final class ApiVerticle extends VerticleBase {
         sendJson(ctx, 200, new JsonObject().put("tasks", running));
     }
 
-    /** Each pool's numbers and last decision with its reason, the planned actions, and the queue's state. */
-    private void handlePools(RoutingContext ctx) {
-        ScalingDecision d = scaling.last();
-        JsonArray pools = new JsonArray();
-        for (ScalingDecision.PoolOutcome p : d.pools()) {
-            pools.add(new JsonObject().put("name", p.pool()).put("demandNodes", p.demandNodes())
-                    .put("target", p.target()).put("current", p.current()).put("booting", p.booting())
-                    .put("draining", p.draining()).put("costPerHour", p.costPerHour()).put("reason", p.reason()));
-        }
-        JsonArray planned = new JsonArray();
-        for (ScalingDecision.Action a : d.actions()) {
-            JsonObject o = new JsonObject().put("pool", a.pool()).put("reason", a.reason());
-            if (a instanceof ScalingDecision.SetCapacity c) {
-                o.put("action", "setCapacity").put("capacity", c.target());
-            } else if (a instanceof ScalingDecision.DrainNode n) {
-                o.put("action", "drain").put("node", n.nodeId());
-            }
-            planned.add(o);
-        }
-        var q = scaling.lastQueue();
-        sendJson(ctx, 200, new JsonObject().put("pools", pools).put("plannedActions", planned)
-                .put("actionsExecuted", false)
-                .put("queue", new JsonObject().put("known", q.known()).put("reason", q.reason())));
+    private void handleTimeline(RoutingContext ctx) {
+        long after = longParam(ctx, "after", 0);
+        int limit = (int) Math.min(Timeline.CAPACITY, Math.max(1, longParam(ctx, "limit", 200)));
+        sendJson(ctx, 200, new JsonObject().put("events", timeline(after, limit)));
     }
 
-    private static void sendJson(RoutingContext ctx, int status, JsonObject body) {
+    private JsonArray timeline(long after, int limit) {
+        JsonArray events = new JsonArray();
+        for (Timeline.Event e : api.timeline().since(after, limit)) {
+            events.add(new JsonObject().put("seq", e.seq()).put("at", e.at().toString()).put("kind", e.kind().label())
+                    .put("pool", e.pool()).put("node", e.node()).put("message", e.message()));
+        }
+        return events;
+    }
+
+    /**
+     * Server-sent events for the dashboard: every second the pools, the nodes and the timeline entries the
+     * client has not seen. One periodic timer per client, cancelled when it goes; a bounded number of clients.
+     */
+    private void handleStream(RoutingContext ctx) {
+        if (streams.incrementAndGet() > MAX_STREAMS) {
+            streams.decrementAndGet();
+            sendError(ctx, 503, "too many dashboard streams (" + MAX_STREAMS + ")");
+            return;
+        }
+        var response = ctx.response().setChunked(true).putHeader("Content-Type", "text/event-stream")
+                .putHeader("Cache-Control", "no-store").putHeader("X-Accel-Buffering", "no");
+        long[] lastSeq = {Math.max(0, longParam(ctx, "after", 0))};
+        Runnable push = () -> {
+            if (response.writeQueueFull()) {
+                return; // a slow client skips a frame rather than growing our memory
+            }
+            JsonArray events = timeline(lastSeq[0], Timeline.CAPACITY);
+            if (!events.isEmpty()) {
+                lastSeq[0] = events.getJsonObject(events.size() - 1).getLong("seq");
+            }
+            JsonObject snapshot = new JsonObject().put("pools", PoolsJson.pools(api.scaling(), api.provisioning()))
+                    .put("nodes", nodes()).put("events", events)
+                    .put("jobs", api.queue() != null ? JobsApi.totals(api.queue()) : null);
+            response.write("event: snapshot\ndata: " + snapshot.encode() + "\n\n");
+        };
+        push.run();
+        long timer = vertx.setPeriodic(STREAM_MILLIS, t -> push.run());
+        response.closeHandler(v -> {
+            vertx.cancelTimer(timer);
+            streams.decrementAndGet();
+        });
+    }
+
+    private void handleDrain(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        JsonObject body = JobsApi.bodyOrEmpty(ctx);
+        if (body == null) {
+            return;
+        }
+        long deadlineSeconds = body.getValue("deadlineSeconds") instanceof Number n ? n.longValue() : 0;
+        if (deadlineSeconds < 0 || deadlineSeconds > 7 * 24 * 3600) {
+            sendError(ctx, 400, "deadlineSeconds must be 0 (drain on completion) .. 604800");
+            return;
+        }
+        if (api.registry().find(id).isEmpty()) {
+            sendError(ctx, 404, "no node with id '" + id + "'");
+            return;
+        }
+        long deadline = deadlineSeconds > 0 ? System.currentTimeMillis() + deadlineSeconds * 1000 : 0;
+        if (!api.provisioning().drain(id, deadline, "via API")) {
+            sendError(ctx, 409, "node " + id + " cannot be drained now (it is "
+                    + api.registry().find(id).map(n -> n.state().name()).orElse("gone") + ")");
+            return;
+        }
+        sendJson(ctx, 202, new JsonObject().put("node", id).put("draining", true)
+                .put("deadline", deadline > 0 ? java.time.Instant.ofEpochMilli(deadline).toString() : null));
+    }
+
+    private void handlePause(RoutingContext ctx, boolean pause) {
+        String pool = ctx.pathParam("name");
+        if (!api.provisioning().setPaused(pool, pause, "via API")) {
+            sendError(ctx, 404, "no pool named '" + pool + "'");
+            return;
+        }
+        sendJson(ctx, 200, new JsonObject().put("pool", pool).put("paused", pause));
+    }
+
+    private static long longParam(RoutingContext ctx, String name, long dflt) {
+        String v = ctx.request().getParam(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            return dflt;
+        }
+    }
+
+    static void sendJson(RoutingContext ctx, int status, JsonObject body) {
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
                 .putHeader("Cache-Control", "no-store").end(body.encode());
     }

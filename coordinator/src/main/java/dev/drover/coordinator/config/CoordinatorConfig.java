@@ -11,11 +11,16 @@ import java.util.Map;
  * with its default). Records validate themselves; the loader adds the file name to any error.
  */
 public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment, Tractor tractor,
-        List<Pool> pools, Map<String, Integer> licences, Double farmMaxCostPerHour) {
+        List<Pool> pools, Map<String, Integer> licences, Double farmMaxCostPerHour, Scaling scaling, Azure azure) {
 
     /** A coordinator without Tractor or pools: it tracks nodes only. */
     public CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment) {
-        this(gateway, http, liveness, enrolment, null, null, null, null);
+        this(gateway, http, liveness, enrolment, null, null, null, null, null, null);
+    }
+
+    public CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment, Tractor tractor,
+            List<Pool> pools, Map<String, Integer> licences, Double farmMaxCostPerHour) {
+        this(gateway, http, liveness, enrolment, tractor, pools, licences, farmMaxCostPerHour, null, null);
     }
 
     public CoordinatorConfig {
@@ -39,6 +44,9 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
         }
         gateway = gateway != null ? gateway : new Gateway(null, null, null, null, null, null);
         http = http != null ? http : new Http(null, null);
+        scaling = scaling != null ? scaling : new Scaling(null, null, null, null, null);
+        azure = azure != null ? azure : new Azure(null, null, null);
+
         liveness = liveness != null ? liveness : new Liveness(null, null, null, null);
         if (enrolment == null) {
             throw new IllegalArgumentException("enrolment: required; set enrolment.tokens or enrolment.tokenFile so "
@@ -86,15 +94,119 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
         }
     }
 
-    /** The HTTP API and dashboard listener. */
-    public record Http(String host, Integer port) {
+    /**
+     * The HTTP API and dashboard listener, and who may use it: viewers (artists: read everything) and
+     * operators (ops: also drain nodes, pause pools, submit jobs). Tokens inline or one per line in a file.
+     * With no token at all the API is open, which is allowed only on a loopback address.
+     */
+    public record Http(String host, Integer port, List<String> viewerTokens, List<String> operatorTokens,
+            String viewerTokenFile, String operatorTokenFile) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 7780;
+
+        public Http(String host, Integer port) {
+            this(host, port, null, null, null, null);
+        }
 
         public Http {
             host = host != null ? host : DEFAULT_HOST;
             port = port != null ? port : DEFAULT_PORT;
             requirePort(port, "http.port");
+            viewerTokens = viewerTokens != null ? List.copyOf(viewerTokens) : List.of();
+            operatorTokens = operatorTokens != null ? List.copyOf(operatorTokens) : List.of();
+            for (String t : concat(viewerTokens, operatorTokens)) {
+                if (t == null || t.length() < 16) {
+                    throw new IllegalArgumentException("http.viewerTokens/operatorTokens: every token must be at "
+                            + "least 16 characters");
+                }
+            }
+            boolean open = viewerTokens.isEmpty() && operatorTokens.isEmpty() && viewerTokenFile == null
+                    && operatorTokenFile == null;
+            if (open && !host.equals("127.0.0.1") && !host.equals("localhost") && !host.equals("::1")) {
+                throw new IllegalArgumentException("http: listening on " + host + " needs http.viewerTokens and "
+                        + "http.operatorTokens (or the token files); an API without tokens may only listen on loopback");
+            }
+        }
+
+        private static List<String> concat(List<String> a, List<String> b) {
+            List<String> all = new java.util.ArrayList<>(a);
+            all.addAll(b);
+            return all;
+        }
+
+        /** Never print tokens. */
+        @Override
+        public String toString() {
+            return "Http[" + host + ":" + port + ", viewerTokens=" + viewerTokens.size() + ", operatorTokens="
+                    + operatorTokens.size() + "]";
+        }
+    }
+
+    /**
+     * How the coordinator acts on pools: what counts as a failed boot, when an offering is backed off, when a
+     * Lost node's instance is replaced.
+     */
+    public record Scaling(Integer bootTimeoutSeconds, Integer offeringBackoffSeconds, Integer evictionsToBackOff,
+            Integer evictionWindowSeconds, Integer lostReplaceSeconds) {
+        public Scaling {
+            bootTimeoutSeconds = bootTimeoutSeconds != null ? bootTimeoutSeconds : 600;
+            offeringBackoffSeconds = offeringBackoffSeconds != null ? offeringBackoffSeconds : 180;
+            evictionsToBackOff = evictionsToBackOff != null ? evictionsToBackOff : 3;
+            evictionWindowSeconds = evictionWindowSeconds != null ? evictionWindowSeconds : 600;
+            lostReplaceSeconds = lostReplaceSeconds != null ? lostReplaceSeconds : 300;
+            if (bootTimeoutSeconds < 10 || offeringBackoffSeconds < 1 || evictionsToBackOff < 1
+                    || evictionWindowSeconds < 1 || lostReplaceSeconds < 1) {
+                throw new IllegalArgumentException("scaling: bootTimeoutSeconds >= 10; offeringBackoffSeconds, "
+                        + "evictionsToBackOff, evictionWindowSeconds and lostReplaceSeconds >= 1");
+            }
+        }
+    }
+
+    /**
+     * Azure Resource Manager, for pools whose scale set is on Azure. Tokens come from DefaultAzureCredential
+     * (the head node's managed identity in production).
+     *
+     * @param instanceListMillis how often each scale set's instances are listed (a high-cost GET: Compute
+     *     allows about 10 a minute per scale set, specs/azure.md §2.10)
+     */
+    public record Azure(String armEndpoint, String apiVersion, Integer instanceListMillis) {
+        public Azure {
+            armEndpoint = armEndpoint != null ? armEndpoint : "https://management.azure.com";
+            apiVersion = apiVersion != null ? apiVersion : "2025-04-01";
+            instanceListMillis = instanceListMillis != null ? instanceListMillis : 10_000;
+            if (!armEndpoint.startsWith("https://") && !armEndpoint.startsWith("http://127.")
+                    && !armEndpoint.startsWith("http://localhost")) {
+                throw new IllegalArgumentException("azure.armEndpoint must be https:// (plain http only on loopback, "
+                        + "for tests), got " + armEndpoint);
+            }
+            if (instanceListMillis < 100) {
+                throw new IllegalArgumentException("azure.instanceListMillis must be >= 100, got " + instanceListMillis);
+            }
+        }
+    }
+
+    /**
+     * The scale set behind a pool. {@code provider: azure} is a VM Scale Set (Uniform or Flexible);
+     * {@code provider: local} starts agent processes on this machine (the demo).
+     */
+    public record ScaleSet(String provider, String subscription, String resourceGroup, String name,
+            String orchestration) {
+        public ScaleSet {
+            provider = provider != null ? provider.toLowerCase(java.util.Locale.ROOT) : "azure";
+            subscription = subscription != null ? subscription : "";
+            resourceGroup = resourceGroup != null ? resourceGroup : "";
+            name = name != null ? name : "";
+            orchestration = orchestration != null ? orchestration.toLowerCase(java.util.Locale.ROOT) : "uniform";
+            if (!provider.equals("azure") && !provider.equals("local")) {
+                throw new IllegalArgumentException("scaleSet.provider must be azure or local, got " + provider);
+            }
+            if (!orchestration.equals("uniform") && !orchestration.equals("flexible")) {
+                throw new IllegalArgumentException("scaleSet.orchestration must be uniform or flexible, got "
+                        + orchestration);
+            }
+            if (provider.equals("azure") && (subscription.isEmpty() || resourceGroup.isEmpty() || name.isEmpty())) {
+                throw new IllegalArgumentException("scaleSet: provider azure needs subscription, resourceGroup and name");
+            }
         }
     }
 
@@ -175,7 +287,18 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
      */
     public record Pool(String name, String vmSize, String zone, String priority, Integer slotsPerNode,
             List<String> serviceKeys, Integer minNodes, Integer maxNodes, Double pricePerNodeHour,
-            Double maxCostPerHour, String fallbackPool, Integer idleWindowSeconds, Integer disruptionBudgetPercent) {
+            Double maxCostPerHour, String fallbackPool, Integer idleWindowSeconds, Integer disruptionBudgetPercent,
+            ScaleSet scaleSet) {
+
+        /** A pool without a scale set: its decisions are planned and shown, not carried out. */
+        public Pool(String name, String vmSize, String zone, String priority, Integer slotsPerNode,
+                List<String> serviceKeys, Integer minNodes, Integer maxNodes, Double pricePerNodeHour,
+                Double maxCostPerHour, String fallbackPool, Integer idleWindowSeconds,
+                Integer disruptionBudgetPercent) {
+            this(name, vmSize, zone, priority, slotsPerNode, serviceKeys, minNodes, maxNodes, pricePerNodeHour,
+                    maxCostPerHour, fallbackPool, idleWindowSeconds, disruptionBudgetPercent, null);
+        }
+
         public Pool {
             if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
                 throw new IllegalArgumentException("pools[].name must be 1-63 letters, digits, '.', '_' or '-', got "

@@ -47,8 +47,11 @@ public final class Node {
             new java.util.LinkedHashMap<>();
     private final ArrayDeque<TaskView> recentTasks = new ArrayDeque<>();
 
-    Node(String id, Instant now, int commandCapacity) {
+    private final java.util.function.BiConsumer<Node, Transition> observer;
+
+    Node(String id, Instant now, int commandCapacity, java.util.function.BiConsumer<Node, Transition> observer) {
         this.id = id;
+        this.observer = observer;
         this.state = NodeState.ENROLLING;
         this.stateReason = "first hello";
         this.stateSince = now;
@@ -80,6 +83,7 @@ public final class Node {
         stateSince = at;
         LOGGER.atInfo().addKeyValue("nodeId", id).addKeyValue("from", t.from()).addKeyValue("to", to)
                 .addKeyValue("reason", reason).log("node state changed");
+        observer.accept(this, t);
         return true;
     }
 
@@ -189,7 +193,17 @@ public final class Node {
                 List.copyOf(recentTasks));
     }
 
-    synchronized NodeState state() {
+    /** The pool the agent says it belongs to; empty before its first Hello. */
+    public synchronized String pool() {
+        return identity != null ? identity.pool() : "";
+    }
+
+    /** Tasks running on this node as last reported (started and not finished). */
+    public synchronized List<dev.drover.protocol.TaskRef> runningTaskRefs() {
+        return List.copyOf(runningTasks.keySet());
+    }
+
+    public synchronized NodeState state() {
         return state;
     }
 

@@ -32,17 +32,57 @@ public final class NodeRegistry {
     private final LivenessSettings liveness;
     private final int commandCapacity;
 
+    private final java.util.List<FleetListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.Executor events;
+
     public NodeRegistry(Clock clock, LivenessSettings liveness, int commandCapacity) {
+        this(clock, liveness, commandCapacity, java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "fleet-events");
+            t.setDaemon(true);
+            return t;
+        }));
+    }
+
+    /** @param events runs listeners, one event at a time in order (a direct executor in unit tests) */
+    public NodeRegistry(Clock clock, LivenessSettings liveness, int commandCapacity, java.util.concurrent.Executor events) {
         this.clock = clock;
         this.liveness = liveness;
         this.commandCapacity = commandCapacity;
+        this.events = events;
+    }
+
+    public void addListener(FleetListener listener) {
+        listeners.add(listener);
+    }
+
+    private void publish(java.util.function.Consumer<FleetListener> event) {
+        if (!listeners.isEmpty()) {
+            events.execute(() -> {
+                for (FleetListener l : listeners) {
+                    try {
+                        event.accept(l);
+                    } catch (RuntimeException e) {
+                        org.slf4j.LoggerFactory.getLogger(NodeRegistry.class).atError().setCause(e)
+                                .log("fleet listener failed; other listeners still run");
+                    }
+                }
+            });
+        }
+    }
+
+    private Node newNode(String id, Instant now) {
+        return new Node(id, now, commandCapacity,
+                (node, t) -> {
+                    String pool = node.pool();
+                    publish(l -> l.transitioned(id, pool, t));
+                });
     }
 
     /** Binds an accepted Hello to its node (creating it on first sight) and greets the agent. */
     public Node.Binding enrol(Hello hello, int version, AgentLink link, Function<Node.Binding, Message> greeting) {
         Instant now = clock.instant();
         String nodeId = hello.identity().nodeId();
-        Node node = nodes.computeIfAbsent(nodeId, id -> new Node(id, now, commandCapacity));
+        Node node = nodes.computeIfAbsent(nodeId, id -> newNode(id, now));
         Node.Binding binding = node.bind(hello, version, link, "s-" + UUID.randomUUID(), now, greeting);
         binding.replaced().ifPresent(old -> old.close(ByeReason.SUPERSEDED, "a newer connection for this node"));
         if (!node.state().isSticky()) {
@@ -98,6 +138,8 @@ public final class NodeRegistry {
             node.taskStarted(started);
         } else if (event instanceof dev.drover.protocol.TaskFinished finished) {
             node.taskFinished(finished);
+            String pool = node.pool();
+            publish(l -> l.taskFinished(node.id(), pool, finished));
         } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.DRAINED) {
             node.transition(NodeState.DRAINED, "agent drained: no task running", now);
         } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.CANCELLED) {
@@ -125,6 +167,8 @@ public final class NodeRegistry {
 
     private void onEviction(Node node, EvictionNotice notice, Instant now) {
         node.eviction(notice);
+        String pool = node.pool();
+        publish(l -> l.evictionNotice(node.id(), pool, notice));
         if (notice.eventType() == EvictionType.PREEMPT || notice.eventType() == EvictionType.TERMINATE) {
             String notBefore = notice.notBeforeMillis() > 0 ? Instant.ofEpochMilli(notice.notBeforeMillis()).toString()
                     : "now";
@@ -152,6 +196,27 @@ public final class NodeRegistry {
             }
         }
         return changed;
+    }
+
+    /**
+     * Starts draining a node: no new work, running tasks finish (ON_COMPLETION) or stop at a deadline. The
+     * agent answers DRAINED when nothing runs. Refused (false) for a node that is leaving anyway.
+     */
+    public boolean drain(String nodeId, long deadlineMillis, String reason) {
+        Node node = nodes.get(nodeId);
+        if (node == null || !node.transition(NodeState.DRAINING, reason, clock.instant())) {
+            return false;
+        }
+        dev.drover.protocol.DrainMode mode = deadlineMillis > 0 ? dev.drover.protocol.DrainMode.DEADLINE
+                : dev.drover.protocol.DrainMode.ON_COMPLETION;
+        node.sendCommand(seq -> new dev.drover.protocol.Drain(seq, mode, deadlineMillis, reason));
+        return true;
+    }
+
+    /** Moves a node to {@code to} for a reason the fleet did not hear from the agent (scale set, operator). */
+    public boolean mark(String nodeId, NodeState to, String reason) {
+        Node node = nodes.get(nodeId);
+        return node != null && node.transition(to, reason, clock.instant());
     }
 
     public Optional<Node> find(String nodeId) {

@@ -43,8 +43,11 @@ final class AgentConnection implements AgentLink {
     private String byeReason;
     private boolean closing;
 
+    private final dev.drover.coordinator.metrics.Metrics metrics;
+
     AgentConnection(NetSocketInternal socket, NodeRegistry registry, EnrolmentTokens tokens,
-            GatewaySettings settings) {
+            GatewaySettings settings, dev.drover.coordinator.metrics.Metrics metrics) {
+        this.metrics = metrics;
         this.socket = socket;
         this.registry = registry;
         this.tokens = tokens;
@@ -83,6 +86,7 @@ final class AgentConnection implements AgentLink {
             fail("unexpected object " + msg.getClass().getSimpleName());
             return;
         }
+        metrics.message(message.type());
         if (node == null) {
             if (message instanceof Hello hello) {
                 onHello(hello);
@@ -97,12 +101,16 @@ final class AgentConnection implements AgentLink {
             fail(message.type() + " is a coordinator-to-agent message");
         } else if (message instanceof Reliable event) {
             send(new Ack(registry.reliable(node, event)));
+            if (event instanceof dev.drover.protocol.EvictionNotice notice) {
+                metrics.evictionVisible(notice.observedAtMillis());
+            }
         } else if (message instanceof Ack ack) {
             registry.commandsAcknowledged(node, ack.seq());
         } else if (message instanceof Ping ping) {
             send(new Pong(ping.nonce()));
         } else if (message instanceof TaskProgress progress) {
             registry.progress(node, progress);
+            metrics.progressVisible(progress.atMillis());
         } else if (message instanceof Pong) {
             registry.alive(node);
         } else if (message instanceof Bye bye) {

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  * pipeline); the Vert.x version is pinned in the root pom for that reason.
  */
 public final class AgentGatewayVerticle extends VerticleBase {
+    private final dev.drover.coordinator.metrics.Metrics metrics;
     private static final Logger LOGGER = LoggerFactory.getLogger(AgentGatewayVerticle.class);
     /** Vert.x's own handler in each connection pipeline; our codec goes in front of it. */
     private static final String VERTX_HANDLER = "handler";
@@ -40,12 +41,13 @@ public final class AgentGatewayVerticle extends VerticleBase {
     private NetServer server;
 
     public AgentGatewayVerticle(CoordinatorConfig config, NodeRegistry registry, EnrolmentTokens tokens,
-            AtomicInteger connections) {
+            AtomicInteger connections, dev.drover.coordinator.metrics.Metrics metrics) {
         this.config = config.gateway();
         this.settings = GatewaySettings.from(config);
         this.registry = registry;
         this.tokens = tokens;
         this.connections = connections;
+        this.metrics = metrics;
     }
 
     @Override
@@ -74,7 +76,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
         pipeline.addBefore(VERTX_HANDLER, "frameDecoder", new FrameDecoder(settings.maxFrameLength()));
         pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
 
-        AgentConnection connection = new AgentConnection(socket, registry, tokens, settings);
+        AgentConnection connection = new AgentConnection(socket, registry, tokens, settings, metrics);
         socket.messageHandler(msg -> {
             boolean wasEnrolled = connection.enrolled();
             connection.onMessage(msg);

@@ -12,7 +12,10 @@ public record ScalingDecision(List<Action> actions, List<PoolOutcome> pools) {
         String reason();
     }
 
-    /** Grow the pool's scale set to {@code target} instances. */
+    /**
+     * Grow the pool to {@code target} working nodes; the actuator adds the instances that are on their way
+     * out (draining, evicting, lost), which still exist in the scale set.
+     */
     public record SetCapacity(String pool, int target, String reason) implements Action {
     }
 

@@ -3,23 +3,22 @@ package dev.drover.coordinator.scaling;
 import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.fleet.NodeSnapshot;
 import dev.drover.coordinator.fleet.NodeState;
+import dev.drover.coordinator.provision.Provisioning;
+import dev.drover.coordinator.queue.QueueView;
 import dev.drover.coordinator.scaling.ScalingSnapshot.NodeView;
-import dev.drover.coordinator.tractor.TractorClient;
-import dev.drover.coordinator.tractor.TractorQueueSource;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the scaling policy once a second on a fresh snapshot of the queue and the fleet, and keeps the latest
- * decision for {@code GET /api/pools}. It does not act yet: no scale-set client exists, so decisions are
- * published as planned actions and logged when a pool's reason changes.
+ * Runs the scaling policy once a second on a fresh snapshot of the queue, the fleet and the scale sets, hands
+ * the decision to {@link Provisioning} to carry out, and keeps it for {@code GET /api/pools}. A pool's
+ * decision is logged (and put on the timeline) whenever its reason changes.
  */
 public final class ScalingLoop {
     private static final Logger LOGGER = LoggerFactory.getLogger(ScalingLoop.class);
@@ -28,14 +27,25 @@ public final class ScalingLoop {
     private final Map<String, Integer> licences;
     private final double farmMaxCostPerHour;
     private final NodeRegistry registry;
-    private final Supplier<TractorQueueSource.View> queue;
+    private final Supplier<QueueView> queue;
+    private final Provisioning provisioning;
     private final Clock clock;
     private final Map<String, String> lastReasons = new HashMap<>();
+    /** Per pool, the decisions whose reason differed from the one before, newest last. */
+    private final Map<String, java.util.ArrayDeque<Decision>> history = new HashMap<>();
+    private volatile java.time.Instant decidedAt;
+
+    /** A pool's decision at one moment, kept when its reason changed. */
+    public record Decision(java.time.Instant at, int target, int current, String reason) {
+    }
+
+    static final int HISTORY = 50;
     private volatile ScalingDecision last = new ScalingDecision(List.of(), List.of());
-    private volatile TractorQueueSource.View lastQueue = new TractorQueueSource.View(false, Map.of(), "not polled yet");
+    private volatile QueueView lastQueue = new QueueView(false, Map.of(), "not polled yet");
 
     public ScalingLoop(List<PoolSpec> pools, Map<String, Integer> licences, double farmMaxCostPerHour,
-            NodeRegistry registry, Supplier<TractorQueueSource.View> queue, Clock clock) {
+            NodeRegistry registry, Supplier<QueueView> queue, Provisioning provisioning, Clock clock) {
+        this.provisioning = provisioning;
         this.pools = List.copyOf(pools);
         this.licences = licences;
         this.farmMaxCostPerHour = farmMaxCostPerHour;
@@ -46,9 +56,9 @@ public final class ScalingLoop {
 
     /** One round: snapshot, decide, publish. */
     public synchronized ScalingDecision tick() {
-        TractorQueueSource.View q = queue.get();
+        QueueView q = queue.get();
         Map<String, Integer> demand = new HashMap<>();
-        for (Map.Entry<String, TractorClient.Counts> e : q.counts().entrySet()) {
+        for (Map.Entry<String, QueueView.Counts> e : q.counts().entrySet()) {
             demand.put(e.getKey(), e.getValue().ready() + e.getValue().active());
         }
         List<NodeView> nodes = new ArrayList<>();
@@ -58,24 +68,46 @@ public final class ScalingLoop {
             nodes.add(new NodeView(n.id(), n.identity() != null ? n.identity().pool() : "", n.state(), running,
                     idle ? n.stateSince() : null, false));
         }
+        nodes.addAll(provisioning.bootingViews());
         ScalingDecision d = ScalingPolicy.decide(new ScalingSnapshot(clock.instant(), q.known(), demand, licences,
-                pools, nodes, Map.of(), Set.of(), farmMaxCostPerHour));
+                pools, nodes, provisioning.backedOff(), provisioning.paused(), farmMaxCostPerHour));
         for (ScalingDecision.PoolOutcome p : d.pools()) {
             if (!p.reason().equals(lastReasons.put(p.pool(), p.reason()))) {
+                java.util.ArrayDeque<Decision> h = history.computeIfAbsent(p.pool(), k -> new java.util.ArrayDeque<>());
+                if (h.size() == HISTORY) {
+                    h.removeFirst();
+                }
+                h.addLast(new Decision(clock.instant(), p.target(), p.current(), p.reason()));
                 LOGGER.atInfo().addKeyValue("pool", p.pool()).addKeyValue("target", p.target())
                         .addKeyValue("current", p.current()).log("scaling decision: " + p.reason());
             }
         }
         last = d;
         lastQueue = q;
+        decidedAt = clock.instant();
+        provisioning.apply(d);
         return d;
+    }
+
+    /** The pool's recent decisions (each reason change), oldest first. */
+    public synchronized List<Decision> history(String pool) {
+        java.util.ArrayDeque<Decision> h = history.get(pool);
+        return h == null ? List.of() : List.copyOf(h);
+    }
+
+    public java.util.Optional<PoolSpec> spec(String pool) {
+        return pools.stream().filter(p -> p.name().equals(pool)).findFirst();
+    }
+
+    public java.time.Instant decidedAt() {
+        return decidedAt;
     }
 
     public ScalingDecision last() {
         return last;
     }
 
-    public TractorQueueSource.View lastQueue() {
+    public QueueView lastQueue() {
         return lastQueue;
     }
 }

@@ -76,7 +76,7 @@ public final class ScalingPolicy {
             } else if (target > current) {
                 reason = "scale out to " + target + ": demand " + demandNodes + " node(s) (" + demandSlots
                         + " slot(s)), " + current + " present of which " + booting + " booting" + capped;
-                actions.add(new SetCapacity(pool.name(), target + draining, reason));
+                actions.add(new SetCapacity(pool.name(), target, reason));
             } else if (target < current) {
                 reason = scaleIn(s, pool, nodes, current, target, draining, actions) + capped;
             } else {

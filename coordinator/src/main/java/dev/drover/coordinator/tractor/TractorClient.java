@@ -1,5 +1,6 @@
 package dev.drover.coordinator.tractor;
 
+import dev.drover.coordinator.queue.QueueView;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -35,10 +36,6 @@ public final class TractorClient {
         this.timeoutMillis = timeoutMillis;
     }
 
-    /** Ready and active task counts of one service key. */
-    public record Counts(int ready, int active) {
-    }
-
     public Future<Void> login() {
         return call("monitor", MultiMap.caseInsensitiveMultiMap().add("q", "login").add("user", user)).map(r -> {
             String t = r.getString("tsid");
@@ -51,11 +48,11 @@ public final class TractorClient {
     }
 
     /** Ready and active tasks per service key (lower-case: Tractor matches keys case-insensitively). */
-    public Future<Map<String, Counts>> queue() {
+    public Future<Map<String, QueueView.Counts>> queue() {
         return select("ready").compose(ready -> select("active").map(active -> {
-            Map<String, Counts> counts = new LinkedHashMap<>();
-            ready.forEach((k, n) -> counts.merge(k, new Counts(n, 0), TractorClient::add));
-            active.forEach((k, n) -> counts.merge(k, new Counts(0, n), TractorClient::add));
+            Map<String, QueueView.Counts> counts = new LinkedHashMap<>();
+            ready.forEach((k, n) -> counts.merge(k, new QueueView.Counts(n, 0), TractorClient::add));
+            active.forEach((k, n) -> counts.merge(k, new QueueView.Counts(0, n), TractorClient::add));
             return counts;
         }));
     }
@@ -148,7 +145,7 @@ public final class TractorClient {
         }
     }
 
-    private static Counts add(Counts a, Counts b) {
-        return new Counts(a.ready() + b.ready(), a.active() + b.active());
+    private static QueueView.Counts add(QueueView.Counts a, QueueView.Counts b) {
+        return new QueueView.Counts(a.ready() + b.ready(), a.active() + b.active());
     }
 }

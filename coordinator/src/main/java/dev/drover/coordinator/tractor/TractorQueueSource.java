@@ -1,5 +1,7 @@
 package dev.drover.coordinator.tractor;
 
+import dev.drover.coordinator.queue.QueueSource;
+import dev.drover.coordinator.queue.QueueView;
 import io.vertx.core.Vertx;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -10,18 +12,14 @@ import org.slf4j.LoggerFactory;
  * queue becomes <em>unknown</em> at once — the scaler then holds still rather than act on stale numbers — and
  * polling backs off (doubling, capped) until the engine answers again.
  */
-public final class TractorQueueSource {
+public final class TractorQueueSource implements QueueSource {
     private static final Logger LOGGER = LoggerFactory.getLogger(TractorQueueSource.class);
     static final long MAX_BACKOFF_MILLIS = 30_000;
-
-    /** What the scaler reads: the counts, or why they are unknown. */
-    public record View(boolean known, Map<String, TractorClient.Counts> counts, String reason) {
-    }
 
     private final Vertx vertx;
     private final TractorClient client;
     private final long pollMillis;
-    private volatile View view = new View(false, Map.of(), "not polled yet");
+    private volatile QueueView view = QueueView.unknown("Tractor engine not polled yet");
     private int failures;
     private volatile boolean stopped;
 
@@ -39,7 +37,8 @@ public final class TractorQueueSource {
         stopped = true;
     }
 
-    public View view() {
+    @Override
+    public QueueView view() {
         return view;
     }
 
@@ -54,12 +53,12 @@ public final class TractorQueueSource {
                     LOGGER.atInfo().addKeyValue("failures", failures).log("Tractor engine answering again");
                 }
                 failures = 0;
-                view = new View(true, Map.copyOf(r.result()), "");
+                view = new QueueView(true, Map.copyOf(r.result()), "");
                 next = pollMillis;
             } else {
                 failures++;
                 next = Math.min(MAX_BACKOFF_MILLIS, pollMillis << Math.min(failures, 10));
-                view = new View(false, Map.of(), "Tractor engine unavailable (" + failures + " failure(s)): "
+                view = new QueueView(false, Map.of(), "Tractor engine unavailable (" + failures + " failure(s)): "
                         + r.cause().getMessage());
                 (failures == 1 ? LOGGER.atWarn() : LOGGER.atDebug()).addKeyValue("retryMillis", next)
                         .log("queue unknown: " + r.cause().getMessage());

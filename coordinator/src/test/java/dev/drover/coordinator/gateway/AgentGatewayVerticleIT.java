@@ -47,7 +47,7 @@ class AgentGatewayVerticleIT {
                 new CoordinatorConfig.Enrolment(List.of(TOKEN), null));
         registry = new NodeRegistry(Clock.systemUTC(), config.liveness().settings(), 100);
         gateway = new AgentGatewayVerticle(config, registry, new EnrolmentTokens(config.enrolment().tokens()),
-                connections);
+                connections, new dev.drover.coordinator.metrics.Metrics());
         vertx.deployVerticle(gateway).await();
     }
 

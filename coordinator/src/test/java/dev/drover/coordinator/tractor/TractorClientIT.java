@@ -1,5 +1,6 @@
 package dev.drover.coordinator.tractor;
 
+import dev.drover.coordinator.queue.QueueView;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -38,10 +39,10 @@ class TractorClientIT {
 
     @Test
     void readsReadyAndActiveTasksPerServiceKeyIgnoringCase() {
-        Map<String, TractorClient.Counts> q = client.queue().await();
+        Map<String, QueueView.Counts> q = client.queue().await();
 
-        assertThat(q).containsEntry("blender", new TractorClient.Counts(2, 0))
-                .containsEntry("pixarrender", new TractorClient.Counts(1, 1)).hasSize(2);
+        assertThat(q).containsEntry("blender", new QueueView.Counts(2, 0))
+                .containsEntry("pixarrender", new QueueView.Counts(1, 1)).hasSize(2);
     }
 
     @Test

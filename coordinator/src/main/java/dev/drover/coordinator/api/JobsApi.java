@@ -1,0 +1,143 @@
+package dev.drover.coordinator.api;
+
+import dev.drover.coordinator.queue.BuiltInQueue;
+import dev.drover.protocol.TaskRef;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code /api/jobs}: the built-in queue's jobs and tasks, and submitting a job (operators). */
+final class JobsApi {
+    static final int MAX_BODY_BYTES = 1024 * 1024;
+    static final int MAX_TASKS = 10_000;
+    static final int MAX_ARGS = 256;
+
+    private JobsApi() {
+    }
+
+    static void list(RoutingContext ctx, BuiltInQueue queue) {
+        if (queue == null) {
+            ApiVerticle.sendError(ctx, 404, "no built-in queue: this coordinator reads Tractor's queue");
+            return;
+        }
+        JsonArray tasks = new JsonArray();
+        for (BuiltInQueue.TaskInfo t : queue.tasks()) {
+            tasks.add(new JsonObject().put("jid", t.ref().jid()).put("tid", t.ref().tid()).put("cid", t.ref().cid())
+                    .put("job", t.jobTitle()).put("title", t.title()).put("serviceKey", t.serviceKey())
+                    .put("state", t.state().name()).put("attempts", t.attempts()).put("requeues", t.requeues())
+                    .put("node", t.node().isEmpty() ? null : t.node()).put("nodesTried", new JsonArray(t.nodesTried()))
+                    .put("since", t.since().toString()));
+        }
+        ApiVerticle.sendJson(ctx, 200, new JsonObject().put("totals", totals(queue)).put("tasks", tasks));
+    }
+
+    static JsonObject totals(BuiltInQueue queue) {
+        JsonObject totals = new JsonObject();
+        queue.totals().forEach((state, n) -> totals.put(state.name().toLowerCase(java.util.Locale.ROOT), n));
+        return totals;
+    }
+
+    /** Adds each running task's title ("frame 12") to a node's currentTasks, for the dashboard. */
+    static void titles(JsonArray currentTasks, BuiltInQueue queue) {
+        for (int i = 0; i < currentTasks.size(); i++) {
+            JsonObject t = currentTasks.getJsonObject(i);
+            BuiltInQueue.TaskInfo info = queue.task(new TaskRef(t.getLong("jid"), t.getInteger("tid"),
+                    t.getInteger("cid")));
+            if (info != null) {
+                t.put("title", info.title()).put("job", info.jobTitle());
+            }
+        }
+    }
+
+    /**
+     * Body: {@code {"title": "...", "serviceKey": "blender", "tasks": [{"title": "frame 1", "argv": [...],
+     * "env": ["NAME=value"], "workingDir": ""}]}}.
+     */
+    static void submit(RoutingContext ctx, BuiltInQueue queue) {
+        if (queue == null) {
+            ApiVerticle.sendError(ctx, 404, "no built-in queue: submit jobs to Tractor");
+            return;
+        }
+        JsonObject body = bodyOrEmpty(ctx);
+        if (body == null) {
+            return;
+        }
+        BuiltInQueue.JobSpec job;
+        try {
+            job = parse(body);
+        } catch (IllegalArgumentException | ClassCastException e) {
+            ApiVerticle.sendError(ctx, 400, "invalid job: " + e.getMessage());
+            return;
+        }
+        long jid = queue.submit(job);
+        ApiVerticle.sendJson(ctx, 201, new JsonObject().put("jid", jid).put("tasks", job.tasks().size()));
+    }
+
+    static BuiltInQueue.JobSpec parse(JsonObject body) {
+        String title = text(body, "title", 200);
+        String key = text(body, "serviceKey", 64);
+        JsonArray tasks = body.getJsonArray("tasks");
+        if (tasks == null || tasks.isEmpty() || tasks.size() > MAX_TASKS) {
+            throw new IllegalArgumentException("tasks must be an array of 1.." + MAX_TASKS + " tasks");
+        }
+        List<BuiltInQueue.TaskSpec> specs = new ArrayList<>();
+        for (int i = 0; i < tasks.size(); i++) {
+            JsonObject t = tasks.getJsonObject(i);
+            if (t == null) {
+                throw new IllegalArgumentException("tasks[" + i + "] must be an object");
+            }
+            List<String> argv = strings(t.getJsonArray("argv"), "tasks[" + i + "].argv");
+            if (argv.isEmpty()) {
+                throw new IllegalArgumentException("tasks[" + i + "].argv must not be empty");
+            }
+            List<String> env = strings(t.getJsonArray("env", new JsonArray()), "tasks[" + i + "].env");
+            for (String e : env) {
+                if (e.indexOf('=') < 1) {
+                    throw new IllegalArgumentException("tasks[" + i + "].env entries must be NAME=value");
+                }
+            }
+            String taskTitle = t.getString("title", "task " + (i + 1));
+            specs.add(new BuiltInQueue.TaskSpec(taskTitle.length() > 200 ? taskTitle.substring(0, 200) : taskTitle,
+                    argv, env, t.getString("workingDir", "")));
+        }
+        return new BuiltInQueue.JobSpec(title, key, specs);
+    }
+
+    private static String text(JsonObject o, String field, int max) {
+        String v = o.getString(field);
+        if (v == null || v.isBlank() || v.length() > max) {
+            throw new IllegalArgumentException(field + " must be a non-empty string of at most " + max + " characters");
+        }
+        return v;
+    }
+
+    private static List<String> strings(JsonArray a, String field) {
+        if (a == null || a.size() > MAX_ARGS) {
+            throw new IllegalArgumentException(field + " must be an array of at most " + MAX_ARGS + " strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : a) {
+            if (!(o instanceof String s) || s.length() > 4096) {
+                throw new IllegalArgumentException(field + " must hold strings of at most 4096 characters");
+            }
+            out.add(s);
+        }
+        return out;
+    }
+
+    /** The JSON body, {} when there is none, or null after sending 400 for a body that is not a JSON object. */
+    static JsonObject bodyOrEmpty(RoutingContext ctx) {
+        if (ctx.body() == null || ctx.body().length() == 0) {
+            return new JsonObject();
+        }
+        try {
+            return ctx.body().asJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            ApiVerticle.sendError(ctx, 400, "body must be a JSON object");
+            return null;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.drover.coordinator.metrics;
+
+import dev.drover.coordinator.fleet.NodeSnapshot;
+import dev.drover.coordinator.fleet.NodeState;
+import dev.drover.coordinator.queue.QueueView;
+import dev.drover.protocol.MessageType;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The coordinator's Prometheus metrics ({@code GET /metrics}): nodes by pool and state, queue depth per
+ * service key, agent messages by type, how long an event takes from the node to the API (eviction notices,
+ * progress), and the JVM. Counters of farm events (evictions, scale actions, drains, requeues) are kept by
+ * the timeline, which records each event once.
+ */
+public final class Metrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final MultiGauge nodes;
+    private final MultiGauge queue;
+    private final Map<MessageType, Counter> messages = new EnumMap<>(MessageType.class);
+    private final Timer evictionVisible;
+    private final Timer progressVisible;
+
+    public Metrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        nodes = MultiGauge.builder("drover.nodes").description("Nodes by pool and state").register(registry);
+        queue = MultiGauge.builder("drover.queue.tasks").description("Tasks ready or active per service key")
+                .register(registry);
+        for (MessageType t : MessageType.values()) {
+            messages.put(t, Counter.builder("drover.agent.messages").description("Messages received from agents")
+                    .tag("type", t.name().toLowerCase(java.util.Locale.ROOT)).register(registry));
+        }
+        evictionVisible = visibleTimer("eviction");
+        progressVisible = visibleTimer("progress");
+    }
+
+    private Timer visibleTimer(String event) {
+        return Timer.builder("drover.event.visible").description("From the agent observing an event to the "
+                + "coordinator's API showing it").tag("event", event).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public void message(MessageType type) {
+        messages.get(type).increment();
+    }
+
+    /** @param observedAtMillis when the agent saw it (its wall clock; clocks on a farm are NTP-synced) */
+    public void evictionVisible(long observedAtMillis) {
+        evictionVisible.record(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - observedAtMillis)));
+    }
+
+    public void progressVisible(long atMillis) {
+        progressVisible.record(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - atMillis)));
+    }
+
+    /** Refreshes the gauges from the fleet and the queue (once a second). */
+    public void update(List<NodeSnapshot> fleet, QueueView view) {
+        Map<List<String>, Integer> counts = new HashMap<>();
+        for (NodeSnapshot n : fleet) {
+            String pool = n.identity() != null ? n.identity().pool() : "";
+            counts.merge(List.of(pool, n.state().name().toLowerCase(java.util.Locale.ROOT)), 1, Integer::sum);
+        }
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        // every state of every pool seen, zeros included, so a state emptying shows 0 rather than vanishing
+        counts.keySet().stream().map(k -> k.get(0)).distinct().forEach(pool -> {
+            for (NodeState s : NodeState.values()) {
+                String state = s.name().toLowerCase(java.util.Locale.ROOT);
+                rows.add(MultiGauge.Row.of(Tags.of("pool", pool, "state", state),
+                        counts.getOrDefault(List.of(pool, state), 0)));
+            }
+        });
+        nodes.register(rows, true);
+        List<MultiGauge.Row<?>> q = new ArrayList<>();
+        view.counts().forEach((key, c) -> {
+            q.add(MultiGauge.Row.of(Tags.of("service_key", key, "state", "ready"), c.ready()));
+            q.add(MultiGauge.Row.of(Tags.of("service_key", key, "state", "active"), c.active()));
+        });
+        queue.register(q, true);
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,279 @@
+package dev.drover.coordinator.provision;
+
+import dev.drover.coordinator.fleet.NodeRegistry;
+import dev.drover.coordinator.fleet.NodeSnapshot;
+import dev.drover.coordinator.fleet.NodeState;
+import dev.drover.coordinator.scaling.PoolSpec;
+import dev.drover.coordinator.scaling.ScalingSnapshot.NodeView;
+import dev.drover.coordinator.timeline.Timeline;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out scaling for one pool against its scale set, and keeps the fleet and the scale set in step
+ * (DESIGN.md flows 1, 3, 4 and 5):
+ * <ul>
+ * <li>scale out by setting capacity — the policy's target plus the instances that are on their way out,
+ * so a replacement is asked for while the evicted or draining machine still exists;
+ * <li>scale in only by deleting the very instance of a node that reported DRAINED, then delisting its blade;
+ * <li>an instance the scale set no longer lists → its node is Gone (tasks requeued, blade delisted); an
+ * instance stopped or deallocated (Spot eviction under Deallocate) → Evicting, and deleted;
+ * <li>a node Lost longer than {@code lostReplace} whose instance still exists → deleted and replaced;
+ * an instance that never enrols within {@code bootTimeout} → a failed boot, deleted, offering backed off.
+ * </ul>
+ * One scale-set operation at a time, and the instance list is refreshed after each, so a decision is never
+ * applied twice on stale numbers; capacity is absolute, so a retry or a restart cannot double it.
+ * Thread-safe: the scaling tick, the API and the scale set's callbacks all come through this object's lock.
+ */
+public final class PoolActuator {
+    private static final Logger LOGGER = LoggerFactory.getLogger(PoolActuator.class);
+    private static final Set<NodeState> LEAVING = EnumSet.of(NodeState.DRAINING, NodeState.DRAINED,
+            NodeState.EVICTING, NodeState.LOST);
+    private static final Set<NodeState> FINISHED = EnumSet.of(NodeState.GONE, NodeState.DELETED);
+
+    /** Timings, from config. */
+    public record Settings(Duration listEvery, Duration bootTimeout, Duration lostReplace) {
+    }
+
+    private final PoolSpec pool;
+    private final ScaleSet scaleSet;
+    private final NodeRegistry registry;
+    private final BladeControl blades;
+    private final Timeline timeline;
+    private final OfferingHealth offerings;
+    private final Clock clock;
+    private final Settings settings;
+
+    private List<Instance> instances; // null until the first list succeeds
+    private Instant listedAt = Instant.EPOCH;
+    private boolean listing;
+    private boolean operating;
+    private boolean stale = true;
+    private String lastError = "";
+    private final Map<String, Instant> firstSeen = new HashMap<>();
+    private final Set<String> listedNodes = new HashSet<>();
+    private final Set<String> deleting = new HashSet<>();
+    private final Set<String> failedBootReported = new HashSet<>();
+
+    public PoolActuator(PoolSpec pool, ScaleSet scaleSet, NodeRegistry registry, BladeControl blades,
+            Timeline timeline, OfferingHealth offerings, Clock clock, Settings settings) {
+        this.pool = pool;
+        this.scaleSet = scaleSet;
+        this.registry = registry;
+        this.blades = blades;
+        this.timeline = timeline;
+        this.offerings = offerings;
+        this.clock = clock;
+        this.settings = settings;
+    }
+
+    public PoolSpec pool() {
+        return pool;
+    }
+
+    /** Instances without an enrolled node yet, as the policy should count them (booting, or failed to boot). */
+    public synchronized List<NodeView> bootingViews() {
+        if (instances == null) {
+            return List.of();
+        }
+        Instant now = clock.instant();
+        List<NodeView> views = new ArrayList<>();
+        for (Instance i : instances) {
+            NodeSnapshot node = i.nodeName().isEmpty() ? null : registry.find(i.nodeName()).map(n -> n.snapshot())
+                    .orElse(null);
+            if (node == null) { // an enrolling node is counted from the fleet already
+                boolean failed = i.failed() || firstSeen.getOrDefault(i.instanceId(), now)
+                        .plus(settings.bootTimeout()).isBefore(now);
+                views.add(new NodeView(i.nodeName().isEmpty() ? "instance-" + i.instanceId() : i.nodeName(),
+                        pool.name(), NodeState.PROVISIONING, 0, null, failed));
+            }
+        }
+        return views;
+    }
+
+    /** Instances the scale set has now (null: not listed yet). */
+    public synchronized List<Instance> instances() {
+        return instances;
+    }
+
+    public synchronized String lastError() {
+        return lastError;
+    }
+
+    public String describe() {
+        return scaleSet.describe();
+    }
+
+    /** One round: refresh the instance list when due, reconcile the fleet with it, apply the policy's target. */
+    public synchronized void tick(Integer targetNodes, String reason) {
+        Instant now = clock.instant();
+        if (!listing && (stale || !listedAt.plus(settings.listEvery()).isAfter(now))) {
+            refresh();
+        }
+        if (instances == null || listing || operating) {
+            return;
+        }
+        reconcile(now);
+        if (!operating && targetNodes != null) {
+            scaleOut(targetNodes, reason);
+        }
+    }
+
+    private void refresh() {
+        listing = true;
+        scaleSet.instances().onComplete(r -> onListed(r));
+    }
+
+    private synchronized void onListed(io.vertx.core.AsyncResult<List<Instance>> r) {
+        listing = false;
+        Instant now = clock.instant();
+        if (r.failed()) {
+            listedAt = now; // try again after the list interval, not at once: listing is throttled hardest
+            stale = false;
+            error("cannot list instances of " + scaleSet.describe() + ": " + r.cause().getMessage());
+            return;
+        }
+        instances = List.copyOf(r.result());
+        listedAt = now;
+        stale = false;
+        Set<String> present = new HashSet<>();
+        for (Instance i : instances) {
+            present.add(i.instanceId());
+            firstSeen.putIfAbsent(i.instanceId(), now);
+        }
+        firstSeen.keySet().retainAll(present);
+        deleting.retainAll(present);
+    }
+
+    private void reconcile(Instant now) {
+        Map<String, Instance> byNode = new HashMap<>();
+        for (Instance i : instances) {
+            if (!i.nodeName().isEmpty()) {
+                byNode.put(i.nodeName(), i);
+            }
+        }
+        for (NodeSnapshot n : registry.snapshot()) {
+            if (n.identity() == null || !n.identity().pool().equals(pool.name()) || FINISHED.contains(n.state())) {
+                continue;
+            }
+            Instance i = byNode.get(n.id());
+            if (i == null) {
+                if (listedNodes.remove(n.id())) {
+                    gone(n);
+                }
+                continue;
+            }
+            listedNodes.add(n.id());
+            if (i.stoppedOrDeallocated() && n.state() != NodeState.EVICTING) {
+                registry.mark(n.id(), NodeState.EVICTING, "scale set reports the instance " + i.powerState());
+            } else if (n.state() == NodeState.DRAINED) {
+                delete(i, n.id(), "drained: no task running");
+            } else if (n.state() == NodeState.EVICTING && i.stoppedOrDeallocated()) {
+                delete(i, n.id(), "evicted and " + i.powerState() + ": freeing its quota");
+            } else if (n.state() == NodeState.LOST && n.stateSince().plus(settings.lostReplace()).isBefore(now)) {
+                delete(i, n.id(), "lost for over " + settings.lostReplace().toMinutes() + " min: replacing it");
+            }
+        }
+        for (Instance i : instances) {
+            boolean enrolled = !i.nodeName().isEmpty() && registry.find(i.nodeName()).isPresent();
+            boolean overdue = firstSeen.getOrDefault(i.instanceId(), now).plus(settings.bootTimeout()).isBefore(now);
+            if (!enrolled && (i.failed() || overdue) && failedBootReported.add(i.instanceId())) {
+                offerings.allocationFailed(pool.offering(), now, "instance " + i.instanceId() + " did not enrol");
+                delete(i, i.nodeName(), i.failed() ? "provisioning failed" : "did not enrol within "
+                        + settings.bootTimeout().toMinutes() + " min");
+            }
+        }
+    }
+
+    /** The VM is no longer in the scale set: whatever ran there is requeued by the queue's own listener. */
+    private void gone(NodeSnapshot n) {
+        registry.mark(n.id(), NodeState.GONE, "instance no longer in " + scaleSet.describe());
+        timeline.record(Timeline.Kind.NODE, pool.name(), n.id(), "node " + n.id() + " is gone: its instance left "
+                + "the scale set" + (n.state() == NodeState.EVICTING ? " after the eviction" : ""));
+        blades.ejectAll(n.id()).onComplete(r -> blades.delist(n.id()));
+    }
+
+    private void scaleOut(int target, String reason) {
+        int leaving = 0;
+        for (Instance i : instances) {
+            NodeState s = i.nodeName().isEmpty() ? null
+                    : registry.find(i.nodeName()).map(node -> node.state()).orElse(null);
+            if (s != null && LEAVING.contains(s) || deleting.contains(i.instanceId())) {
+                leaving++;
+            }
+        }
+        int capacity = target + leaving;
+        if (capacity <= instances.size()) {
+            return; // never shrink by capacity: the scale set would choose the victim
+        }
+        int from = instances.size();
+        operating = true;
+        timeline.record(Timeline.Kind.SCALE, pool.name(), "", "capacity " + from + " -> " + capacity + " ("
+                + target + " active" + (leaving > 0 ? " + " + leaving + " leaving" : "") + "): " + reason);
+        scaleSet.setCapacity(capacity).onComplete(r -> onCapacitySet(capacity, r));
+    }
+
+    private synchronized void onCapacitySet(int capacity, io.vertx.core.AsyncResult<Void> r) {
+        operating = false;
+        stale = true;
+        if (r.failed()) {
+            String why = r.cause().getMessage();
+            error("setting capacity of " + scaleSet.describe() + " to " + capacity + " failed: " + why);
+            if (r.cause() instanceof ScaleSetException e && e.allocationFailure()) {
+                offerings.allocationFailed(pool.offering(), clock.instant(), why);
+            }
+        }
+    }
+
+    private void delete(Instance i, String nodeId, String why) {
+        if (!deleting.add(i.instanceId())) {
+            return;
+        }
+        operating = true;
+        scaleSet.delete(List.of(i.instanceId())).onComplete(r -> onDeleted(i, nodeId, why, r));
+    }
+
+    private synchronized void onDeleted(Instance i, String nodeId, String why, io.vertx.core.AsyncResult<Void> r) {
+        operating = false;
+        stale = true;
+        if (r.failed()) {
+            deleting.remove(i.instanceId());
+            error("deleting instance " + i.instanceId() + " of " + scaleSet.describe() + " failed: "
+                    + r.cause().getMessage());
+            return;
+        }
+        timeline.record(Timeline.Kind.DELETE, pool.name(), nodeId, "instance " + i.instanceId()
+                + (nodeId.isEmpty() ? "" : " (" + nodeId + ")") + " deleted: " + why);
+        if (!nodeId.isEmpty()) {
+            registry.mark(nodeId, NodeState.DELETED, "instance " + i.instanceId() + " deleted: " + why);
+            listedNodes.remove(nodeId);
+            blades.delist(nodeId);
+        }
+    }
+
+    /** Drain on completion (or by a deadline): the blade first stops getting work, then the agent is told. */
+    public synchronized boolean drain(String nodeId, long deadlineMillis, String reason) {
+        boolean started = registry.drain(nodeId, deadlineMillis, reason);
+        if (started) {
+            blades.nimby(nodeId, true).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
+                    .log("NIMBY for a draining blade failed; the agent still drains: " + e.getMessage()));
+            timeline.record(Timeline.Kind.DRAIN, pool.name(), nodeId, "draining " + nodeId + ": " + reason);
+        }
+        return started;
+    }
+
+    private void error(String message) {
+        lastError = message;
+        LOGGER.atWarn().addKeyValue("pool", pool.name()).log(message);
+    }
+}

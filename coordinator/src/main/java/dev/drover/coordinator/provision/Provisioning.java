@@ -1,0 +1,157 @@
+package dev.drover.coordinator.provision;
+
+import dev.drover.coordinator.fleet.FleetListener;
+import dev.drover.coordinator.fleet.NodeRegistry;
+import dev.drover.coordinator.fleet.NodeState;
+import dev.drover.coordinator.fleet.Transition;
+import dev.drover.coordinator.scaling.PoolSpec;
+import dev.drover.coordinator.scaling.ScalingDecision;
+import dev.drover.coordinator.scaling.ScalingSnapshot.NodeView;
+import dev.drover.coordinator.timeline.Timeline;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Orchestration across pools: carries the policy's decisions to each pool's {@link PoolActuator}, answers
+ * evictions at once (NIMBY and ejectall in Tractor, offering bookkeeping and backoff), and takes operator
+ * requests (drain a node, pause a pool). Pools without a scale set are planned only.
+ */
+public final class Provisioning implements FleetListener {
+    private static final Logger LOGGER = LoggerFactory.getLogger(Provisioning.class);
+
+    private final Map<String, PoolSpec> pools = new LinkedHashMap<>();
+    private final Map<String, PoolActuator> actuators;
+    private final NodeRegistry registry;
+    private final BladeControl blades;
+    private final Timeline timeline;
+    private final OfferingHealth offerings;
+    private final Clock clock;
+    private final Set<String> paused = ConcurrentHashMap.newKeySet();
+
+    public Provisioning(List<PoolSpec> pools, Map<String, PoolActuator> actuators, NodeRegistry registry,
+            BladeControl blades, Timeline timeline, OfferingHealth offerings, Clock clock) {
+        pools.forEach(p -> this.pools.put(p.name(), p));
+        this.actuators = Map.copyOf(actuators);
+        this.registry = registry;
+        this.blades = blades;
+        this.timeline = timeline;
+        this.offerings = offerings;
+        this.clock = clock;
+    }
+
+    /** Instances that exist but have no node yet, for the policy to count as booting. */
+    public List<NodeView> bootingViews() {
+        List<NodeView> views = new ArrayList<>();
+        actuators.values().forEach(a -> views.addAll(a.bootingViews()));
+        return views;
+    }
+
+    public Map<String, Instant> backedOff() {
+        return offerings.backedOff(clock.instant());
+    }
+
+    public OfferingHealth offerings() {
+        return offerings;
+    }
+
+    public Set<String> paused() {
+        return Set.copyOf(paused);
+    }
+
+    public Optional<PoolActuator> actuator(String pool) {
+        return Optional.ofNullable(actuators.get(pool));
+    }
+
+    public boolean executes(String pool) {
+        return actuators.containsKey(pool);
+    }
+
+    /** Carries out one decision: drains first (they only ever reduce cost), then each pool's capacity. */
+    public void apply(ScalingDecision decision) {
+        Map<String, Integer> targets = new LinkedHashMap<>();
+        for (ScalingDecision.Action a : decision.actions()) {
+            PoolActuator actuator = actuators.get(a.pool());
+            if (actuator == null) {
+                continue;
+            }
+            if (a instanceof ScalingDecision.DrainNode d) {
+                actuator.drain(d.nodeId(), 0, d.reason());
+            } else if (a instanceof ScalingDecision.SetCapacity c) {
+                targets.put(c.pool(), c.target());
+            }
+        }
+        Map<String, String> reasons = new LinkedHashMap<>();
+        decision.pools().forEach(p -> reasons.put(p.pool(), p.reason()));
+        actuators.forEach((name, a) -> a.tick(targets.get(name), reasons.getOrDefault(name, "")));
+    }
+
+    /** Operator: pause or resume scaling of a pool (the policy then holds it where it is). */
+    public boolean setPaused(String pool, boolean pause, String who) {
+        if (!pools.containsKey(pool)) {
+            return false;
+        }
+        boolean changed = pause ? paused.add(pool) : paused.remove(pool);
+        if (changed) {
+            timeline.record(Timeline.Kind.SCALE, pool, "", "pool " + pool + (pause ? " paused" : " resumed") + " by "
+                    + who);
+        }
+        return true;
+    }
+
+    /**
+     * Operator: drain a node, on completion or by a deadline after which its tasks are stopped (and retried
+     * elsewhere). A node of a pool with a scale set is then deleted; any other just stays Drained.
+     */
+    public boolean drain(String nodeId, long deadlineMillis, String who) {
+        String reason = "operator " + who + (deadlineMillis > 0 ? ", deadline " + Instant.ofEpochMilli(deadlineMillis)
+                : ", on completion");
+        String pool = registry.find(nodeId).map(n -> n.pool()).orElse(null);
+        if (pool == null) {
+            return false;
+        }
+        PoolActuator actuator = actuators.get(pool);
+        if (actuator != null) {
+            return actuator.drain(nodeId, deadlineMillis, reason);
+        }
+        boolean started = registry.drain(nodeId, deadlineMillis, reason);
+        if (started) {
+            blades.nimby(nodeId, true);
+            timeline.record(Timeline.Kind.DRAIN, pool, nodeId, "draining " + nodeId + ": " + reason);
+        }
+        return started;
+    }
+
+    @Override
+    public void transitioned(String nodeId, String pool, Transition t) {
+        if (t.to() == NodeState.EVICTING) {
+            evicting(nodeId, pool, t.reason());
+        } else if (t.to() == NodeState.LOST) {
+            // The VM may still be rendering, or not: Tractor is told to run its tasks elsewhere now.
+            blades.ejectAll(nodeId).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
+                    .log("ejectall for a lost blade failed: " + e.getMessage()));
+            timeline.record(Timeline.Kind.NODE, pool, nodeId, "node " + nodeId + " lost (" + t.reason() + ")");
+        }
+    }
+
+    /** An eviction notice, or the scale set reports the VM preempted: stop new work, requeue what ran, now. */
+    private void evicting(String nodeId, String pool, String why) {
+        PoolSpec spec = pools.get(pool);
+        String backoff = "";
+        if (spec != null && offerings.evicted(spec.offering(), clock.instant())) {
+            backoff = "; offering " + spec.offering() + " backed off (" + offerings.reason(spec.offering()) + ")"
+                    + spec.fallbackPool().map(f -> ", demand moves to " + f).orElse("");
+        }
+        timeline.record(Timeline.Kind.EVICTION, pool, nodeId, "eviction of " + nodeId + ": " + why + backoff);
+        blades.nimby(nodeId, true).compose(v -> blades.ejectAll(nodeId)).onFailure(e -> LOGGER.atWarn()
+                .addKeyValue("nodeId", nodeId).log("NIMBY/ejectall for an evicted blade failed: " + e.getMessage()));
+    }
+}

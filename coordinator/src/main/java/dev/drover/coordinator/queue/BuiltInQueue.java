@@ -1,0 +1,268 @@
+package dev.drover.coordinator.queue;
+
+import dev.drover.coordinator.fleet.FleetListener;
+import dev.drover.coordinator.fleet.Node;
+import dev.drover.coordinator.fleet.NodeRegistry;
+import dev.drover.coordinator.fleet.NodeSnapshot;
+import dev.drover.coordinator.fleet.NodeState;
+import dev.drover.coordinator.fleet.Transition;
+import dev.drover.coordinator.scaling.PoolSpec;
+import dev.drover.coordinator.timeline.Timeline;
+import dev.drover.protocol.CancelTask;
+import dev.drover.protocol.RunTask;
+import dev.drover.protocol.TaskFinished;
+import dev.drover.protocol.TaskRef;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Drover's own queue, for a farm without Tractor and for the demo: jobs of tasks with service keys, handed
+ * to agents as RunTask when a node of a pool serving the key has a free slot. A task whose node is evicted,
+ * lost or gone goes back to the queue at once (and the old node is told to stop it, in case it comes back);
+ * a failed task is retried up to {@link #MAX_ATTEMPTS} times. Every method is synchronized: the queue is
+ * touched by the fleet's event thread, the scaling tick and the API.
+ */
+public final class BuiltInQueue implements QueueSource, FleetListener {
+    public static final int MAX_ATTEMPTS = 3;
+    private static final Set<NodeState> TAKES_WORK = EnumSet.of(NodeState.READY, NodeState.BUSY);
+    private static final Set<NodeState> LOSES_WORK = EnumSet.of(NodeState.EVICTING, NodeState.LOST, NodeState.GONE,
+            NodeState.DELETED);
+
+    /** One command of a job: what to run, and what a person calls it ("frame 12"). */
+    public record TaskSpec(String title, List<String> argv, List<String> env, String workingDir) {
+        public TaskSpec {
+            argv = List.copyOf(argv);
+            env = List.copyOf(env);
+        }
+    }
+
+    public record JobSpec(String title, String serviceKey, List<TaskSpec> tasks) {
+        public JobSpec {
+            tasks = List.copyOf(tasks);
+            if (tasks.isEmpty() || tasks.size() > 100_000) {
+                throw new IllegalArgumentException("a job needs 1..100000 tasks, got " + tasks.size());
+            }
+            if (serviceKey == null || serviceKey.isBlank()) {
+                throw new IllegalArgumentException("a job needs a service key");
+            }
+        }
+    }
+
+    public enum State { READY, ACTIVE, DONE, ERROR }
+
+    /** A task as the API shows it. */
+    public record TaskInfo(TaskRef ref, String jobTitle, String title, String serviceKey, State state, int attempts,
+            int requeues, String node, List<String> nodesTried, Instant since) {
+    }
+
+    private static final class Task {
+        final TaskRef ref;
+        final String jobTitle;
+        final String serviceKey;
+        final TaskSpec spec;
+        State state = State.READY;
+        int attempts;
+        int requeues;
+        String node = "";
+        final List<String> nodesTried = new ArrayList<>();
+        Instant since;
+
+        Task(TaskRef ref, String jobTitle, String serviceKey, TaskSpec spec, Instant now) {
+            this.ref = ref;
+            this.jobTitle = jobTitle;
+            this.serviceKey = serviceKey;
+            this.spec = spec;
+            this.since = now;
+        }
+
+        TaskInfo info() {
+            return new TaskInfo(ref, jobTitle, spec.title(), serviceKey, state, attempts, requeues, node,
+                    List.copyOf(nodesTried), since);
+        }
+    }
+
+    private final NodeRegistry registry;
+    private final Map<String, PoolSpec> pools = new HashMap<>();
+    private final Timeline timeline;
+    private final Clock clock;
+    private final Map<TaskRef, Task> tasks = new LinkedHashMap<>();
+    /** Nodes that refused a task (draining, misconfigured) get none for a while, so no RunTask ping-pong. */
+    private final Map<String, Instant> refusedUntil = new HashMap<>();
+    static final java.time.Duration REFUSAL_PAUSE = java.time.Duration.ofSeconds(30);
+    private long nextJid = 1;
+
+    public BuiltInQueue(NodeRegistry registry, List<PoolSpec> pools, Timeline timeline, Clock clock) {
+        this.registry = registry;
+        pools.forEach(p -> this.pools.put(p.name(), p));
+        this.timeline = timeline;
+        this.clock = clock;
+    }
+
+    /** Queues a job; its tasks are dispatched as nodes come free. Returns the job id. */
+    public synchronized long submit(JobSpec job) {
+        long jid = nextJid++;
+        String key = job.serviceKey().toLowerCase(Locale.ROOT);
+        Instant now = clock.instant();
+        for (int i = 0; i < job.tasks().size(); i++) {
+            TaskRef ref = new TaskRef(jid, i + 1, i + 1);
+            tasks.put(ref, new Task(ref, job.title(), key, job.tasks().get(i), now));
+        }
+        timeline.record(Timeline.Kind.JOB, "", "", "job " + jid + " \"" + job.title() + "\" queued: "
+                + job.tasks().size() + " task(s), service key " + key);
+        dispatch();
+        return jid;
+    }
+
+    @Override
+    public synchronized QueueView view() {
+        Map<String, QueueView.Counts> counts = new HashMap<>();
+        for (Task t : tasks.values()) {
+            if (t.state == State.READY || t.state == State.ACTIVE) {
+                counts.merge(t.serviceKey, t.state == State.READY ? new QueueView.Counts(1, 0)
+                        : new QueueView.Counts(0, 1), QueueView.Counts::plus);
+            }
+        }
+        return new QueueView(true, counts, "");
+    }
+
+    /** Hands ready tasks to nodes with free slots; called on every fleet change and every scaling tick. */
+    public synchronized int dispatch() {
+        int sent = 0;
+        Map<String, Integer> busySlots = new HashMap<>();
+        for (Task t : tasks.values()) {
+            if (t.state == State.ACTIVE) {
+                busySlots.merge(t.node, 1, Integer::sum);
+            }
+        }
+        Instant now = clock.instant();
+        refusedUntil.values().removeIf(until -> !until.isAfter(now));
+        for (NodeSnapshot n : registry.snapshot()) {
+            if (!TAKES_WORK.contains(n.state()) || !n.connected() || refusedUntil.containsKey(n.id())) {
+                continue;
+            }
+            int free = Math.max(1, n.slots()) - busySlots.getOrDefault(n.id(), 0);
+            String pool = n.identity() != null ? n.identity().pool() : "";
+            for (Task t : tasks.values()) {
+                if (free <= 0) {
+                    break;
+                }
+                if (t.state == State.READY && serves(pool, t.serviceKey) && send(n.id(), t)) {
+                    free--;
+                    sent++;
+                }
+            }
+        }
+        return sent;
+    }
+
+    private boolean serves(String pool, String serviceKey) {
+        PoolSpec p = pools.get(pool);
+        return p == null || p.serves(serviceKey); // a node of an unconfigured pool takes anything
+    }
+
+    private boolean send(String nodeId, Task t) {
+        Node node = registry.find(nodeId).orElse(null);
+        if (node == null) {
+            return false;
+        }
+        t.state = State.ACTIVE;
+        t.node = nodeId;
+        t.attempts++;
+        t.nodesTried.add(nodeId);
+        t.since = clock.instant();
+        node.sendCommand(seq -> new RunTask(seq, t.ref, t.serviceKey, t.spec.argv(), t.spec.env(),
+                t.spec.workingDir()));
+        return true;
+    }
+
+    @Override
+    public synchronized void taskFinished(String nodeId, String pool, TaskFinished f) {
+        Task t = tasks.get(f.task());
+        if (t == null || t.state != State.ACTIVE || !t.node.equals(nodeId)) {
+            return; // a report from a node the task was already taken from
+        }
+        if (f.exitCode() == 0) {
+            t.state = State.DONE;
+        } else if (f.exitCode() == TaskFinished.NOT_STARTED) {
+            t.attempts--; // it never ran
+            t.state = State.READY;
+            refusedUntil.put(nodeId, clock.instant().plus(REFUSAL_PAUSE));
+            timeline.record(Timeline.Kind.REQUEUE, pool, nodeId, "task " + f.task() + " (" + t.spec.title()
+                    + ") refused by " + nodeId + " (see its log); no work for it for " + REFUSAL_PAUSE.toSeconds()
+                    + " s");
+        } else if (t.attempts >= MAX_ATTEMPTS) {
+            t.state = State.ERROR;
+            timeline.record(Timeline.Kind.JOB, pool, nodeId, "task " + f.task() + " (" + t.spec.title()
+                    + ") failed " + t.attempts + " time(s), last exit code " + f.exitCode() + "; giving up");
+        } else {
+            t.state = State.READY;
+            timeline.record(Timeline.Kind.REQUEUE, pool, nodeId, "task " + f.task() + " (" + t.spec.title()
+                    + ") exited " + f.exitCode() + "; retrying (attempt " + t.attempts + " of " + MAX_ATTEMPTS + ")");
+        }
+        t.node = t.state == State.READY ? "" : t.node;
+        t.since = clock.instant();
+        dispatch();
+    }
+
+    @Override
+    public synchronized void transitioned(String nodeId, String pool, Transition transition) {
+        if (LOSES_WORK.contains(transition.to())) {
+            requeueFrom(nodeId, pool, transition);
+        }
+        if (TAKES_WORK.contains(transition.to())) {
+            dispatch();
+        }
+    }
+
+    /** Takes every task off a node that is leaving and tells the node (if it ever listens again) to stop them. */
+    private void requeueFrom(String nodeId, String pool, Transition why) {
+        Node node = registry.find(nodeId).orElse(null);
+        for (Task t : tasks.values()) {
+            if (t.state != State.ACTIVE || !t.node.equals(nodeId)) {
+                continue;
+            }
+            t.state = State.READY;
+            t.node = "";
+            t.attempts--; // the node's fault, not the task's
+            t.requeues++;
+            t.since = clock.instant();
+            timeline.record(Timeline.Kind.REQUEUE, pool, nodeId, "task " + t.ref + " (" + t.spec.title()
+                    + ") requeued: node " + nodeId + " is " + why.to() + " (" + why.reason() + ")");
+            if (node != null && why.to() != NodeState.DELETED && why.to() != NodeState.GONE) {
+                node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: node is " + why.to()));
+            }
+        }
+        dispatch();
+    }
+
+    public synchronized List<TaskInfo> tasks() {
+        return tasks.values().stream().map(Task::info).toList();
+    }
+
+    public synchronized TaskInfo task(TaskRef ref) {
+        Task t = tasks.get(ref);
+        return t == null ? null : t.info();
+    }
+
+    /** True when every task has finished, one way or the other. */
+    public synchronized boolean drained() {
+        return tasks.values().stream().allMatch(t -> t.state == State.DONE || t.state == State.ERROR);
+    }
+
+    public synchronized Map<State, Integer> totals() {
+        Map<State, Integer> totals = new java.util.EnumMap<>(State.class);
+        for (State s : State.values()) {
+            totals.put(s, 0);
+        }
+        tasks.values().forEach(t -> totals.merge(t.state, 1, Integer::sum));
+        return totals;
+    }
+}

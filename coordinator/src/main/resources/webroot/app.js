@@ -1,0 +1,223 @@
+// Drover dashboard: one server-sent-events stream (/api/stream) pushes pools, nodes and new timeline entries
+// every second. Elements are created once per node and updated in place, so 1,000 nodes stay cheap.
+'use strict';
+
+const STATES = ['ENROLLING', 'READY', 'BUSY', 'SUSPECT', 'UNHEALTHY', 'DRAINING', 'DRAINED', 'EVICTING', 'LOST',
+  'GONE', 'DELETED'];
+const TIMELINE_MAX = 300;
+const nodeElements = new Map();
+let token = null;
+let selected = null;
+let lastSeq = 0;
+let lastNodes = [];
+
+function readToken() {
+  const m = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem('drover-token', decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname); // keep the token out of the address bar and history
+  }
+  return sessionStorage.getItem('drover-token');
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function setText(e, text) {
+  if (e.textContent !== text) e.textContent = text;
+}
+
+function connect() {
+  const status = document.getElementById('status');
+  const source = new EventSource('/api/stream?access_token=' + encodeURIComponent(token) + '&after=' + lastSeq);
+  source.addEventListener('snapshot', ev => {
+    status.textContent = 'live';
+    status.className = 'status ok';
+    render(JSON.parse(ev.data));
+  });
+  source.onerror = () => {
+    status.textContent = 'reconnecting…';
+    status.className = 'status bad';
+    // EventSource retries by itself; a rejected token ends it, so ask for one then
+    if (source.readyState === EventSource.CLOSED) {
+      source.close();
+      fetch('/api/pools', { headers: auth() }).then(r => {
+        if (r.status === 401) askForToken(token ? 'token not accepted' : 'a token is needed');
+        else setTimeout(connect, 2000);
+      }).catch(() => setTimeout(connect, 2000));
+    }
+  };
+}
+
+function auth() {
+  return token ? { Authorization: 'Bearer ' + token } : {};
+}
+
+// Last render times (ms), kept for the browser test's responsiveness check with 1,000 nodes.
+window.droverRenderMillis = [];
+
+function render(s) {
+  const started = performance.now();
+  renderAll(s);
+  window.droverRenderMillis.push(Math.round(performance.now() - started));
+  if (window.droverRenderMillis.length > 60) window.droverRenderMillis.shift();
+}
+
+function renderAll(s) {
+  renderPools(s.pools);
+  renderNodes(s.nodes);
+  renderTimeline(s.events);
+  if (s.jobs) {
+    setText(document.getElementById('jobs'), `frames: ${s.jobs.done} done, ${s.jobs.active} rendering, ` +
+      `${s.jobs.ready} waiting` + (s.jobs.error ? `, ${s.jobs.error} failed` : ''));
+  }
+}
+
+function renderPools(p) {
+  const body = document.querySelector('#pools tbody');
+  body.replaceChildren();
+  for (const pool of p.pools) {
+    const tr = el('tr');
+    let queue = '';
+    for (const [key, c] of Object.entries(p.queue.counts || {})) queue += `${key}: ${c.ready} ready, ${c.active} active `;
+    if (!p.queue.known) queue = 'unknown: ' + p.queue.reason;
+    const cells = [pool.name + (pool.paused ? ' (paused)' : ''), queue, pool.target, pool.current, pool.booting,
+      pool.draining, '$' + pool.costPerHour.toFixed(2)];
+    for (const c of cells) tr.append(el('td', '', String(c)));
+    tr.append(el('td', 'reason', pool.reason));
+    body.append(tr);
+  }
+}
+
+function renderNodes(nodes) {
+  lastNodes = nodes;
+  const grid = document.getElementById('grid');
+  const seen = new Set();
+  const counts = {};
+  for (const n of nodes) {
+    seen.add(n.id);
+    counts[n.state] = (counts[n.state] || 0) + 1;
+    let e = nodeElements.get(n.id);
+    if (!e) {
+      e = el('div', 'node');
+      e.dataset.id = n.id;
+      e.append(el('div', 'id', n.id), el('div', 'task'), el('div', 'bar'), el('div', 'host'), el('div', 'evict'));
+      e.children[2].append(el('div'));
+      e.addEventListener('click', () => showDetail(n.id));
+      grid.append(e);
+      nodeElements.set(n.id, e);
+    }
+    const cls = 'node s-' + n.state;
+    if (e.className !== cls) e.className = cls;
+    e.title = n.state + ': ' + n.stateReason;
+    const t = n.currentTasks && n.currentTasks[0];
+    setText(e.children[1], t ? (t.title || `task ${t.jid}/${t.tid}`) + (t.frame != null ? ` · frame ${t.frame}` : '')
+      : n.state.toLowerCase());
+    const pct = t ? Math.round(t.percent) : 0;
+    const fill = e.children[2].firstChild;
+    if (fill.dataset.pct !== String(pct)) {
+      fill.dataset.pct = String(pct);
+      fill.style.width = pct + '%';
+    }
+    const m = n.metrics;
+    const mem = m && m.memTotalBytes > 0 ? Math.round(100 * (1 - m.memAvailableBytes / m.memTotalBytes)) : null;
+    const mountsOk = (n.mounts || []).every(x => x.state === 'OK' || x.state === 'SLOW');
+    setText(e.children[3], (m ? `cpu ${Math.round(m.cpuPercent)}% · mem ${mem}%` : '') +
+      ((n.mounts || []).length ? (mountsOk ? ' · mounts ok' : ' · MOUNT PROBLEM') : ''));
+    let evict = '';
+    if (n.eviction && n.eviction.notBefore && n.state === 'EVICTING') {
+      const secs = Math.max(0, Math.round((Date.parse(n.eviction.notBefore) - Date.now()) / 1000));
+      evict = `${n.eviction.type} in ${secs}s`;
+    }
+    setText(e.children[4], evict);
+  }
+  for (const [id, e] of nodeElements) {
+    if (!seen.has(id)) {
+      e.remove();
+      nodeElements.delete(id);
+    }
+  }
+  setText(document.getElementById('node-count'), `(${nodes.length})`);
+  const legend = document.getElementById('legend');
+  legend.replaceChildren(...STATES.filter(s => counts[s]).map(s => {
+    const span = el('span', '', `${s.toLowerCase()} ${counts[s]}`);
+    const i = el('i', 'swatch s-' + s);
+    span.prepend(i);
+    return span;
+  }));
+  if (selected) updateDetailHeader();
+}
+
+function renderTimeline(events) {
+  const list = document.getElementById('timeline');
+  for (const ev of events) {
+    if (ev.seq <= lastSeq) continue;
+    lastSeq = ev.seq;
+    const li = el('li', 'k-' + ev.kind);
+    li.dataset.kind = ev.kind;
+    li.append(el('span', 'muted', new Date(ev.at).toLocaleTimeString() + ' '), el('span', 'kind', ev.kind),
+      document.createTextNode(' ' + ev.message));
+    list.prepend(li);
+  }
+  while (list.children.length > TIMELINE_MAX) list.lastChild.remove();
+}
+
+function showDetail(id) {
+  selected = id;
+  document.getElementById('detail').hidden = false;
+  document.getElementById('drain-result').textContent = '';
+  updateDetailHeader();
+  fetch('/api/nodes/' + encodeURIComponent(id), { headers: auth() }).then(r => r.json()).then(d => {
+    if (selected !== id) return;
+    const body = document.getElementById('detail-body');
+    body.replaceChildren();
+    body.append(el('h3', '', 'Recent tasks'));
+    const recent = (d.recentTasks || []).slice(0, 10).map(t =>
+      `${t.jid}/${t.tid}/${t.cid} exit ${t.exitCode} in ${Math.round((t.runtimeMillis || 0) / 1000)}s`);
+    body.append(el('pre', '', recent.join('\n') || '(none yet)'));
+    body.append(el('h3', '', 'State history'));
+    const hist = (d.history || []).slice(-12).map(h => `${h.at || ''} ${h.from} → ${h.to}: ${h.reason}`);
+    body.append(el('pre', '', hist.join('\n')));
+  });
+}
+
+function updateDetailHeader() {
+  const n = lastNodes.find(x => x.id === selected);
+  setText(document.getElementById('detail-title'), selected + (n ? ` — ${n.state}` : ''));
+}
+
+function drainSelected() {
+  const result = document.getElementById('drain-result');
+  fetch('/api/nodes/' + encodeURIComponent(selected) + '/drain', { method: 'POST', headers: auth() })
+    .then(r => r.json().then(b => ({ status: r.status, body: b })))
+    .then(({ status, body }) => {
+      result.textContent = status === 202 ? 'draining: running work finishes, then the node is removed'
+        : status === 403 ? 'needs an operator token (open the dashboard with #token=<operator token>)'
+        : body.error || ('failed: ' + status);
+    });
+}
+
+function askForToken(why) {
+  const form = document.getElementById('login');
+  form.hidden = false;
+  document.getElementById('status').textContent = why;
+  form.onsubmit = ev => {
+    ev.preventDefault();
+    token = document.getElementById('token-input').value.trim();
+    sessionStorage.setItem('drover-token', token);
+    form.hidden = true;
+    connect();
+  };
+}
+
+document.getElementById('detail-close').onclick = () => {
+  selected = null;
+  document.getElementById('detail').hidden = true;
+};
+document.getElementById('drain').onclick = drainSelected;
+token = readToken() || ''; // an API without tokens (loopback only) needs none
+connect();
