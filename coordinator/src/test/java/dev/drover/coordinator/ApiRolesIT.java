@@ -95,7 +95,14 @@ class ApiRolesIT {
         assertThat(viewer.post("/api/nodes/n1/drain", "{}").statusCode()).isEqualTo(403);
         assertThat(viewer.post("/api/pools/render/pause", "").statusCode()).isEqualTo(403);
         assertThat(viewer.post("/api/jobs", job()).statusCode()).isEqualTo(403);
+        assertThat(viewer.post("/api/pools/render/limits", "{\"maxNodes\": 2}").statusCode()).isEqualTo(403);
         assertThat(viewer.state("n1")).isEqualTo("READY");
+
+        assertThat(operator.post("/api/pools/render/limits", "{\"minNodes\": 3, \"maxNodes\": 2}").statusCode())
+                .isEqualTo(400);
+        assertThat(operator.post("/api/pools/render/limits", "{\"maxNodes\": 2}").statusCode()).isEqualTo(200);
+        assertThat(operator.json("/api/pools").getJsonArray("pools").getJsonObject(0).getInteger("maxNodes"))
+                .isEqualTo(2);
 
         assertThat(operator.post("/api/pools/render/pause", "").statusCode()).isEqualTo(200);
         assertThat(operator.post("/api/pools/nosuch/pause", "").statusCode()).isEqualTo(404);

@@ -3,8 +3,11 @@ package dev.drover.coordinator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.drover.coordinator.config.CoordinatorConfig;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +42,42 @@ class DashboardIT {
             assertThat(run.output()).contains("\"progress\":{\"node\":\"demo-").contains("\"eviction\":")
                     .contains("eviction of demo-");
             assertThat(Files.size(screenshot)).isGreaterThan(10_000);
+        }
+    }
+
+    /**
+     * 1,000 simulated nodes (real connections to the gateway, heartbeats and progress every second): every node
+     * is drawn, progress still advances, and applying a snapshot stays far below the one-second refresh. The
+     * render times go to target/it-artifacts/dashboard-1000.json (BENCHMARKS.md quotes them).
+     */
+    @Test
+    void dashboardStaysResponsiveWithAThousandNodes() throws Exception {
+        Browser.install();
+        String token = "simulated-fleet-token-0123456789";
+        CoordinatorConfig config = new CoordinatorConfig(
+                new CoordinatorConfig.Gateway("127.0.0.1", 0, null, null, null, null),
+                new CoordinatorConfig.Http("127.0.0.1", 0), null, new CoordinatorConfig.Enrolment(List.of(token), null));
+        Coordinator coordinator = new Coordinator(config, Clock.systemUTC()).start().await();
+        try (SimulatedFleet fleet = new SimulatedFleet(coordinator.gatewayPort(), token, "sim", 1000)) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> coordinator.registry().size() == 1000);
+            Path screenshot = Browser.ARTIFACTS.resolve("dashboard-1000.png");
+            Browser.Run run = Browser.run("dashboard-check.cjs", Map.of("URL", "http://127.0.0.1:"
+                    + coordinator.httpPort() + "/ui/", "SCREENSHOT", screenshot.toString(), "MIN_NODES", "1000",
+                    "MEASURE_RENDER", "1", "TIMEOUT_MS", "60000"), 300);
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            JsonObject result = new JsonObject(run.output().lines().filter(l -> l.startsWith("{")).findFirst()
+                    .orElseThrow());
+            assertThat(result.getInteger("nodes")).isEqualTo(1000);
+            List<Integer> millis = result.getJsonArray("renderMillis").stream().map(o -> ((Number) o).intValue())
+                    .sorted().toList();
+            assertThat(millis).hasSizeGreaterThanOrEqualTo(5);
+            int p95 = millis.get((int) Math.ceil(millis.size() * 0.95) - 1);
+            Files.writeString(Browser.ARTIFACTS.resolve("dashboard-1000.json"), new JsonObject()
+                    .put("nodes", 1000).put("renderMillis", millis).put("p95", p95).encodePrettily());
+            // a functional bound, not a benchmark: the page must keep up with a snapshot a second
+            assertThat(p95).as("render ms per snapshot, sorted: %s", millis).isLessThan(500);
+        } finally {
+            coordinator.stop().await();
         }
     }
 }

@@ -54,6 +54,7 @@ public final class ApiVerticle extends VerticleBase {
         router.post("/api/nodes/:id/drain").handler(guard(operator, false, this::handleDrain));
         router.post("/api/pools/:name/pause").handler(guard(operator, false, ctx -> handlePause(ctx, true)));
         router.post("/api/pools/:name/resume").handler(guard(operator, false, ctx -> handlePause(ctx, false)));
+        router.post("/api/pools/:name/limits").handler(guard(operator, false, this::handleLimits));
         router.post("/api/jobs").handler(guard(operator, false, ctx -> JobsApi.submit(ctx, api.queue())));
         router.route().last().handler(ctx -> sendError(ctx, 404, "no such resource: " + ctx.request().path()));
         router.errorHandler(413, ctx -> sendError(ctx, 413, "request body too large"));
@@ -199,6 +200,30 @@ public final class ApiVerticle extends VerticleBase {
             return;
         }
         sendJson(ctx, 200, new JsonObject().put("pool", pool).put("paused", pause));
+    }
+
+    /** Body {@code {"minNodes": n, "maxNodes": m}}: the pool's bounds from the next scaling round. */
+    private void handleLimits(RoutingContext ctx) {
+        String pool = ctx.pathParam("name");
+        JsonObject body = JobsApi.bodyOrEmpty(ctx);
+        if (body == null) {
+            return;
+        }
+        var spec = api.scaling().spec(pool);
+        if (spec.isEmpty()) {
+            sendError(ctx, 404, "no pool named '" + pool + "'");
+            return;
+        }
+        int min = body.getValue("minNodes") instanceof Integer i ? i : spec.get().minNodes();
+        int max = body.getValue("maxNodes") instanceof Integer i ? i : spec.get().maxNodes();
+        if (min < 0 || max < min || max > 10_000) {
+            sendError(ctx, 400, "need 0 <= minNodes <= maxNodes <= 10000 (integers), got " + min + ".." + max);
+            return;
+        }
+        api.scaling().setLimits(pool, min, max);
+        api.timeline().record(Timeline.Kind.SCALE, pool, "", "pool " + pool + " limits set to " + min + ".." + max
+                + " nodes via API (were " + spec.get().minNodes() + ".." + spec.get().maxNodes() + ")");
+        sendJson(ctx, 200, new JsonObject().put("pool", pool).put("minNodes", min).put("maxNodes", max));
     }
 
     private static long longParam(RoutingContext ctx, String name, long dflt) {

@@ -34,7 +34,7 @@ final class PoolsJson {
             }
             json.put("decisions", decisions);
             scaling.spec(p.pool()).ifPresent(spec -> {
-                json.put("offering", spec.offering()).put("fallbackPool", spec.fallbackPool().orElse(null))
+                json.put("minNodes", spec.minNodes()).put("maxNodes", spec.maxNodes()).put("offering", spec.offering()).put("fallbackPool", spec.fallbackPool().orElse(null))
                         .put("evictionsLastHour", provisioning.offerings().evictionsLastHour(spec.offering(), now));
             });
             pools.add(json);

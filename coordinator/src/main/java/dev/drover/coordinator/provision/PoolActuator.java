@@ -117,19 +117,20 @@ public final class PoolActuator {
     /** One round: refresh the instance list when due, reconcile the fleet with it, apply the policy's target. */
     public synchronized void tick(Integer targetNodes, String reason) {
         Instant now = clock.instant();
-        if (!listing && (stale || !listedAt.plus(settings.listEvery()).isAfter(now))) {
+        // act only on a list taken after the last operation finished, so nothing is done twice
+        if (instances != null && !listing && !operating && !stale) {
+            reconcile(now);
+            if (!operating && targetNodes != null) {
+                scaleOut(targetNodes, reason);
+            }
+        }
+        if (!listing && !operating && (stale || !listedAt.plus(settings.listEvery()).isAfter(now))) {
             refresh();
-        }
-        if (instances == null || listing || operating) {
-            return;
-        }
-        reconcile(now);
-        if (!operating && targetNodes != null) {
-            scaleOut(targetNodes, reason);
         }
     }
 
     private void refresh() {
+        LOGGER.atDebug().addKeyValue("pool", pool.name()).log("listing instances");
         listing = true;
         scaleSet.instances().onComplete(r -> onListed(r));
     }
@@ -137,6 +138,7 @@ public final class PoolActuator {
     private synchronized void onListed(io.vertx.core.AsyncResult<List<Instance>> r) {
         listing = false;
         Instant now = clock.instant();
+        LOGGER.atDebug().addKeyValue("pool", pool.name()).addKeyValue("ok", r.succeeded()).log("instances listed");
         if (r.failed()) {
             listedAt = now; // try again after the list interval, not at once: listing is throttled hardest
             stale = false;
@@ -155,7 +157,12 @@ public final class PoolActuator {
         deleting.retainAll(present);
     }
 
+    /** An instance to delete, the node on it (empty if none enrolled) and why. */
+    private record Doomed(Instance instance, String nodeId, String why) {
+    }
+
     private void reconcile(Instant now) {
+        List<Doomed> doomed = new ArrayList<>();
         Map<String, Instance> byNode = new HashMap<>();
         for (Instance i : instances) {
             if (!i.nodeName().isEmpty()) {
@@ -177,11 +184,12 @@ public final class PoolActuator {
             if (i.stoppedOrDeallocated() && n.state() != NodeState.EVICTING) {
                 registry.mark(n.id(), NodeState.EVICTING, "scale set reports the instance " + i.powerState());
             } else if (n.state() == NodeState.DRAINED) {
-                delete(i, n.id(), "drained: no task running");
+                doomed.add(new Doomed(i, n.id(), "drained: no task running"));
             } else if (n.state() == NodeState.EVICTING && i.stoppedOrDeallocated()) {
-                delete(i, n.id(), "evicted and " + i.powerState() + ": freeing its quota");
+                doomed.add(new Doomed(i, n.id(), "evicted and " + i.powerState() + ": freeing its quota"));
             } else if (n.state() == NodeState.LOST && n.stateSince().plus(settings.lostReplace()).isBefore(now)) {
-                delete(i, n.id(), "lost for over " + settings.lostReplace().toMinutes() + " min: replacing it");
+                doomed.add(new Doomed(i, n.id(), "lost for over " + settings.lostReplace().toMinutes()
+                        + " min: replacing it"));
             }
         }
         for (Instance i : instances) {
@@ -189,9 +197,13 @@ public final class PoolActuator {
             boolean overdue = firstSeen.getOrDefault(i.instanceId(), now).plus(settings.bootTimeout()).isBefore(now);
             if (!enrolled && (i.failed() || overdue) && failedBootReported.add(i.instanceId())) {
                 offerings.allocationFailed(pool.offering(), now, "instance " + i.instanceId() + " did not enrol");
-                delete(i, i.nodeName(), i.failed() ? "provisioning failed" : "did not enrol within "
-                        + settings.bootTimeout().toMinutes() + " min");
+                doomed.add(new Doomed(i, i.nodeName(), i.failed() ? "provisioning failed" : "did not enrol within "
+                        + settings.bootTimeout().toMinutes() + " min"));
             }
+        }
+        doomed.removeIf(d -> deleting.contains(d.instance().instanceId()));
+        if (!doomed.isEmpty()) {
+            delete(doomed);
         }
     }
 
@@ -235,29 +247,32 @@ public final class PoolActuator {
         }
     }
 
-    private void delete(Instance i, String nodeId, String why) {
-        if (!deleting.add(i.instanceId())) {
-            return;
-        }
+    /** One delete call for every instance that is due, naming exactly those instances. */
+    private void delete(List<Doomed> doomed) {
+        doomed.forEach(d -> deleting.add(d.instance().instanceId()));
         operating = true;
-        scaleSet.delete(List.of(i.instanceId())).onComplete(r -> onDeleted(i, nodeId, why, r));
+        scaleSet.delete(doomed.stream().map(d -> d.instance().instanceId()).toList())
+                .onComplete(r -> onDeleted(doomed, r));
     }
 
-    private synchronized void onDeleted(Instance i, String nodeId, String why, io.vertx.core.AsyncResult<Void> r) {
+    private synchronized void onDeleted(List<Doomed> doomed, io.vertx.core.AsyncResult<Void> r) {
         operating = false;
         stale = true;
         if (r.failed()) {
-            deleting.remove(i.instanceId());
-            error("deleting instance " + i.instanceId() + " of " + scaleSet.describe() + " failed: "
-                    + r.cause().getMessage());
+            doomed.forEach(d -> deleting.remove(d.instance().instanceId()));
+            error("deleting instance(s) " + doomed.stream().map(d -> d.instance().instanceId()).toList() + " of "
+                    + scaleSet.describe() + " failed: " + r.cause().getMessage());
             return;
         }
-        timeline.record(Timeline.Kind.DELETE, pool.name(), nodeId, "instance " + i.instanceId()
-                + (nodeId.isEmpty() ? "" : " (" + nodeId + ")") + " deleted: " + why);
-        if (!nodeId.isEmpty()) {
-            registry.mark(nodeId, NodeState.DELETED, "instance " + i.instanceId() + " deleted: " + why);
-            listedNodes.remove(nodeId);
-            blades.delist(nodeId);
+        for (Doomed d : doomed) {
+            String id = d.instance().instanceId();
+            timeline.record(Timeline.Kind.DELETE, pool.name(), d.nodeId(), "instance " + id
+                    + (d.nodeId().isEmpty() ? "" : " (" + d.nodeId() + ")") + " deleted: " + d.why());
+            if (!d.nodeId().isEmpty()) {
+                registry.mark(d.nodeId(), NodeState.DELETED, "instance " + id + " deleted: " + d.why());
+                listedNodes.remove(d.nodeId());
+                blades.delist(d.nodeId());
+            }
         }
     }
 

@@ -33,6 +33,12 @@ public record PoolSpec(String name, String vmSize, String zone, boolean spot, in
         }
     }
 
+    /** The same pool with other node bounds (an operator's change of limits). */
+    public PoolSpec withLimits(int min, int max) {
+        return new PoolSpec(name, vmSize, zone, spot, slotsPerNode, serviceKeys, min, max, pricePerNodeHour,
+                maxCostPerHour, fallbackPool, idleWindow, disruptionBudgetPercent);
+    }
+
     /** The offering: what Azure allocates (or fails to) and evicts, and what is backed off. */
     public String offering() {
         return vmSize + "/" + (zone.isEmpty() ? "any" : zone) + "/" + (spot ? "Spot" : "Regular");

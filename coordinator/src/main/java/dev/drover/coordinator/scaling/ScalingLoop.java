@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 public final class ScalingLoop {
     private static final Logger LOGGER = LoggerFactory.getLogger(ScalingLoop.class);
 
-    private final List<PoolSpec> pools;
+    private volatile List<PoolSpec> pools;
     private final Map<String, Integer> licences;
     private final double farmMaxCostPerHour;
     private final NodeRegistry registry;
@@ -87,6 +87,21 @@ public final class ScalingLoop {
         decidedAt = clock.instant();
         provisioning.apply(d);
         return d;
+    }
+
+    /**
+     * Operator: new node bounds for a pool, in force from the next round (until the coordinator restarts; the
+     * config file keeps the standing values).
+     */
+    public synchronized boolean setLimits(String pool, int minNodes, int maxNodes) {
+        List<PoolSpec> updated = new ArrayList<>();
+        boolean found = false;
+        for (PoolSpec p : pools) {
+            found |= p.name().equals(pool);
+            updated.add(p.name().equals(pool) ? p.withLimits(minNodes, maxNodes) : p);
+        }
+        pools = List.copyOf(updated);
+        return found;
     }
 
     /** The pool's recent decisions (each reason change), oldest first. */

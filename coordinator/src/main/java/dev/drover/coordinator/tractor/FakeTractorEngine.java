@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.MultiMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -21,25 +22,31 @@ import java.util.regex.Pattern;
  * §6 checklist, for tests and the demo: {@code /Tractor/<verb>} over GET or form POST, JSON replies, errors as
  * non-200 with {@code {"rc", "msg"}}, {@code tsid} required on control calls, task states
  * blocked/ready/active/error/done, blades with heartbeat time and NIMBY (which stops dispatch, not running
- * tasks), {@code ejectall} that requeues a blade's active tasks, and {@code btrack?q=delist}. It is not more
+ * tasks), {@code ejectall} that requeues a blade's active tasks, {@code btrack?q=delist}, and the blade side of
+ * §2.2: {@code task?q=nextcmd} (404 = no work), {@code task?q=exitcode} (a stale cid.rev changes nothing) and
+ * {@code btrack?q=bpulse}. It is not more
  * forgiving than the engine: unknown queries are errors.
  */
 public final class FakeTractorEngine {
     private static final Pattern SELECT = Pattern.compile("tractorselect\\('Task',\\s*'state=(\\w+)'");
 
-    /** One task with the service key of its command. */
+    /** One task with the service key of its command; {@code rev} counts its attempts (cid.rev, §2.2). */
     public static final class Task {
         final long jid;
         final int tid;
         final String service;
+        final JsonArray argv;
         volatile String state;
         volatile String blade = "";
+        volatile int rev;
+        final List<String> ranOn = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-        Task(long jid, int tid, String service, String state) {
+        Task(long jid, int tid, String service, String state, JsonArray argv) {
             this.jid = jid;
             this.tid = tid;
             this.service = service;
             this.state = state;
+            this.argv = argv;
         }
     }
 
@@ -50,6 +57,7 @@ public final class FakeTractorEngine {
         volatile long heartbeatEpochSeconds;
         volatile String nimby = "";
         volatile int slots = 1;
+        volatile Set<String> serviceKeys = Set.of();
 
         Blade(String host, String addr) {
             this.host = host;
@@ -62,6 +70,7 @@ public final class FakeTractorEngine {
     private final Map<String, Blade> blades = new ConcurrentHashMap<>();
     private final Set<String> sessions = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> limits = new LinkedHashMap<>();
+    private final List<String> controlCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile int failNext;
     private HttpServer server;
 
@@ -77,7 +86,36 @@ public final class FakeTractorEngine {
     // ---- test controls ------------------------------------------------------------------------
 
     public void addTask(long jid, int tid, String service, String state) {
-        tasks.put(jid + "/" + tid, new Task(jid, tid, service, state));
+        addTask(jid, tid, service, state, List.of("true"));
+    }
+
+    /** A task whose command a blade can run ({@code task?q=nextcmd} hands it out). */
+    public void addTask(long jid, int tid, String service, String state, List<String> argv) {
+        tasks.put(jid + "/" + tid, new Task(jid, tid, service, state, new JsonArray(List.copyOf(argv))));
+    }
+
+    /** Blades the task was dispatched to, in order (a requeued task shows more than one). */
+    public List<String> ranOn(long jid, int tid) {
+        return List.copyOf(tasks.get(jid + "/" + tid).ranOn);
+    }
+
+    public String activeBlade(long jid, int tid) {
+        Task t = tasks.get(jid + "/" + tid);
+        return t.state.equals("active") ? t.blade : "";
+    }
+
+    /** Tasks active on a blade now. */
+    public long activeOn(String host) {
+        return tasks.values().stream().filter(t -> t.state.equals("active") && t.blade.equals(host)).count();
+    }
+
+    public long count(String state) {
+        return tasks.values().stream().filter(t -> t.state.equals(state)).count();
+    }
+
+    /** Control requests the engine accepted, in order: "nimby host 1", "ejectall host", "delist host". */
+    public List<String> controlCalls() {
+        return List.copyOf(controlCalls);
     }
 
     /** A blade has taken a task: it is active there. */
@@ -185,6 +223,7 @@ public final class FakeTractorEngine {
                 Blade b = blade(require(p, "b"));
                 String nimby = require(p, "nimby");
                 b.nimby = nimby.equals("0") ? "" : nimby;
+                controlCalls.add("nimby " + b.host + " " + nimby);
                 return ok();
             }
             case "queue?ejectall" -> {
@@ -194,12 +233,32 @@ public final class FakeTractorEngine {
                     t.state = "ready";
                     t.blade = "";
                 });
+                controlCalls.add("ejectall " + b.host);
                 return ok();
             }
             case "btrack?delist" -> {
                 session(p);
                 Blade b = blade(require(p, "id"));
                 blades.remove(b.host);
+                controlCalls.add("delist " + b.host);
+                return ok();
+            }
+            case "task?nextcmd" -> {
+                return nextCommand(bladeRequest(p, client));
+            }
+            case "task?exitcode" -> {
+                Blade b = bladeRequest(p, client);
+                Task t = tasks.get(require(p, "jid") + "/" + require(p, "tid"));
+                int rev = Integer.parseInt(require(p, "rev"));
+                // a report for an attempt that was ejected (or finished) meanwhile changes nothing
+                if (t != null && t.state.equals("active") && t.blade.equals(b.host) && t.rev == rev) {
+                    t.state = require(p, "rc").equals("0") ? "done" : "error";
+                    t.blade = "";
+                }
+                return new JsonObject().put("rc", 0).put("note", "exit status recorded");
+            }
+            case "btrack?bpulse" -> {
+                bladeRequest(p, client);
                 return ok();
             }
             default -> {
@@ -208,6 +267,43 @@ public final class FakeTractorEngine {
                 }
                 throw new EngineError(400, 1, "unsupported request " + verb + "?q=" + q);
             }
+        }
+    }
+
+    /** Every blade request refreshes its heartbeat; a blade becomes known by asking (§2.1). */
+    private Blade bladeRequest(MultiMap p, String client) {
+        String host = require(p, "hnm");
+        Blade b = blades.computeIfAbsent(host, h -> new Blade(h, client));
+        b.heartbeatEpochSeconds = System.currentTimeMillis() / 1000;
+        String keys = p.get("svckeys");
+        if (keys != null && !keys.isBlank()) {
+            b.serviceKeys = Set.of(keys.toLowerCase(Locale.ROOT).split("\\s*,\\s*"));
+        }
+        String sa = p.get("sa");
+        if (sa != null && sa.split(",").length == 3) {
+            b.slots = Math.max(1, Integer.parseInt(sa.split(",")[1].trim()));
+        }
+        return b;
+    }
+
+    /** 404 = no work (§2.2): NIMBY, no free slot, or nothing ready for the blade's service keys. */
+    private JsonObject nextCommand(Blade b) {
+        if (!b.nimby.isEmpty() || activeOn(b.host) >= b.slots) {
+            throw new EngineError(404, 0, "no work for " + b.host);
+        }
+        synchronized (tasks) {
+            Task t = tasks.values().stream().filter(x -> x.state.equals("ready"))
+                    .filter(x -> b.serviceKeys.isEmpty() || b.serviceKeys.contains(x.service.toLowerCase(Locale.ROOT)))
+                    .min(java.util.Comparator.comparingLong((Task x) -> x.jid).thenComparingInt(x -> x.tid)).orElse(null);
+            if (t == null) {
+                throw new EngineError(404, 0, "no work for " + b.host);
+            }
+            t.state = "active";
+            t.blade = b.host;
+            t.rev++;
+            t.ranOn.add(b.host);
+            return new JsonObject().put("argv", t.argv).put("jid", t.jid).put("tid", t.tid).put("cid", t.tid)
+                    .put("rev", t.rev).put("svckey", t.service).put("uid", "drover@" + b.host).put("slots", 1);
         }
     }
 
