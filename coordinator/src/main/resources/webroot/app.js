@@ -116,7 +116,7 @@ function renderNodes(nodes) {
     e.title = n.state + ': ' + n.stateReason;
     const t = n.currentTasks && n.currentTasks[0];
     setText(e.children[1], t ? (t.title || `task ${t.jid}/${t.tid}`) + (t.frame != null ? ` · frame ${t.frame}` : '')
-      : n.state.toLowerCase());
+      + (t.state === 'STARTING' ? ' (starting)' : '') : n.state.toLowerCase());
     const pct = t ? Math.round(t.percent) : 0;
     const fill = e.children[2].firstChild;
     if (fill.dataset.pct !== String(pct)) {
@@ -124,9 +124,11 @@ function renderNodes(nodes) {
       fill.style.width = pct + '%';
     }
     const m = n.metrics;
-    const mem = m && m.memTotalBytes > 0 ? Math.round(100 * (1 - m.memAvailableBytes / m.memTotalBytes)) : null;
+    const parts = [];
+    if (m && m.cpuPercent >= 0) parts.push(`cpu ${Math.round(m.cpuPercent)}%`);
+    if (m && m.memTotalBytes > 0) parts.push(`mem ${Math.round(100 * (1 - m.memAvailableBytes / m.memTotalBytes))}%`);
     const mountsOk = (n.mounts || []).every(x => x.state === 'OK' || x.state === 'SLOW');
-    setText(e.children[3], (m ? `cpu ${Math.round(m.cpuPercent)}% · mem ${mem}%` : '') +
+    setText(e.children[3], parts.join(' · ') +
       ((n.mounts || []).length ? (mountsOk ? ' · mounts ok' : ' · MOUNT PROBLEM') : ''));
     let evict = '';
     if (n.eviction && n.eviction.notBefore && n.state === 'EVICTING') {

@@ -121,6 +121,8 @@ public final class Coordinator {
                 .map(id -> {
                     vertx.setPeriodic(TICK_MILLIS, t -> tick());
                     if (tractor != null) {
+                        // a queue change is acted on at once, not at the next tick (issue 5: within 2 s)
+                        tractor.onChange(() -> vertx.runOnContext(v -> scaleNow()));
                         tractor.start();
                     }
                     LOGGER.atInfo().addKeyValue("gateway", config.gateway().host() + ":" + gateway.actualPort())
@@ -166,6 +168,12 @@ public final class Coordinator {
         registry.addListener(provisioning);
         if (builtIn != null) {
             registry.addListener(builtIn);
+        }
+    }
+
+    private void scaleNow() {
+        if (!pools.isEmpty()) {
+            scaling.tick();
         }
     }
 

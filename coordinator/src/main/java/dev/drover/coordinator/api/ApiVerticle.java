@@ -94,7 +94,7 @@ public final class ApiVerticle extends VerticleBase {
         for (NodeSnapshot n : api.registry().snapshot()) {
             JsonObject json = NodeJson.summary(n);
             if (api.queue() != null) {
-                JobsApi.titles(json.getJsonArray("currentTasks"), api.queue());
+                JobsApi.titles(n.id(), json.getJsonArray("currentTasks"), api.queue());
             }
             nodes.add(json);
         }

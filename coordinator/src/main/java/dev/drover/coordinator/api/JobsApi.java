@@ -40,8 +40,17 @@ final class JobsApi {
         return totals;
     }
 
-    /** Adds each running task's title ("frame 12") to a node's currentTasks, for the dashboard. */
-    static void titles(JsonArray currentTasks, BuiltInQueue queue) {
+    /**
+     * Adds each running task's title ("frame 12") to a node's currentTasks, for the dashboard; a task handed to
+     * the node whose drover-run has not reported yet is shown as STARTING.
+     */
+    static void titles(String nodeId, JsonArray currentTasks, BuiltInQueue queue) {
+        if (currentTasks.isEmpty()) {
+            for (BuiltInQueue.TaskInfo t : queue.activeOn(nodeId)) {
+                currentTasks.add(new JsonObject().put("node", nodeId).put("jid", t.ref().jid()).put("tid", t.ref().tid())
+                        .put("cid", t.ref().cid()).put("state", "STARTING").put("percent", 0));
+            }
+        }
         for (int i = 0; i < currentTasks.size(); i++) {
             JsonObject t = currentTasks.getJsonObject(i);
             BuiltInQueue.TaskInfo info = queue.task(new TaskRef(t.getLong("jid"), t.getInteger("tid"),

@@ -247,6 +247,12 @@ public final class BuiltInQueue implements QueueSource, FleetListener {
         return tasks.values().stream().map(Task::info).toList();
     }
 
+    /** Tasks handed to this node and not finished. */
+    public synchronized List<TaskInfo> activeOn(String nodeId) {
+        return tasks.values().stream().filter(t -> t.state == State.ACTIVE && t.node.equals(nodeId)).map(Task::info)
+                .toList();
+    }
+
     public synchronized TaskInfo task(TaskRef ref) {
         Task t = tasks.get(ref);
         return t == null ? null : t.info();

@@ -21,12 +21,18 @@ public final class TractorQueueSource implements QueueSource {
     private final long pollMillis;
     private volatile QueueView view = QueueView.unknown("Tractor engine not polled yet");
     private int failures;
+    private volatile Runnable onChange = () -> { };
     private volatile boolean stopped;
 
     public TractorQueueSource(Vertx vertx, TractorClient client, long pollMillis) {
         this.vertx = vertx;
         this.client = client;
         this.pollMillis = pollMillis;
+    }
+
+    /** Called (on the poll's thread) whenever the counts change, so scaling can react without waiting a tick. */
+    public void onChange(Runnable listener) {
+        this.onChange = listener;
     }
 
     public void start() {
@@ -53,7 +59,11 @@ public final class TractorQueueSource implements QueueSource {
                     LOGGER.atInfo().addKeyValue("failures", failures).log("Tractor engine answering again");
                 }
                 failures = 0;
+                QueueView before = view;
                 view = new QueueView(true, Map.copyOf(r.result()), "");
+                if (!before.known() || !before.counts().equals(view.counts())) {
+                    onChange.run();
+                }
                 next = pollMillis;
             } else {
                 failures++;
