@@ -93,8 +93,8 @@ public final class Coordinator {
             builtIn = null;
         } else {
             tractor = null;
-            blades = BladeControl.NONE;
             builtIn = new BuiltInQueue(registry, pools, timeline, clock);
+            blades = builtIn;
         }
     }
 
@@ -105,7 +105,12 @@ public final class Coordinator {
         return vertx.deployVerticle(gateway)
                 .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
                 .compose(id -> {
-                    wireScaling();
+                    try {
+                        wireScaling();
+                    } catch (RuntimeException e) {
+                        vertx.close();
+                        return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
+                    }
                     CoordinatorConfig.Http http = config.http();
                     Auth auth = new Auth(tokens(http.viewerTokens(), http.viewerTokenFile(), "http.viewerTokenFile"),
                             tokens(http.operatorTokens(), http.operatorTokenFile(), "http.operatorTokenFile"));
@@ -180,6 +185,7 @@ public final class Coordinator {
     /** Once a second: liveness, scaling and orchestration, dispatch, gauges. */
     private void tick() {
         registry.sweep();
+        provisioning.enforceDeadlines();
         if (!pools.isEmpty()) {
             scaling.tick();
         }

@@ -36,6 +36,8 @@ public final class Provisioning implements FleetListener {
     private final OfferingHealth offerings;
     private final Clock clock;
     private final Set<String> paused = ConcurrentHashMap.newKeySet();
+    /** Operator drains with a deadline: when it passes, whatever still runs there is ejected (and retried). */
+    private final Map<String, Instant> deadlines = new ConcurrentHashMap<>();
 
     public Provisioning(List<PoolSpec> pools, Map<String, PoolActuator> actuators, NodeRegistry registry,
             BladeControl blades, Timeline timeline, OfferingHealth offerings, Clock clock) {
@@ -94,6 +96,23 @@ public final class Provisioning implements FleetListener {
         actuators.forEach((name, a) -> a.tick(targets.get(name), reasons.getOrDefault(name, "")));
     }
 
+    /** Called every second: drains whose deadline has passed stop their tasks. */
+    public void enforceDeadlines() {
+        Instant now = clock.instant();
+        deadlines.forEach((nodeId, deadline) -> {
+            NodeState state = registry.find(nodeId).map(n -> n.state()).orElse(NodeState.GONE);
+            if (state != NodeState.DRAINING) {
+                deadlines.remove(nodeId);
+            } else if (!deadline.isAfter(now)) {
+                deadlines.remove(nodeId);
+                String pool = registry.find(nodeId).map(n -> n.pool()).orElse("");
+                timeline.record(Timeline.Kind.DRAIN, pool, nodeId, "drain deadline of " + nodeId + " reached: "
+                        + "stopping its tasks, to be retried elsewhere");
+                blades.ejectAll(nodeId);
+            }
+        });
+    }
+
     /** Operator: pause or resume scaling of a pool (the policy then holds it where it is). */
     public boolean setPaused(String pool, boolean pause, String who) {
         if (!pools.containsKey(pool)) {
@@ -119,13 +138,18 @@ public final class Provisioning implements FleetListener {
             return false;
         }
         PoolActuator actuator = actuators.get(pool);
+        boolean started;
         if (actuator != null) {
-            return actuator.drain(nodeId, deadlineMillis, reason);
+            started = actuator.drain(nodeId, deadlineMillis, reason);
+        } else {
+            started = registry.drain(nodeId, deadlineMillis, reason);
+            if (started) {
+                blades.nimby(nodeId, true);
+                timeline.record(Timeline.Kind.DRAIN, pool, nodeId, "draining " + nodeId + ": " + reason);
+            }
         }
-        boolean started = registry.drain(nodeId, deadlineMillis, reason);
-        if (started) {
-            blades.nimby(nodeId, true);
-            timeline.record(Timeline.Kind.DRAIN, pool, nodeId, "draining " + nodeId + ": " + reason);
+        if (started && deadlineMillis > 0) {
+            deadlines.put(nodeId, Instant.ofEpochMilli(deadlineMillis));
         }
         return started;
     }

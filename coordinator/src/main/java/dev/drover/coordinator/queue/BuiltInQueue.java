@@ -1,6 +1,8 @@
 package dev.drover.coordinator.queue;
 
 import dev.drover.coordinator.fleet.FleetListener;
+import dev.drover.coordinator.provision.BladeControl;
+import io.vertx.core.Future;
 import dev.drover.coordinator.fleet.Node;
 import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.fleet.NodeSnapshot;
@@ -30,7 +32,7 @@ import java.util.Set;
  * a failed task is retried up to {@link #MAX_ATTEMPTS} times. Every method is synchronized: the queue is
  * touched by the fleet's event thread, the scaling tick and the API.
  */
-public final class BuiltInQueue implements QueueSource, FleetListener {
+public final class BuiltInQueue implements QueueSource, FleetListener, BladeControl {
     public static final int MAX_ATTEMPTS = 3;
     private static final Set<NodeState> TAKES_WORK = EnumSet.of(NodeState.READY, NodeState.BUSY);
     private static final Set<NodeState> LOSES_WORK = EnumSet.of(NodeState.EVICTING, NodeState.LOST, NodeState.GONE,
@@ -222,6 +224,28 @@ public final class BuiltInQueue implements QueueSource, FleetListener {
         }
     }
 
+    // ---- BladeControl: what orchestration asks of the render manager, for a farm without Tractor -------------
+
+    /** Nothing to do: the queue gives no work to a node that is draining, evicting or gone. */
+    @Override
+    public Future<Void> nimby(String blade, boolean on) {
+        return Future.succeededFuture();
+    }
+
+    /** Stops the node's tasks (CancelTask) and puts them back in the queue now, as Tractor's ejectall does. */
+    @Override
+    public synchronized Future<Void> ejectAll(String blade) {
+        String pool = registry.find(blade).map(Node::pool).orElse("");
+        NodeState state = registry.find(blade).map(Node::state).orElse(NodeState.GONE);
+        requeueFrom(blade, pool, new Transition(state, state, "ejected by the coordinator", clock.instant()));
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> delist(String blade) {
+        return Future.succeededFuture();
+    }
+
     /** Takes every task off a node that is leaving and tells the node (if it ever listens again) to stop them. */
     private void requeueFrom(String nodeId, String pool, Transition why) {
         Node node = registry.find(nodeId).orElse(null);
@@ -236,6 +260,10 @@ public final class BuiltInQueue implements QueueSource, FleetListener {
             t.since = clock.instant();
             timeline.record(Timeline.Kind.REQUEUE, pool, nodeId, "task " + t.ref + " (" + t.spec.title()
                     + ") requeued: node " + nodeId + " is " + why.to() + " (" + why.reason() + ")");
+            if (node != null && why.to() == why.from()) { // ejected, not leaving: the node must stop it now
+                node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: " + why.reason()));
+                continue;
+            }
             if (node != null && why.to() != NodeState.DELETED && why.to() != NodeState.GONE) {
                 node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: node is " + why.to()));
             }
