@@ -148,6 +148,13 @@ public final class Node {
     }
 
     synchronized void taskProgress(dev.drover.protocol.TaskProgress p) {
+        // Progress is latest-value and may overtake nothing but be overtaken: a report that lands after the
+        // task's (reliable) TaskFinished must not bring the task back to life.
+        for (TaskView done : recentTasks) {
+            if (done.task().equals(p.task())) {
+                return;
+            }
+        }
         TaskView v = runningTasks.getOrDefault(p.task(), TaskView.started(p.task(), Instant.ofEpochMilli(p.atMillis())));
         runningTasks.put(p.task(), v.progress(p.percent(), p.frame(), p.etaSeconds(), Instant.ofEpochMilli(p.atMillis())));
     }

@@ -203,8 +203,13 @@ public final class NodeRegistry {
      * agent answers DRAINED when nothing runs. Refused (false) for a node that is leaving anyway.
      */
     public boolean drain(String nodeId, long deadlineMillis, String reason) {
+        return mark(nodeId, NodeState.DRAINING, reason) && sendDrain(nodeId, deadlineMillis, reason);
+    }
+
+    /** Tells a node's agent to drain (after the node was marked Draining, and its blade NIMBYed). */
+    public boolean sendDrain(String nodeId, long deadlineMillis, String reason) {
         Node node = nodes.get(nodeId);
-        if (node == null || !node.transition(NodeState.DRAINING, reason, clock.instant())) {
+        if (node == null || node.state() != NodeState.DRAINING) {
             return false;
         }
         dev.drover.protocol.DrainMode mode = deadlineMillis > 0 ? dev.drover.protocol.DrainMode.DEADLINE

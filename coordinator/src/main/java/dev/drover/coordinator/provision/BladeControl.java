@@ -16,6 +16,12 @@ public interface BladeControl {
     /** Forgets a blade whose machine is gone. */
     Future<Void> delist(String blade);
 
+    /**
+     * Tasks the render manager believes are running on the blade — the last word before a drained node's VM is
+     * deleted, since a task handed out just before NIMBY may not have reached the agent yet.
+     */
+    Future<Integer> activeTasks(String blade);
+
     BladeControl NONE = new BladeControl() {
         @Override
         public Future<Void> nimby(String blade, boolean on) {
@@ -30,6 +36,11 @@ public interface BladeControl {
         @Override
         public Future<Void> delist(String blade) {
             return Future.succeededFuture();
+        }
+
+        @Override
+        public Future<Integer> activeTasks(String blade) {
+            return Future.succeededFuture(0);
         }
     };
 }

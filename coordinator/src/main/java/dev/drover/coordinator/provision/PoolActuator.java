@@ -6,6 +6,7 @@ import dev.drover.coordinator.fleet.NodeState;
 import dev.drover.coordinator.scaling.PoolSpec;
 import dev.drover.coordinator.scaling.ScalingSnapshot.NodeView;
 import dev.drover.coordinator.timeline.Timeline;
+import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -163,6 +164,7 @@ public final class PoolActuator {
 
     private void reconcile(Instant now) {
         List<Doomed> doomed = new ArrayList<>();
+        List<Doomed> drained = new ArrayList<>();
         Map<String, Instance> byNode = new HashMap<>();
         for (Instance i : instances) {
             if (!i.nodeName().isEmpty()) {
@@ -184,7 +186,7 @@ public final class PoolActuator {
             if (i.stoppedOrDeallocated() && n.state() != NodeState.EVICTING) {
                 registry.mark(n.id(), NodeState.EVICTING, "scale set reports the instance " + i.powerState());
             } else if (n.state() == NodeState.DRAINED) {
-                doomed.add(new Doomed(i, n.id(), "drained: no task running"));
+                drained.add(new Doomed(i, n.id(), "drained: no task running"));
             } else if (n.state() == NodeState.EVICTING && i.stoppedOrDeallocated()) {
                 doomed.add(new Doomed(i, n.id(), "evicted and " + i.powerState() + ": freeing its quota"));
             } else if (n.state() == NodeState.LOST && n.stateSince().plus(settings.lostReplace()).isBefore(now)) {
@@ -202,9 +204,43 @@ public final class PoolActuator {
             }
         }
         doomed.removeIf(d -> deleting.contains(d.instance().instanceId()));
-        if (!doomed.isEmpty()) {
+        drained.removeIf(d -> deleting.contains(d.instance().instanceId()));
+        if (!drained.isEmpty()) {
+            confirmIdleThenDelete(drained, doomed);
+        } else if (!doomed.isEmpty()) {
             delete(doomed);
         }
+    }
+
+    /**
+     * A drained node's VM is deleted only once the render manager, too, shows nothing running on its blade: a
+     * task handed out just before NIMBY may still be starting. Unknown (the engine did not answer) means wait.
+     */
+    private void confirmIdleThenDelete(List<Doomed> drained, List<Doomed> others) {
+        LOGGER.atDebug().addKeyValue("nodes", drained.stream().map(Doomed::nodeId).toList())
+                .log("drained: asking the render manager whether the blades are idle");
+        operating = true;
+        List<Future<Integer>> checks = drained.stream()
+                .map(d -> blades.activeTasks(d.nodeId()).otherwise(-1)).toList();
+        Future.join(checks).onComplete(done -> {
+            LOGGER.atDebug().addKeyValue("ok", done.succeeded()).log("blade checks answered");
+            synchronized (PoolActuator.this) {
+                operating = false;
+                List<Doomed> clear = new ArrayList<>(others);
+                for (int k = 0; k < drained.size(); k++) {
+                    int active = checks.get(k).result();
+                    if (active == 0) {
+                        clear.add(drained.get(k));
+                    } else {
+                        LOGGER.atInfo().addKeyValue("nodeId", drained.get(k).nodeId()).addKeyValue("active", active)
+                                .log("drained, but the render manager still shows work on the blade; not deleting yet");
+                    }
+                }
+                if (!clear.isEmpty()) {
+                    delete(clear);
+                }
+            }
+        });
     }
 
     /** The VM is no longer in the scale set: whatever ran there is requeued by the queue's own listener. */
@@ -278,13 +314,19 @@ public final class PoolActuator {
 
     /** Drain on completion (or by a deadline): the blade first stops getting work, then the agent is told. */
     public synchronized boolean drain(String nodeId, long deadlineMillis, String reason) {
-        boolean started = registry.drain(nodeId, deadlineMillis, reason);
-        if (started) {
-            blades.nimby(nodeId, true).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
-                    .log("NIMBY for a draining blade failed; the agent still drains: " + e.getMessage()));
-            timeline.record(Timeline.Kind.DRAIN, pool.name(), nodeId, "draining " + nodeId + ": " + reason);
+        if (!registry.mark(nodeId, NodeState.DRAINING, reason)) {
+            return false;
         }
-        return started;
+        timeline.record(Timeline.Kind.DRAIN, pool.name(), nodeId, "draining " + nodeId + ": " + reason);
+        // NIMBY first, so the blade is given nothing more; then the agent waits for what runs
+        blades.nimby(nodeId, true).onComplete(r -> {
+            if (r.failed()) {
+                LOGGER.atWarn().addKeyValue("nodeId", nodeId).log("NIMBY for a draining blade failed; the agent "
+                        + "drains anyway: " + r.cause().getMessage());
+            }
+            registry.sendDrain(nodeId, deadlineMillis, reason);
+        });
+        return true;
     }
 
     private void error(String message) {

@@ -246,6 +246,11 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         return Future.succeededFuture();
     }
 
+    @Override
+    public synchronized Future<Integer> activeTasks(String blade) {
+        return Future.succeededFuture(activeOn(blade).size());
+    }
+
     /** Takes every task off a node that is leaving and tells the node (if it ever listens again) to stop them. */
     private void requeueFrom(String nodeId, String pool, Transition why) {
         Node node = registry.find(nodeId).orElse(null);

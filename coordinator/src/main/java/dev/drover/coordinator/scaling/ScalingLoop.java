@@ -64,9 +64,9 @@ public final class ScalingLoop {
         List<NodeView> nodes = new ArrayList<>();
         for (NodeSnapshot n : registry.snapshot()) {
             int running = n.lastHeartbeat() != null ? n.lastHeartbeat().runningTasks() : 0;
-            boolean idle = n.state() == NodeState.READY && running == 0;
+            boolean idle = n.state() == NodeState.READY && running == 0 && n.runningTasks().isEmpty();
             nodes.add(new NodeView(n.id(), n.identity() != null ? n.identity().pool() : "", n.state(), running,
-                    idle ? n.stateSince() : null, false));
+                    idle ? idleSince(n) : null, false));
         }
         nodes.addAll(provisioning.bootingViews());
         ScalingDecision d = ScalingPolicy.decide(new ScalingSnapshot(clock.instant(), q.known(), demand, licences,
@@ -102,6 +102,20 @@ public final class ScalingLoop {
         }
         pools = List.copyOf(updated);
         return found;
+    }
+
+    /**
+     * When the node last stopped working: its Ready time, or its last task's end if later — a task shorter than
+     * a heartbeat interval never shows as Busy, but the node was not idle while it ran.
+     */
+    static java.time.Instant idleSince(NodeSnapshot n) {
+        java.time.Instant since = n.stateSince();
+        for (dev.drover.coordinator.fleet.TaskView t : n.recentTasks()) {
+            if (t.finishedAt() != null && t.finishedAt().isAfter(since)) {
+                since = t.finishedAt();
+            }
+        }
+        return since;
     }
 
     /** The pool's recent decisions (each reason change), oldest first. */

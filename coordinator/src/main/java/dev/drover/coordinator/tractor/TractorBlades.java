@@ -25,4 +25,21 @@ public final class TractorBlades implements BladeControl {
     public Future<Void> delist(String blade) {
         return client.delist(blade);
     }
+
+    /** {@code siu} (slots in use) of the blade in {@code monitor?q=blades}; 0 for a blade the engine does not list. */
+    @Override
+    public Future<Integer> activeTasks(String blade) {
+        return client.blades().map(list -> {
+            for (Object o : list) {
+                if (o instanceof io.vertx.core.json.JsonObject b && blade.equals(b.getString("hnm"))) {
+                    Object siu = b.getValue("siu");
+                    if (!(siu instanceof Number n)) {
+                        throw new TractorException(0, "blade " + blade + " listed without siu (slots in use)");
+                    }
+                    return n.intValue();
+                }
+            }
+            return 0;
+        });
+    }
 }

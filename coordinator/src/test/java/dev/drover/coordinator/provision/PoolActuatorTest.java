@@ -26,6 +26,7 @@ class PoolActuatorTest {
             Double.POSITIVE_INFINITY, Optional.empty(), Duration.ofMinutes(5), 10);
     private final MemoryScaleSet set = new MemoryScaleSet();
     private final List<String> blades = new ArrayList<>();
+    private final java.util.Map<String, Integer> engineActive = new java.util.HashMap<>();
     private final OfferingHealth offerings = new OfferingHealth(Duration.ofMinutes(3), 3, Duration.ofMinutes(10));
     private final PoolActuator actuator = new PoolActuator(pool, set, fleet.registry, new RecordingBlades(),
             timeline, offerings, fleet.clock, new PoolActuator.Settings(Duration.ofSeconds(10), Duration.ofMinutes(10),
@@ -83,6 +84,11 @@ class PoolActuatorTest {
             blades.add("delist " + blade);
             return Future.succeededFuture();
         }
+
+        @Override
+        public Future<Integer> activeTasks(String blade) {
+            return Future.succeededFuture(engineActive.getOrDefault(blade, 0));
+        }
     }
 
     /** Two ticks: one lists, the next acts on the fresh list. */
@@ -120,6 +126,23 @@ class PoolActuatorTest {
         assertThat(set.calls).containsExactly("capacity 3", "delete [1]");
         assertThat(fleet.state("node1")).isEqualTo(NodeState.DELETED);
         assertThat(blades).containsExactly("nimby node1", "delist node1");
+    }
+
+    @Test
+    void drainedNodeIsNotDeletedWhileTheRenderManagerStillShowsWorkOnItsBlade() {
+        tick(1);
+        fleet.enrol("node0", "spot", 1);
+        tick(1);
+        actuator.drain("node0", 0, "scale-in");
+        engineActive.put("node0", 1); // a task handed out just before NIMBY, not yet seen by the agent
+        fleet.reliable("node0", new DrainState(fleet.nextSeq(), DrainPhase.DRAINED, 0));
+        tick(0);
+        tick(0);
+        assertThat(set.calls).containsExactly("capacity 1");
+        assertThat(fleet.state("node0")).isEqualTo(NodeState.DRAINED);
+        engineActive.put("node0", 0);
+        tick(0);
+        assertThat(set.calls).containsExactly("capacity 1", "delete [0]");
     }
 
     @Test
