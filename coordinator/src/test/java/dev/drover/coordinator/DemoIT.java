@@ -96,6 +96,19 @@ class DemoIT {
         }
     }
 
+    @Test
+    void blenderRendersTheFramesWhenChosen() throws Exception {
+        HostPackages.require("blender", "blender");
+        try (JarProcess demo = JarProcess.start(JarProcess.COORDINATOR_JAR, "demo-blender", List.of("demo",
+                "--renderer", "blender", "--frames", "2", "--max-nodes", "1", "--no-chaos", "--idle-seconds", "2",
+                "--http-port", "0", "--work-dir", dir.toString(), "--agent-jar", JarProcess.AGENT_JAR.toString(),
+                "--exit-when-done"), Map.of())) {
+            assertThat(demo.waitFor(Duration.ofMinutes(3))).as("demo exits after the job").isZero();
+            assertThat(demo.output()).contains("frames rendered:   2 (2 PNG files), failed: 0");
+            assertThat(dir.resolve("images/frame_0001.png")).isNotEmptyFile();
+        }
+    }
+
     static String token(String output, String which) {
         Matcher m = Pattern.compile(which + " token: +(\\S+)").matcher(output);
         return m.find() ? m.group(1) : null;
