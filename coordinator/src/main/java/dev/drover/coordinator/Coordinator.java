@@ -88,7 +88,8 @@ public final class Coordinator {
             CoordinatorConfig.Tractor t = config.tractor();
             TractorClient client = new TractorClient(WebClient.create(vertx), t.host(), t.port(), t.user(),
                     t.timeoutMillis());
-            tractor = new TractorQueueSource(vertx, client, t.pollMillis());
+            tractor = new TractorQueueSource(vertx, client, t.pollMillis(), t.licenceLimits(),
+                    t.limitsPollSeconds() * 1000L);
             blades = new TractorBlades(client);
             builtIn = null;
         } else {

@@ -80,6 +80,31 @@ class PoolsApiIT {
         engine.failNext(0);
     }
 
+    /** Demand never exceeds what Tractor's licence limit lets run: 40 ready tasks, SiteMax 6 → 6 slots → 3 nodes. */
+    @Test
+    void tractorLicenceLimitCapsDemand(Vertx vertx) throws Exception {
+        FakeTractorEngine engine = new FakeTractorEngine(vertx);
+        int enginePort = engine.listen(0).await();
+        engine.limit("blender_lic", 6);
+        engine.limit("other", 100);
+        for (int t = 1; t <= 40; t++) {
+            engine.addTask(8, t, "blender", "ready");
+        }
+        CoordinatorConfig config = new CoordinatorConfig(
+                new CoordinatorConfig.Gateway("127.0.0.1", 0, null, null, null, null),
+                new CoordinatorConfig.Http("127.0.0.1", 0), null,
+                new CoordinatorConfig.Enrolment(List.of("pools-it-token-0123456789"), null),
+                new CoordinatorConfig.Tractor("127.0.0.1", enginePort, "drover", 200, 1000,
+                        Map.of("Blender", "blender_lic"), 5),
+                List.of(new CoordinatorConfig.Pool("spot", "Standard_D16s_v5", "1", "spot", 2, List.of("blender"), 0,
+                        10, 0.40, null, null, 300, 10)),
+                Map.of(), null);
+        coordinator = new Coordinator(config, Clock.systemUTC()).start().await();
+        CoordinatorApi api = new CoordinatorApi(coordinator.httpPort());
+        await().atMost(Duration.ofSeconds(5)).until(() -> pool(api, "spot").getInteger("target") == 3);
+        assertThat(pool(api, "spot").getInteger("demandNodes")).isEqualTo(3);
+    }
+
     private static JsonObject pools(CoordinatorApi api) throws Exception {
         return new JsonObject(api.get("/api/pools").body());
     }

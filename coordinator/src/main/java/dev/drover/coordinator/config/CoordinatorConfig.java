@@ -266,8 +266,24 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
     }
 
     /** The Tractor engine whose queue drives scaling (specs/tractor-and-cyclecloud.md §1). */
-    public record Tractor(String host, Integer port, String user, Integer pollMillis, Integer timeoutMillis) {
+    public record Tractor(String host, Integer port, String user, Integer pollMillis, Integer timeoutMillis,
+            Map<String, String> licenceLimits, Integer limitsPollSeconds) {
+
+        public Tractor(String host, Integer port, String user, Integer pollMillis, Integer timeoutMillis) {
+            this(host, port, user, pollMillis, timeoutMillis, null, null);
+        }
+
+        /**
+         * @param licenceLimits service key → the Tractor limit (limits.config) that caps how many of its tasks can
+         *     run; the limit's SiteMax then caps the key's demand, as a node without a licence renders nothing
+         * @param limitsPollSeconds how often limits are read ({@code queue?q=limits} is expensive for the engine)
+         */
         public Tractor {
+            licenceLimits = licenceLimits != null ? Map.copyOf(licenceLimits) : Map.of();
+            limitsPollSeconds = limitsPollSeconds != null ? limitsPollSeconds : 60;
+            if (limitsPollSeconds < 5) {
+                throw new IllegalArgumentException("tractor.limitsPollSeconds must be >= 5, got " + limitsPollSeconds);
+            }
             host = host != null ? host : "tractor-engine";
             port = port != null ? port : 80;
             user = user != null ? user : "drover";

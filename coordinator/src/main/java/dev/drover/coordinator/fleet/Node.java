@@ -200,6 +200,11 @@ public final class Node {
                 List.copyOf(recentTasks));
     }
 
+    /** Deleted or Gone, without a connection, since before {@code t}. */
+    synchronized boolean departedBefore(Instant t) {
+        return (state == NodeState.DELETED || state == NodeState.GONE) && link == null && stateSince.isBefore(t);
+    }
+
     /** The pool the agent says it belongs to; empty before its first Hello. */
     public synchronized String pool() {
         return identity != null ? identity.pool() : "";

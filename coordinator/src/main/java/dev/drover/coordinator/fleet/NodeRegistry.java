@@ -185,10 +185,14 @@ public final class NodeRegistry {
         }
     }
 
-    /** Moves silent nodes to Suspect, Lost or Gone. Returns how many changed. */
+    /** Deleted and Gone nodes are kept this long for the API and dashboard, then forgotten (bounded memory). */
+    public static final java.time.Duration FORGET_AFTER = java.time.Duration.ofHours(1);
+
+    /** Moves silent nodes to Suspect, Lost or Gone, and forgets long-departed ones. Returns how many changed. */
     public int sweep() {
         Instant now = clock.instant();
         int changed = 0;
+        nodes.values().removeIf(n -> n.departedBefore(now.minus(FORGET_AFTER)));
         for (Node node : nodes.values()) {
             var decision = Liveness.evaluate(node.state(), node.lastSeen(), now, liveness);
             if (decision.isPresent() && node.transition(decision.get().to(), decision.get().reason(), now)) {

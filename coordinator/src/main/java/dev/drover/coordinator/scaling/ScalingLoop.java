@@ -69,7 +69,10 @@ public final class ScalingLoop {
                     idle ? idleSince(n) : null, false));
         }
         nodes.addAll(provisioning.bootingViews());
-        ScalingDecision d = ScalingPolicy.decide(new ScalingSnapshot(clock.instant(), q.known(), demand, licences,
+        Map<String, Integer> caps = new HashMap<>(); // config caps and the render manager's, the lower of the two
+        licences.forEach((key, max) -> caps.merge(key.toLowerCase(java.util.Locale.ROOT), max, Math::min));
+        q.licenceCaps().forEach((key, max) -> caps.merge(key, max, Math::min));
+        ScalingDecision d = ScalingPolicy.decide(new ScalingSnapshot(clock.instant(), q.known(), demand, caps,
                 pools, nodes, provisioning.backedOff(), provisioning.paused(), farmMaxCostPerHour));
         for (ScalingDecision.PoolOutcome p : d.pools()) {
             if (!p.reason().equals(lastReasons.put(p.pool(), p.reason()))) {

@@ -57,6 +57,23 @@ public final class TractorClient {
         }));
     }
 
+    /** {@code queue?q=limits}: each limit's SiteMax (limits without one are left out). */
+    public Future<Map<String, Integer>> limits() {
+        return call("queue", MultiMap.caseInsensitiveMultiMap().add("q", "limits")).map(r -> {
+            JsonObject limits = r.getJsonObject("Limits");
+            if (limits == null) {
+                throw new TractorException(0, "limits reply without Limits");
+            }
+            Map<String, Integer> siteMax = new LinkedHashMap<>();
+            for (String name : limits.fieldNames()) {
+                if (limits.getValue(name) instanceof JsonObject l && l.getValue("SiteMax") instanceof Number n) {
+                    siteMax.put(name, n.intValue());
+                }
+            }
+            return siteMax;
+        });
+    }
+
     private Future<Map<String, Integer>> select(String state) {
         String sql = "tractorselect('Task','state=" + state + "','jid,tid,service','',NULL,'f','None')";
         return call("db", MultiMap.caseInsensitiveMultiMap().add("q", sql)).map(r -> {

@@ -24,10 +24,49 @@ public final class TractorQueueSource implements QueueSource {
     private volatile Runnable onChange = () -> { };
     private volatile boolean stopped;
 
+    private final Map<String, String> licenceLimits;
+    private final long limitsPollMillis;
+    private volatile Map<String, Integer> licenceCaps = Map.of();
+
     public TractorQueueSource(Vertx vertx, TractorClient client, long pollMillis) {
+        this(vertx, client, pollMillis, Map.of(), 60_000);
+    }
+
+    /** @param licenceLimits service key (lower-case) → Tractor limit name whose SiteMax caps its demand */
+    public TractorQueueSource(Vertx vertx, TractorClient client, long pollMillis, Map<String, String> licenceLimits,
+            long limitsPollMillis) {
         this.vertx = vertx;
         this.client = client;
         this.pollMillis = pollMillis;
+        Map<String, String> keys = new java.util.HashMap<>();
+        licenceLimits.forEach((k, v) -> keys.put(k.toLowerCase(java.util.Locale.ROOT), v));
+        this.licenceLimits = Map.copyOf(keys);
+        this.limitsPollMillis = limitsPollMillis;
+    }
+
+    /** Reads the limits now and then; until the first answer, and through failures, the last caps stand. */
+    private void pollLimits() {
+        if (stopped) {
+            return;
+        }
+        client.limits().onComplete(r -> {
+            if (r.succeeded()) {
+                Map<String, Integer> caps = new java.util.HashMap<>();
+                licenceLimits.forEach((key, limit) -> {
+                    Integer max = r.result().get(limit);
+                    if (max != null) {
+                        caps.put(key, max);
+                    }
+                });
+                licenceCaps = Map.copyOf(caps);
+            } else {
+                LOGGER.atWarn().log("cannot read Tractor's limits; keeping the last known licence caps: "
+                        + r.cause().getMessage());
+            }
+            if (!stopped) {
+                vertx.setTimer(limitsPollMillis, t -> pollLimits());
+            }
+        });
     }
 
     /** Called (on the poll's thread) whenever the counts change, so scaling can react without waiting a tick. */
@@ -37,6 +76,9 @@ public final class TractorQueueSource implements QueueSource {
 
     public void start() {
         poll();
+        if (!licenceLimits.isEmpty()) {
+            pollLimits();
+        }
     }
 
     public void stop() {
@@ -60,7 +102,7 @@ public final class TractorQueueSource implements QueueSource {
                 }
                 failures = 0;
                 QueueView before = view;
-                view = new QueueView(true, Map.copyOf(r.result()), "");
+                view = new QueueView(true, Map.copyOf(r.result()), "", licenceCaps);
                 if (!before.known() || !before.counts().equals(view.counts())) {
                     onChange.run();
                 }

@@ -251,4 +251,20 @@ class NodeRegistryTest {
 
         assertThat(node.snapshot().state()).isEqualTo(NodeState.DRAINED);
     }
+
+    @Test
+    void departedNodesAreForgottenAfterAnHour() {
+        RecordingLink link = new RecordingLink();
+        enrol(hello("gone", "", 0), link);
+        enrol(hello("stays", "", 0), new RecordingLink());
+        registry.mark("gone", NodeState.DELETED, "instance deleted");
+        registry.disconnected(registry.find("gone").orElseThrow(), link, Optional.empty());
+        clock.advance(NodeRegistry.FORGET_AFTER.minusMinutes(1));
+        registry.sweep();
+        assertThat(registry.find("gone")).isPresent();
+        clock.advance(Duration.ofMinutes(2));
+        registry.sweep();
+        assertThat(registry.find("gone")).isEmpty();
+        assertThat(registry.find("stays")).isPresent();
+    }
 }

@@ -46,6 +46,15 @@ class TractorClientIT {
     }
 
     @Test
+    void readsLimitsAndSlotsInUse() {
+        engine.limit("prman", 40);
+        engine.limit("blender_lic", 6);
+        assertThat(client.limits().await()).containsEntry("prman", 40).containsEntry("blender_lic", 6).hasSize(2);
+        assertThat(new TractorBlades(client).activeTasks("render000004").await()).isEqualTo(1);
+        assertThat(new TractorBlades(client).activeTasks("not-a-blade").await()).isZero();
+    }
+
+    @Test
     void nimbyAndEjectallRequeueTheBladesTasksAndDelistRemovesIt() {
         client.nimby("render000004/10.0.0.4", true).await();
         assertThat(engine.nimby("render000004")).isEqualTo("1");
