@@ -157,6 +157,8 @@ class ScalingEndToEndIT {
 
         JsonObject pool = new JsonObject(api.get("/api/pools").body()).getJsonArray("pools").getJsonObject(0);
         assertThat(pool.getBoolean("executed")).isTrue();
+        assertThat(pool.getJsonObject("scaleSet").getJsonObject("rateLimitRemaining")
+                .getString("x-ms-ratelimit-remaining-subscription-reads")).isEqualTo("249");
         assertThat(pool.getJsonArray("decisions").stream().map(d -> ((JsonObject) d).getString("reason")))
                 .anyMatch(r -> r.startsWith("scale out to " + MAX_NODES))
                 .anyMatch(r -> r.startsWith("scale in"));

@@ -66,6 +66,7 @@ final class PoolsJson {
         List<Instance> instances = a.instances();
         json.put("scaleSet", new JsonObject().put("describe", a.describe())
                 .put("instances", instances == null ? null : instances.size())
-                .put("lastError", a.lastError()));
+                .put("lastError", a.lastError())
+                .put("rateLimitRemaining", new JsonObject(new java.util.HashMap<>(a.rateLimits()))));
     }
 }

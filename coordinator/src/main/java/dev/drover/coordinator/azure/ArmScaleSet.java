@@ -38,6 +38,11 @@ public final class ArmScaleSet implements ScaleSet {
     }
 
     @Override
+    public java.util.Map<String, String> rateLimits() {
+        return arm.rateLimitRemaining();
+    }
+
+    @Override
     public Future<Void> setCapacity(int capacity) {
         return arm.operation(HttpMethod.PATCH, id, new JsonObject().put("sku", new JsonObject().put("capacity", capacity)))
                 .mapEmpty();

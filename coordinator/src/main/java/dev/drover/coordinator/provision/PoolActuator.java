@@ -115,6 +115,10 @@ public final class PoolActuator {
         return scaleSet.describe();
     }
 
+    public Map<String, String> rateLimits() {
+        return scaleSet.rateLimits();
+    }
+
     /** One round: refresh the instance list when due, reconcile the fleet with it, apply the policy's target. */
     public synchronized void tick(Integer targetNodes, String reason) {
         Instant now = clock.instant();

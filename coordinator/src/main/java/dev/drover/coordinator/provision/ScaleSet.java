@@ -21,4 +21,9 @@ public interface ScaleSet {
 
     /** Deletes exactly these instances. */
     Future<Void> delete(List<String> instanceIds);
+
+    /** What the provider last said about its request limits (ARM's x-ms-ratelimit-remaining-* headers). */
+    default java.util.Map<String, String> rateLimits() {
+        return java.util.Map.of();
+    }
 }

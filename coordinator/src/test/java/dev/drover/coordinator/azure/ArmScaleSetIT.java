@@ -96,4 +96,29 @@ class ArmScaleSetIT {
         assertThatThrownBy(() -> client("").instances().await()).isInstanceOf(ScaleSetException.class)
                 .hasMessageContaining("401 AuthenticationFailed");
     }
+
+    @Test
+    void flexibleScaleSetsListTheirVmsByFilterAndDeleteByName() {
+        FakeArm flex = new FakeArm(vertx, SUB, "rg", "flex", "node", Duration.ofMillis(100), new FakeArm.Hooks() {
+            @Override
+            public void created(String instanceId, String computerName) {
+            }
+
+            @Override
+            public void deleted(String instanceId, String computerName, boolean evicted) {
+                deleted.add(computerName);
+            }
+        }, true);
+        CoordinatorConfig.Azure config = new CoordinatorConfig.Azure(flex.listen().await(), null, 1000);
+        ArmScaleSet set = new ArmScaleSet(new ArmClient(vertx, config, () -> Future.succeededFuture("token")),
+                new CoordinatorConfig.ScaleSet("azure", SUB, "rg", "flex", "flexible"));
+        set.setCapacity(4).await();
+        List<Instance> list = set.instances().await(); // two pages, the filter carried by nextLink
+        assertThat(list).extracting(Instance::instanceId).containsExactly("vm-node000000", "vm-node000001",
+                "vm-node000002", "vm-node000003");
+        assertThat(list).extracting(Instance::nodeName).contains("node000002");
+        set.delete(List.of("vm-node000001")).await();
+        assertThat(deleted).containsExactly("node000001");
+        assertThat(set.instances().await()).hasSize(3);
+    }
 }

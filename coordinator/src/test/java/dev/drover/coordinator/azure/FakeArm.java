@@ -22,7 +22,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@code Azure-AsyncOperation}, resp. {@code Location}, then polling), new instances appear "creating" and run
  * after a delay, a capacity decrease deletes the highest instance ids the way the Default scale-in policy does
  * (Drover must never rely on that), instance lists come in pages with {@code nextLink}, 429 with Retry-After can
- * be injected, and Spot instances can be preempted (Delete policy: they vanish). Uniform orchestration.
+ * be injected, and Spot instances can be preempted (Delete policy: they vanish). Uniform orchestration, or
+ * Flexible: instances are then VMs listed through {@code virtualMachines} filtered by the scale set's id (the
+ * filter is required, as ARM requires it with {@code $expand}) and named, not numbered.
  */
 public final class FakeArm {
     public static final String API_VERSION = "2025-04-01";
@@ -43,6 +45,11 @@ public final class FakeArm {
         Vm(String instanceId, String computerName) {
             this.instanceId = instanceId;
             this.computerName = computerName;
+        }
+
+        /** What the API names the instance by: the number (Uniform) or the VM name (Flexible). */
+        String apiId(boolean flexible) {
+            return flexible ? "vm-" + computerName : instanceId;
         }
     }
 
@@ -68,9 +75,19 @@ public final class FakeArm {
     private volatile int throttleSeconds;
     private HttpServer server;
     private String endpoint;
+    private final boolean flexible;
+    private final String vmsPath;
 
     public FakeArm(Vertx vertx, String subscription, String resourceGroup, String scaleSet, String computerNamePrefix,
             Duration createDelay, Hooks hooks) {
+        this(vertx, subscription, resourceGroup, scaleSet, computerNamePrefix, createDelay, hooks, false);
+    }
+
+    public FakeArm(Vertx vertx, String subscription, String resourceGroup, String scaleSet, String computerNamePrefix,
+            Duration createDelay, Hooks hooks, boolean flexible) {
+        this.flexible = flexible;
+        this.vmsPath = "/subscriptions/" + subscription + "/resourceGroups/" + resourceGroup
+                + "/providers/Microsoft.Compute/virtualMachines";
         this.vertx = vertx;
         this.subscription = subscription;
         this.base = "/subscriptions/" + subscription + "/resourceGroups/" + resourceGroup
@@ -165,7 +182,15 @@ public final class FakeArm {
         String method = req.method().name();
         if (path.startsWith("/subscriptions/" + subscription + "/providers/Microsoft.Compute/locations/local/operations/")) {
             operation(req, path.substring(path.lastIndexOf('/') + 1));
-        } else if (method.equals("GET") && path.equals(base + "/virtualMachines")) {
+        } else if (method.equals("GET") && !flexible && path.equals(base + "/virtualMachines")) {
+            list(req);
+        } else if (method.equals("GET") && flexible && path.equals(vmsPath)) {
+            String filter = req.getParam("$filter");
+            if (!("'virtualMachineScaleSet/id' eq '" + base + "'").equals(filter)) {
+                error(req, 400, "InvalidParameter", "$expand=instanceView needs $filter='virtualMachineScaleSet/id' eq "
+                        + "'<scale set id>', got " + filter);
+                return;
+            }
             list(req);
         } else if (method.equals("PATCH") && path.equals(base)) {
             setCapacity(req, body);
@@ -184,9 +209,11 @@ public final class FakeArm {
         int pageSize = 3; // small pages, so clients must follow nextLink
         for (int i = skip; i < Math.min(all.size(), skip + pageSize); i++) {
             Vm vm = all.get(i);
-            value.add(new JsonObject().put("instanceId", vm.instanceId)
-                    .put("name", "render_" + vm.instanceId)
-                    .put("id", base + "/virtualMachines/" + vm.instanceId)
+            JsonObject item = flexible
+                    ? new JsonObject().put("name", vm.apiId(true)).put("id", vmsPath + "/" + vm.apiId(true))
+                    : new JsonObject().put("instanceId", vm.instanceId).put("name", "render_" + vm.instanceId)
+                            .put("id", base + "/virtualMachines/" + vm.instanceId);
+            value.add(item
                     .put("properties", new JsonObject().put("provisioningState", vm.provisioning)
                             .put("osProfile", new JsonObject().put("computerName", vm.computerName))
                             .put("instanceView", new JsonObject().put("statuses", new JsonArray()
@@ -196,8 +223,10 @@ public final class FakeArm {
         }
         JsonObject page = new JsonObject().put("value", value);
         if (skip + pageSize < all.size()) {
-            page.put("nextLink", endpoint + base + "/virtualMachines?api-version=" + API_VERSION
-                    + "&$expand=instanceView&$skiptoken=" + (skip + pageSize));
+            String filter = flexible ? "&$filter=" + java.net.URLEncoder.encode(req.getParam("$filter"),
+                    java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20") : "";
+            page.put("nextLink", endpoint + (flexible ? vmsPath : base + "/virtualMachines") + "?api-version="
+                    + API_VERSION + filter + "&$expand=instanceView&$skiptoken=" + (skip + pageSize));
         }
         json(req, 200, page);
     }
@@ -249,7 +278,7 @@ public final class FakeArm {
         }
         List<Vm> doomed = new ArrayList<>();
         for (Object id : ids) {
-            Vm vm = id instanceof String s && s.matches("\\d+") ? vms.get(Long.parseLong(s)) : null;
+            Vm vm = vms.values().stream().filter(v -> v.apiId(flexible).equals(id)).findFirst().orElse(null);
             if (vm == null) {
                 error(req, 404, "NotFound", "instance " + id + " does not exist in " + base);
                 return;
