@@ -93,7 +93,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (!verbose) {
             ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("ROOT").setLevel(Level.WARN);
         }
-        Path jar = agentJar != null ? agentJar : AgentProcesses.locateAgentJar();
+        Path jar = agentJar != null ? agentJar : AgentJar.locate();
         Path work = workDir.toAbsolutePath();
         Path images = work.resolve("images");
         Files.createDirectories(images);

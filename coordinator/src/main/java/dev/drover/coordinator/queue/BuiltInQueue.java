@@ -217,7 +217,8 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
     @Override
     public synchronized void transitioned(String nodeId, String pool, Transition transition) {
         if (LOSES_WORK.contains(transition.to())) {
-            requeueFrom(nodeId, pool, transition);
+            requeueFrom(nodeId, pool, "node " + nodeId + " is " + transition.to() + " (" + transition.reason() + ")",
+                    transition.to() != NodeState.DELETED && transition.to() != NodeState.GONE);
         }
         if (TAKES_WORK.contains(transition.to())) {
             dispatch();
@@ -235,9 +236,7 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
     /** Stops the node's tasks (CancelTask) and puts them back in the queue now, as Tractor's ejectall does. */
     @Override
     public synchronized Future<Void> ejectAll(String blade) {
-        String pool = registry.find(blade).map(Node::pool).orElse("");
-        NodeState state = registry.find(blade).map(Node::state).orElse(NodeState.GONE);
-        requeueFrom(blade, pool, new Transition(state, state, "ejected by the coordinator", clock.instant()));
+        requeueFrom(blade, registry.find(blade).map(Node::pool).orElse(""), "ejected from " + blade, true);
         return Future.succeededFuture();
     }
 
@@ -251,9 +250,12 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         return Future.succeededFuture(activeOn(blade).size());
     }
 
-    /** Takes every task off a node that is leaving and tells the node (if it ever listens again) to stop them. */
-    private void requeueFrom(String nodeId, String pool, Transition why) {
-        Node node = registry.find(nodeId).orElse(null);
+    /**
+     * Takes every task off a node and back into the queue; a node that may still be running them (evicting,
+     * lost, ejected — not one whose VM is gone) is told to stop them, should it ever listen again.
+     */
+    private void requeueFrom(String nodeId, String pool, String why, boolean tellNode) {
+        Node node = tellNode ? registry.find(nodeId).orElse(null) : null;
         for (Task t : tasks.values()) {
             if (t.state != State.ACTIVE || !t.node.equals(nodeId)) {
                 continue;
@@ -264,13 +266,9 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             t.requeues++;
             t.since = clock.instant();
             timeline.record(Timeline.Kind.REQUEUE, pool, nodeId, "task " + t.ref + " (" + t.spec.title()
-                    + ") requeued: node " + nodeId + " is " + why.to() + " (" + why.reason() + ")");
-            if (node != null && why.to() == why.from()) { // ejected, not leaving: the node must stop it now
-                node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: " + why.reason()));
-                continue;
-            }
-            if (node != null && why.to() != NodeState.DELETED && why.to() != NodeState.GONE) {
-                node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: node is " + why.to()));
+                    + ") requeued: " + why);
+            if (node != null) {
+                node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: " + why));
             }
         }
         dispatch();
