@@ -37,9 +37,9 @@ class ScaleOutReactionBench {
         List<Long> fastPoll = trials(100);
         JsonObject result = new JsonObject()
                 .put("trials", TRIALS)
-                .put("poll1000ms", stats(production))
-                .put("poll100ms", stats(fastPoll))
-                .put("ratioP50", (double) percentile(production, 50) / Math.max(1, percentile(fastPoll, 50)));
+                .put("poll1000ms", BenchStats.stats(production))
+                .put("poll100ms", BenchStats.stats(fastPoll))
+                .put("ratioP50", (double) BenchStats.percentile(production, 50) / Math.max(1, BenchStats.percentile(fastPoll, 50)));
         Path out = Path.of("target", "bench", "scale-out-reaction.json");
         Files.createDirectories(out.getParent());
         Files.writeString(out, result.encodePrettily());
@@ -105,15 +105,5 @@ class ScaleOutReactionBench {
 
     private static long patches(FakeArm arm) {
         return arm.calls().stream().filter(c -> c.startsWith("PATCH")).count();
-    }
-
-    private static JsonObject stats(List<Long> millis) {
-        return new JsonObject().put("p50", percentile(millis, 50)).put("p95", percentile(millis, 95))
-                .put("max", millis.stream().mapToLong(Long::longValue).max().orElse(0)).put("all", millis);
-    }
-
-    static long percentile(List<Long> values, int p) {
-        List<Long> sorted = values.stream().sorted().toList();
-        return sorted.get(Math.max(0, (int) Math.ceil(sorted.size() * p / 100.0) - 1));
     }
 }
