@@ -1,5 +1,6 @@
 // Drives the dashboard in headless Chromium (playwright-core, Debian's chromium) for DashboardIT.
-// Env: URL (with #token=...), CHROMIUM, SCREENSHOT, EXPECT_EVICTION (1/0), MIN_NODES, TIMEOUT_MS.
+// Env: URL (with #token=...), CHROMIUM, SCREENSHOT, EXPECT_EVICTION (1/0), MIN_NODES, TIMEOUT_MS,
+// OPERATOR_URL (optional: the same page with an operator token, to drain a node from its details panel).
 // Prints one JSON line with what it saw; exits non-zero with the reason when a check fails.
 'use strict';
 const { chromium } = require('playwright-core');
@@ -13,6 +14,19 @@ async function bars(page) {
     task: n.querySelector('.task').textContent,
     pct: Number(n.querySelector('.bar > div').dataset.pct || 0),
   })));
+}
+
+async function drainFromDetails(page, keepOpen) {
+  const id = await page.$eval('.node.s-BUSY, .node.s-READY', n => n.dataset.id);
+  await page.click(`.node[data-id="${id}"]`);
+  await page.waitForSelector('#detail:not([hidden])', { timeout });
+  await page.waitForFunction(() => document.querySelector('#detail-body').textContent.includes('State history'),
+    null, { timeout });
+  await page.click('#drain');
+  await page.waitForFunction(() => document.querySelector('#drain-result').textContent.length > 0, null, { timeout });
+  const message = await page.$eval('#drain-result', e => e.textContent);
+  if (!keepOpen) await page.click('#detail-close');
+  return { node: id, message };
 }
 
 (async () => {
@@ -48,6 +62,16 @@ async function bars(page) {
     if (process.env.EXPECT_EVICTION === '1') {
       await page.waitForSelector('#timeline li[data-kind="eviction"]', { timeout: timeout * 2 });
       result.eviction = await page.$eval('#timeline li[data-kind="eviction"]', li => li.textContent);
+    }
+    if (process.env.OPERATOR_URL) {
+      // details panel; Drain as a viewer is refused, as an operator it drains the node
+      result.drainAsViewer = await drainFromDetails(page, true);
+      const ctx = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+      const op = await ctx.newPage();
+      op.on('pageerror', e => errors.push(String(e)));
+      await op.goto(process.env.OPERATOR_URL);
+      await op.waitForSelector('.node.s-BUSY, .node.s-READY', { timeout });
+      result.drainAsOperator = await drainFromDetails(op, false);
     }
     if (process.env.MEASURE_RENDER === '1') {
       await sleep(5000);

@@ -35,12 +35,23 @@ class DashboardIT {
                     t -> t != null);
             Path screenshot = Browser.ARTIFACTS.resolve("dashboard.png");
             Files.deleteIfExists(screenshot);
+            String operator = DemoIT.token(demo.output(), "operator");
             Browser.Run run = Browser.run("dashboard-check.cjs", Map.of("URL", "http://127.0.0.1:" + httpPort
-                    + "/ui/#token=" + viewer, "SCREENSHOT", screenshot.toString(), "EXPECT_EVICTION", "1",
-                    "MIN_NODES", "2", "TIMEOUT_MS", "90000"), 400);
+                    + "/ui/#token=" + viewer, "OPERATOR_URL", "http://127.0.0.1:" + httpPort + "/ui/#token="
+                    + operator, "SCREENSHOT", screenshot.toString(), "EXPECT_EVICTION", "1", "MIN_NODES", "2",
+                    "TIMEOUT_MS", "90000"), 400);
             assertThat(run.exitCode()).as(run.output()).isZero();
             assertThat(run.output()).contains("\"progress\":{\"node\":\"demo-").contains("\"eviction\":")
                     .contains("eviction of demo-");
+            JsonObject result = new JsonObject(run.output().lines().filter(l -> l.startsWith("{")).findFirst()
+                    .orElseThrow());
+            assertThat(result.getJsonObject("drainAsViewer").getString("message")).contains("needs an operator token");
+            JsonObject drained = result.getJsonObject("drainAsOperator");
+            assertThat(drained.getString("message")).startsWith("draining");
+            CoordinatorApi api = new CoordinatorApi(httpPort, viewer);
+            assertThat(api.json("/api/timeline").getJsonArray("events").stream().map(e -> ((JsonObject) e)
+                    .getString("message"))).anyMatch(m -> m.startsWith("draining " + drained.getString("node")
+                            + ": operator via API"));
             assertThat(Files.size(screenshot)).isGreaterThan(10_000);
         }
     }

@@ -139,11 +139,15 @@ final class JobsApi {
 
     /** The JSON body, {} when there is none, or null after sending 400 for a body that is not a JSON object. */
     static JsonObject bodyOrEmpty(RoutingContext ctx) {
-        if (ctx.body() == null || ctx.body().length() == 0) {
+        if (ctx.body() == null || ctx.body().length() <= 0) { // -1: no body at all (a bare POST from a browser)
             return new JsonObject();
         }
         try {
-            return ctx.body().asJsonObject();
+            JsonObject body = ctx.body().asJsonObject();
+            if (body == null) {
+                throw new DecodeException("not a JSON object");
+            }
+            return body;
         } catch (DecodeException | ClassCastException e) {
             ApiVerticle.sendError(ctx, 400, "body must be a JSON object");
             return null;
