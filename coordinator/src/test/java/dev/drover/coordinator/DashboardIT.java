@@ -53,6 +53,10 @@ class DashboardIT {
                     .getString("message"))).anyMatch(m -> m.startsWith("draining " + drained.getString("node")
                             + ": operator via API"));
             assertThat(Files.size(screenshot)).isGreaterThan(10_000);
+            // Ctrl-C: the demo stops every local VM it started
+            assertThat(demo.terminate()).isIn(0, 130, 143);
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.allProcesses()
+                    .noneMatch(p -> p.info().commandLine().orElse("").contains(dir.toString())));
         }
     }
 

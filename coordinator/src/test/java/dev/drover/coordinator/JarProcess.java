@@ -97,11 +97,14 @@ final class JarProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** SIGKILL to the process and everything it started (a demo's agents), so no test leaves processes behind. */
     @Override
     public void close() throws InterruptedException {
+        List<ProcessHandle> children = process.descendants().toList();
         if (process.isAlive()) {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
         }
+        children.forEach(ProcessHandle::destroyForcibly);
     }
 }
