@@ -7,7 +7,6 @@ import dev.drover.coordinator.azure.ArmClient;
 import dev.drover.coordinator.azure.ArmScaleSet;
 import dev.drover.coordinator.config.CoordinatorConfig;
 import dev.drover.coordinator.config.CoordinatorConfigFile;
-import dev.drover.coordinator.fleet.FleetListener;
 import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.gateway.AgentGatewayVerticle;
 import dev.drover.coordinator.gateway.EnrolmentTokens;
@@ -257,10 +256,5 @@ public final class Coordinator {
 
     public NodeRegistry registry() {
         return registry;
-    }
-
-    /** Adds a fleet listener (the demo's chaos and summary watch the fleet this way). */
-    public void addFleetListener(FleetListener listener) {
-        registry.addListener(listener);
     }
 }

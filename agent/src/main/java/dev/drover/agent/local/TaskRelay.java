@@ -55,10 +55,6 @@ public final class TaskRelay implements LocalTaskServer.Listener {
         return reportedFinished.remove(task);
     }
 
-    public boolean isRunning(TaskRef task) {
-        return running.containsKey(task);
-    }
-
     public int running() {
         return running.size();
     }

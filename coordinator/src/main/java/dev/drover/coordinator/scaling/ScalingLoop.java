@@ -30,7 +30,6 @@ public final class ScalingLoop {
     private final Supplier<QueueView> queue;
     private final Provisioning provisioning;
     private final Clock clock;
-    private final Map<String, String> lastReasons = new HashMap<>();
     /** Per pool, the decisions whose reason differed from the one before, newest last. */
     private final Map<String, java.util.ArrayDeque<Decision>> history = new HashMap<>();
     private volatile java.time.Instant decidedAt;
@@ -75,8 +74,8 @@ public final class ScalingLoop {
         ScalingDecision d = ScalingPolicy.decide(new ScalingSnapshot(clock.instant(), q.known(), demand, caps,
                 pools, nodes, provisioning.backedOff(), provisioning.paused(), farmMaxCostPerHour));
         for (ScalingDecision.PoolOutcome p : d.pools()) {
-            if (!p.reason().equals(lastReasons.put(p.pool(), p.reason()))) {
-                java.util.ArrayDeque<Decision> h = history.computeIfAbsent(p.pool(), k -> new java.util.ArrayDeque<>());
+            java.util.ArrayDeque<Decision> h = history.computeIfAbsent(p.pool(), k -> new java.util.ArrayDeque<>());
+            if (h.isEmpty() || !h.peekLast().reason().equals(p.reason())) {
                 if (h.size() == HISTORY) {
                     h.removeFirst();
                 }

@@ -141,11 +141,6 @@ public final class FakeArm {
         return capacityDecreases;
     }
 
-    public synchronized String instanceIdOf(String computerName) {
-        return vms.values().stream().filter(v -> v.computerName.equals(computerName)).map(v -> v.instanceId)
-                .findFirst().orElse(null);
-    }
-
     // ---- HTTP ----------------------------------------------------------------------------------------
 
     private void handle(HttpServerRequest req) {
