@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * acknowledgements both ways, and liveness (a coordinator silent for {@link #silenceMillis} gets a Ping,
  * then the connection is dropped and re-made). All methods run on the channel's event loop.
  */
-final class SessionHandler extends SimpleChannelInboundHandler<Message> {
+public final class SessionHandler extends SimpleChannelInboundHandler<Message> {
     private static final Logger LOGGER = LoggerFactory.getLogger(SessionHandler.class);
     /** Name of the idle handler in the pipeline, re-timed once Welcome says the real interval. */
     static final String IDLE = "idle";
@@ -45,7 +45,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
     /** Highest reliable sequence written on this connection, so a resend and a late send never both go out. */
     private long highestSentSeq;
 
-    SessionHandler(SessionListener listener, AgentCommands commands, SessionMemory memory) {
+    public SessionHandler(SessionListener listener, AgentCommands commands, SessionMemory memory) {
         this.listener = listener;
         this.commands = commands;
         this.memory = memory;
@@ -60,11 +60,11 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
         return Math.max(4L * heartbeatIntervalMillis, 8_000);
     }
 
-    boolean established() {
+    public boolean established() {
         return established && ctx != null && ctx.channel().isActive();
     }
 
-    void sendIfEstablished(Message message) {
+    public void sendIfEstablished(Message message) {
         if (!established()) {
             return;
         }

@@ -1,7 +1,7 @@
 package dev.drover.agent.session;
 
 /** What a connection's session tells the client that owns the reconnect loop. Called on the event loop. */
-interface SessionListener {
+public interface SessionListener {
 
     /** The coordinator welcomed us: reset the backoff, flush what waited for a session. */
     void established();
