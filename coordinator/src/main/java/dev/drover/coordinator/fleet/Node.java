@@ -158,6 +158,9 @@ public final class Node {
             }
         }
         TaskView v = runningTasks.getOrDefault(p.task(), TaskView.started(p.task(), Instant.ofEpochMilli(p.atMillis())));
+        if (v.progressAt() != null && p.atMillis() < v.progressAt().toEpochMilli()) {
+            return; // latest value by the agent's atMillis (PROTOCOL.md §7): an older report never replaces a newer
+        }
         runningTasks.put(p.task(), v.progress(p.percent(), p.frame(), p.etaSeconds(), Instant.ofEpochMilli(p.atMillis())));
     }
 
