@@ -1,24 +1,27 @@
 package dev.drover.agent.session;
 
 import dev.drover.protocol.InboundSequence;
-import dev.drover.protocol.Outbox;
-import dev.drover.protocol.Reliable;
 
 /**
  * What survives a reconnect: the session id to resume, the reliable events not yet acknowledged by the
  * coordinator, and the last coordinator command processed (so a resent command is not run twice).
- * Lives for the life of the agent process; a restarted agent starts a fresh session.
+ * Lives for the life of the agent process; a restarted agent starts a fresh session (its outbox store may
+ * be a journal on disk, which then carries the unacknowledged events over).
  */
 public final class SessionMemory {
-    private final Outbox<Reliable> outbox;
+    private final OutboxStore outbox;
     private final InboundSequence inbound = new InboundSequence();
     private volatile String sessionId = "";
 
     public SessionMemory(int outboxCapacity) {
-        this.outbox = new Outbox<>(outboxCapacity);
+        this(new InMemoryOutboxStore(outboxCapacity));
     }
 
-    public Outbox<Reliable> outbox() {
+    public SessionMemory(OutboxStore outbox) {
+        this.outbox = outbox;
+    }
+
+    public OutboxStore outbox() {
         return outbox;
     }
 
