@@ -44,6 +44,7 @@ public final class JournalOutbox implements OutboxStore {
 
     private final Path file;
     private final int capacity;
+    private final long compactMinBytes;
     private final String streamId;
     private final long createdAtMillis;
     private final ArrayDeque<Entry> pending = new ArrayDeque<>();
@@ -58,9 +59,10 @@ public final class JournalOutbox implements OutboxStore {
     private record Entry(Reliable message, byte[] record) {
     }
 
-    private JournalOutbox(Path file, int capacity, JournalFile.Header header) {
+    private JournalOutbox(Path file, int capacity, long compactMinBytes, JournalFile.Header header) {
         this.file = file;
         this.capacity = capacity;
+        this.compactMinBytes = compactMinBytes;
         this.streamId = header.streamId();
         this.createdAtMillis = header.createdAtMillis();
         this.lastSeq = header.lastSeq();
@@ -73,6 +75,10 @@ public final class JournalOutbox implements OutboxStore {
      * @throws StateDirectoryException naming the file when it cannot be read or written
      */
     public static JournalOutbox open(Path dir, int capacity, Clock clock) {
+        return open(dir, capacity, clock, COMPACT_MIN_BYTES);
+    }
+
+    static JournalOutbox open(Path dir, int capacity, Clock clock, long compactMinBytes) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: >= 1)");
         }
@@ -80,9 +86,9 @@ public final class JournalOutbox implements OutboxStore {
         try {
             JournalOutbox journal;
             if (Files.exists(file)) {
-                journal = replay(file, capacity, clock);
+                journal = replay(file, capacity, clock, compactMinBytes);
             } else {
-                journal = fresh(file, capacity, clock);
+                journal = fresh(file, capacity, clock, compactMinBytes);
             }
             journal.channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.READ);
             journal.channel.position(journal.fileBytes);
@@ -95,16 +101,18 @@ public final class JournalOutbox implements OutboxStore {
         }
     }
 
-    private static JournalOutbox fresh(Path file, int capacity, Clock clock) throws IOException {
+    private static JournalOutbox fresh(Path file, int capacity, Clock clock, long compactMinBytes)
+            throws IOException {
         JournalFile.Header header = new JournalFile.Header(UUID.randomUUID().toString(), clock.millis(), 0, 0);
-        JournalOutbox journal = new JournalOutbox(file, capacity, header);
+        JournalOutbox journal = new JournalOutbox(file, capacity, compactMinBytes, header);
         byte[] bytes = JournalFile.header(header);
         StateDirectory.writeAtomically(file, bytes);
         journal.fileBytes = bytes.length;
         return journal;
     }
 
-    private static JournalOutbox replay(Path file, int capacity, Clock clock) throws IOException {
+    private static JournalOutbox replay(Path file, int capacity, Clock clock, long compactMinBytes)
+            throws IOException {
         JournalFile.Contents contents;
         try {
             contents = JournalFile.read(file);
@@ -115,9 +123,9 @@ public final class JournalOutbox implements OutboxStore {
             Files.move(file, aside, StandardCopyOption.REPLACE_EXISTING);
             LOGGER.atError().addKeyValue("file", file).addKeyValue("movedTo", aside)
                     .log("outbox journal unreadable (" + e.getMessage() + "); starting a new stream");
-            return fresh(file, capacity, clock);
+            return fresh(file, capacity, clock, compactMinBytes);
         }
-        JournalOutbox journal = new JournalOutbox(file, capacity, contents.header());
+        JournalOutbox journal = new JournalOutbox(file, capacity, compactMinBytes, contents.header());
         long offset = JournalFile.header(contents.header()).length;
         String damage = contents.damage();
         for (int i = 0; i < contents.records().size(); i++) {
@@ -210,7 +218,7 @@ public final class JournalOutbox implements OutboxStore {
     }
 
     private void maybeCompact() {
-        if (fileBytes > COMPACT_MIN_BYTES && fileBytes > 2 * liveBytes) {
+        if (fileBytes > compactMinBytes && fileBytes > 2 * liveBytes) {
             rewrite();
         }
     }
