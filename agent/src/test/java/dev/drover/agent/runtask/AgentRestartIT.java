@@ -119,6 +119,28 @@ class AgentRestartIT {
     }
 
     @Test
+    void taskDiesWithAKilledAgentAndIsReportedWhenTheAgentComesBack() throws Exception {
+        TaskRef task = new TaskRef(15, 1, 0);
+        Path pidFile = dir.resolve("task.pid");
+        AgentProcess first = startAgent("first");
+        awaitHellos(1);
+        runTask(task, "echo $$ > " + pidFile + "; exec sleep 600");
+        long group = awaitStartedAndPid(task, pidFile);
+
+        first.killHard();
+        // No agent runs now: drover-run's parent-death signal alone stops the task.
+        await().atMost(WAIT).until(() -> groupMembers(group).isEmpty());
+
+        startAgent("second");
+        await().atMost(WAIT).until(() -> !coordinator.finishes(task).isEmpty());
+        Thread.sleep(3000);
+        assertThat(coordinator.finishes(task)).singleElement().satisfies(f -> {
+            assertThat(f.exitCode()).isEqualTo(TaskLauncher.AGENT_RESTARTED);
+            assertThat(f.signal()).isZero(); // nothing was left to stop
+        });
+    }
+
+    @Test
     void sigtermStopsTheTaskAndReportsItBeforeTheAgentSaysGoodbye() throws Exception {
         TaskRef task = new TaskRef(12, 1, 0);
         Path pidFile = dir.resolve("task.pid");
