@@ -32,14 +32,14 @@ import org.slf4j.LoggerFactory;
  * stream id and sequence numbers. Each event is appended as its protocol frame and forced to disk before it
  * is handed to the network (reliable events are rare: task start and finish, evictions, drain phases);
  * acknowledgements are appended without forcing (losing one only means a resend, which the coordinator
- * recognises). Once everything is acknowledged the file is cut back to its header; while events wait it is
- * rewritten whenever more than half of it is dead. Bounded like the in-memory outbox: when full, the oldest
- * event is dropped and counted. Thread-safe.
+ * recognises), because they arrive on the network loop. Past {@link #COMPACT_MIN_BYTES} the file is rewritten
+ * with only the pending events (just its header once everything is acknowledged) whenever more than half of it
+ * is dead. Bounded like the in-memory outbox: when full, the oldest event is dropped and counted. Thread-safe.
  */
 public final class JournalOutbox implements OutboxStore {
     private static final Logger LOGGER = LoggerFactory.getLogger(JournalOutbox.class);
     public static final String FILE_NAME = "outbox.journal";
-    /** Below this size the file is only rewritten when it becomes empty of pending events. */
+    /** Below this size the file is never rewritten: appending an acknowledgement is cheaper than a rewrite. */
     static final long COMPACT_MIN_BYTES = 256 * 1024;
 
     private final Path file;
@@ -200,8 +200,8 @@ public final class JournalOutbox implements OutboxStore {
         if (released == 0) {
             return 0;
         }
-        if (pending.isEmpty() || rewriteNeeded) {
-            rewrite(); // everything acknowledged: back to a bare header
+        if (rewriteNeeded) {
+            rewrite();
         } else if (write(JournalFile.record(new Ack(seq)), false)) {
             maybeCompact();
         }

@@ -55,7 +55,7 @@ class JournalOutboxTest {
     @Test
     void acknowledgedEventsAreNotReplayedAndTheFileShrinksToItsHeader() throws IOException {
         long headerOnly;
-        try (JournalOutbox journal = JournalOutbox.open(dir, 100, CLOCK)) {
+        try (JournalOutbox journal = JournalOutbox.open(dir, 100, CLOCK, 0)) {
             headerOnly = Files.size(file());
             for (int i = 1; i <= 5; i++) {
                 int tid = i;
@@ -65,7 +65,7 @@ class JournalOutboxTest {
             assertThat(journal.isSettled(2)).isTrue();
             assertThat(journal.isSettled(3)).isFalse();
         }
-        try (JournalOutbox reopened = JournalOutbox.open(dir, 100, CLOCK)) {
+        try (JournalOutbox reopened = JournalOutbox.open(dir, 100, CLOCK, 0)) {
             assertThat(reopened.unacknowledged()).extracting(Reliable::seq).containsExactly(3L, 4L, 5L);
             assertThat(reopened.acknowledge(5)).isEqualTo(3);
             assertThat(Files.size(file())).isEqualTo(headerOnly);
@@ -75,6 +75,22 @@ class JournalOutboxTest {
             assertThat(reopened.lastSeq()).isEqualTo(5);
             assertThat(reopened.isSettled(5)).isTrue();
             assertThat(reopened.add(seq -> finished(seq, 6)).seq()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void acknowledgementBelowTheCompactionSizeIsAppendedAndHonouredOnReplay() throws IOException {
+        try (JournalOutbox journal = JournalOutbox.open(dir, 100, CLOCK)) {
+            journal.add(seq -> finished(seq, 1));
+            journal.add(seq -> finished(seq, 2));
+            long before = Files.size(file());
+            journal.acknowledge(2);
+            assertThat(Files.size(file())).isGreaterThan(before); // an Ack record, no rewrite
+        }
+        try (JournalOutbox reopened = JournalOutbox.open(dir, 100, CLOCK)) {
+            assertThat(reopened.size()).isZero();
+            assertThat(reopened.isSettled(2)).isTrue();
+            assertThat(reopened.add(seq -> finished(seq, 3)).seq()).isEqualTo(3);
         }
     }
 

@@ -105,7 +105,9 @@ class AgentRestartIT {
         await().atMost(WAIT).until(() -> !coordinator.finishes(task).isEmpty());
         TaskFinished finished = coordinator.finishes(task).get(0);
         assertThat(finished.exitCode()).isEqualTo(TaskLauncher.AGENT_RESTARTED);
-        assertThat(finished.signal()).isEqualTo(OrphanReaper.SIGKILL);
+        // KILL from the new agent after its grace; TERM only if the new agent came up so late that drover-run's
+        // own 30 s KILL had already ended the group, leaving the new agent just drover-run to stop.
+        assertThat(finished.signal()).isIn(OrphanReaper.SIGKILL, OrphanReaper.SIGTERM);
         assertThat(groupMembers(group)).as("the orphan's whole process group is gone").isEmpty();
 
         // Stopping and starting once more must not report it again.
