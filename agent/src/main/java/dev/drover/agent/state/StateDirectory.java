@@ -41,7 +41,12 @@ public final class StateDirectory implements AutoCloseable {
                     + e, e);
         }
         try {
-            FileLock lock = channel.tryLock();
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null; // held by this very process (tests that start two agents in one JVM)
+            }
             if (lock == null) {
                 channel.close();
                 throw new StateDirectoryException("stateDir " + dir + " is in use by another drover-agent (lock "
