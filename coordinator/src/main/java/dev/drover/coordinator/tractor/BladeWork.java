@@ -14,10 +14,11 @@ import java.util.Map;
  * until the engine confirms it, and never sent again once confirmed. Pure: the caller says what was wanted,
  * attempted and answered, and asks what is due at an instant.
  *
- * <p>Order without dependence: when both are due NIMBY goes first and {@code ejectall} waits only while NIMBY is
- * in flight, so a refused NIMBY never holds up the eject. An eject confirmed before NIMBY was is not trusted (the
+ * <p>Order without dependence: every {@code ejectall} try is preceded by a NIMBY try (while NIMBY is unconfirmed)
+ * and waits only until that try is over, so a NIMBY the engine refuses never holds up the eject (while the engine
+ * does not answer at all, both wait and NIMBY goes first when it is back). An eject confirmed before NIMBY was is not trusted (the
  * engine may have handed the blade new work in between), so it is due once more after NIMBY is confirmed.
- * {@code delist} waits for the eject (an engine that forgot the blade can no longer requeue its tasks).
+ * {@code delist} comes last, after the eject and NIMBY (an engine that forgot the blade can no longer act on it).
  */
 public final class BladeWork {
     /** One control call about a blade (specs/tractor-and-cyclecloud.md §1.4). */
@@ -30,6 +31,8 @@ public final class BladeWork {
         int failures;
         Instant notBefore = Instant.EPOCH;
         boolean afterNimby;
+        boolean nimbyFirst = true;
+        boolean unreachable;
         String lastError = "";
     }
 
@@ -62,6 +65,12 @@ public final class BladeWork {
     public synchronized List<Due> due(Instant now) {
         List<Due> due = new ArrayList<>();
         blades.forEach((nodeId, b) -> {
+            Pending eject = b.actions.get(Action.EJECT);
+            Pending nimby = b.actions.get(Action.NIMBY);
+            if (eject != null && eject.status == Status.WANTED && !eject.notBefore.isAfter(now) && eject.nimbyFirst
+                    && nimby != null && nimby.status == Status.WANTED) {
+                nimby.notBefore = now; // each eject try is preceded by a NIMBY try, so the eject is not wasted
+            }
             for (Action a : Action.values()) {
                 Pending p = b.actions.get(a);
                 if (p == null || p.status != Status.WANTED || p.notBefore.isAfter(now) || blocked(b, a)) {
@@ -78,12 +87,13 @@ public final class BladeWork {
     private static boolean blocked(Blade b, Action a) {
         if (a == Action.EJECT) {
             Pending nimby = b.actions.get(Action.NIMBY);
-            return nimby != null && nimby.status == Status.IN_FLIGHT;
+            return nimby != null && (nimby.status == Status.IN_FLIGHT
+                    || nimby.status == Status.WANTED && b.actions.get(Action.EJECT).nimbyFirst);
         }
         if (a == Action.DELIST) {
             Pending eject = b.actions.get(Action.EJECT);
             Pending nimby = b.actions.get(Action.NIMBY);
-            return eject != null && eject.status != Status.DONE || nimby != null && nimby.status == Status.IN_FLIGHT;
+            return eject != null && eject.status != Status.DONE || nimby != null && nimby.status != Status.DONE;
         }
         return false;
     }
@@ -103,13 +113,17 @@ public final class BladeWork {
         p.failures = 0;
         b.changed = now;
         Pending eject = b.actions.get(Action.EJECT);
+        if (action == Action.NIMBY && eject != null) {
+            eject.nimbyFirst = false;
+        }
         if (action == Action.NIMBY && eject != null && eject.status == Status.DONE && !eject.afterNimby) {
             eject.status = Status.WANTED; // confirmed before NIMBY: the blade may have taken work since
             eject.notBefore = now;
         }
     }
 
-    public synchronized void failed(String nodeId, Action action, Instant now, String error) {
+    /** @param unreachable no answer at all (refused, timed out): retried at once when the engine answers again */
+    public synchronized void failed(String nodeId, Action action, Instant now, String error, boolean unreachable) {
         Blade b = blades.get(nodeId);
         Pending p = b == null ? null : b.actions.get(action);
         if (p == null) {
@@ -118,15 +132,24 @@ public final class BladeWork {
         p.status = Status.WANTED;
         p.failures++;
         p.lastError = error;
+        p.unreachable = unreachable;
+        Pending eject = b.actions.get(Action.EJECT);
+        if (eject != null) {
+            // a NIMBY the engine refused lets the eject go; unanswered, or an eject failed: NIMBY first next time
+            eject.nimbyFirst = action == Action.EJECT || unreachable;
+        }
         long delay = firstRetry.toMillis() << Math.min(p.failures - 1, 20);
         p.notBefore = now.plusMillis(Math.min(maxRetry.toMillis(), delay));
     }
 
-    /** The engine answered something: whatever waits out a backoff is due at once (reconnect after an outage). */
+    /**
+     * The engine answered something: whatever failed for want of any answer is due at once (reconnect after an
+     * outage); a refusal keeps its backoff.
+     */
     public synchronized void engineAnswered(Instant now) {
         for (Blade b : blades.values()) {
             for (Pending p : b.actions.values()) {
-                if (p.status == Status.WANTED && p.failures > 0 && p.notBefore.isAfter(now)) {
+                if (p.status == Status.WANTED && p.unreachable && p.notBefore.isAfter(now)) {
                     p.notBefore = now;
                 }
             }

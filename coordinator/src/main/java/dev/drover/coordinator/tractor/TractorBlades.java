@@ -33,6 +33,8 @@ public final class TractorBlades implements BladeControl {
     private static final Set<NodeState> DEAD = EnumSet.of(NodeState.GONE, NodeState.DELETED, NodeState.EVICTING,
             NodeState.LOST);
     static final long PUMP_MILLIS = 100;
+    /** Marks a node id sent as a blade name because a complete blade list showed no blade of that node. */
+    private static final String UNLISTED = "\u0000unlisted:";
 
     private final Vertx vertx;
     private final TractorClient client;
@@ -171,7 +173,7 @@ public final class TractorBlades implements BladeControl {
      */
     private void attempt(String nodeId, Action action) {
         resolve(nodeId).compose(ids -> Future.all(ids.stream().map(id -> call(action, id)
-                        .recover(e -> ids.size() == 1 && id.equals(nodeId) && e instanceof TractorException te
+                        .recover(e -> id.equals(UNLISTED + nodeId) && e instanceof TractorException te
                                 && te.status() == 404 ? Future.succeededFuture() : Future.failedFuture(e))).toList()))
                 .onComplete(r -> {
                     Instant now = clock.instant();
@@ -182,7 +184,8 @@ public final class TractorBlades implements BladeControl {
                         answer(nodeId, action, null);
                     } else {
                         String why = r.cause().getMessage();
-                        work.failed(nodeId, action, now, why);
+                        work.failed(nodeId, action, now, why, r.cause() instanceof TractorException te
+                                && te.status() == 0);
                         LOGGER.atWarn().addKeyValue("nodeId", nodeId).addKeyValue("action", action)
                                 .log("blade action not confirmed; retrying with backoff: " + why);
                         answer(nodeId, action, r.cause());
@@ -190,7 +193,8 @@ public final class TractorBlades implements BladeControl {
                 });
     }
 
-    private Future<Void> call(Action action, String bladeId) {
+    private Future<Void> call(Action action, String id) {
+        String bladeId = id.startsWith(UNLISTED) ? id.substring(UNLISTED.length()) : id;
         return switch (action) {
             case NIMBY -> client.nimby(bladeId, true);
             case EJECT -> client.ejectAll(bladeId);
@@ -198,12 +202,16 @@ public final class TractorBlades implements BladeControl {
         };
     }
 
-    /** The blade ids the engine lists for the node; the node id itself if it lists none (or cannot be asked). */
+    /**
+     * The blade ids the engine lists for the node. If a complete list has none, the node id marked
+     * {@link #UNLISTED} (a 404 for it then means there is nothing to do); from a truncated list, the plain node
+     * id. If the list cannot be read the attempt fails: a guessed name would only draw a wrong answer.
+     */
     private Future<List<String>> resolve(String nodeId) {
         return list.get(bladeMaxAgeMillis).map(s -> {
             List<String> ids = BladeNames.find(s.blades(), names(nodeId)).stream().map(BladeInfo::id).toList();
-            return ids.isEmpty() ? List.of(nodeId) : ids;
-        }).otherwise(List.of(nodeId));
+            return ids.isEmpty() ? List.of(s.truncated() ? nodeId : UNLISTED + nodeId) : ids;
+        });
     }
 
     private void answer(String nodeId, Action action, Throwable error) {

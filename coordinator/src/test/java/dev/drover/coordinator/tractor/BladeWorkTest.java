@@ -18,7 +18,7 @@ class BladeWorkTest {
         work.want("n1", Action.NIMBY, now);
         work.want("n1", Action.EJECT, now);
         assertThat(work.due(now)).containsExactly(new Due("n1", Action.NIMBY));
-        work.failed("n1", Action.NIMBY, now, "HTTP 500");
+        work.failed("n1", Action.NIMBY, now, "HTTP 500", false);
         assertThat(work.due(now)).as("a refused NIMBY does not hold up the eject")
                 .containsExactly(new Due("n1", Action.EJECT));
     }
@@ -28,7 +28,7 @@ class BladeWorkTest {
         work.want("n1", Action.EJECT, now);
         for (int i = 0; i < 8; i++) {
             assertThat(work.due(now)).hasSize(1);
-            work.failed("n1", Action.EJECT, now, "refused");
+            work.failed("n1", Action.EJECT, now, "refused", true);
             long expected = Math.min(10_000, 500L << i);
             assertThat(work.due(now.plusMillis(expected - 1))).isEmpty();
             now = now.plusMillis(expected);
@@ -40,10 +40,35 @@ class BladeWorkTest {
     void anAnswerFromTheEngineEndsTheBackoffAtOnce() {
         work.want("n1", Action.NIMBY, now);
         work.due(now);
-        work.failed("n1", Action.NIMBY, now, "connection refused");
+        work.failed("n1", Action.NIMBY, now, "connection refused", true);
         assertThat(work.due(now.plusMillis(100))).isEmpty();
         work.engineAnswered(now.plusMillis(100));
         assertThat(work.due(now.plusMillis(100))).containsExactly(new Due("n1", Action.NIMBY));
+    }
+
+    @Test
+    void aRefusalKeepsItsBackoffWhenOtherRequestsAreAnswered() {
+        work.want("n1", Action.NIMBY, now);
+        work.due(now);
+        work.failed("n1", Action.NIMBY, now, "HTTP 500", false);
+        work.engineAnswered(now.plusMillis(100));
+        assertThat(work.due(now.plusMillis(100))).isEmpty();
+        assertThat(work.due(now.plusMillis(500))).containsExactly(new Due("n1", Action.NIMBY));
+    }
+
+    @Test
+    void everyEjectTryIsPrecededByANimbyTry() {
+        work.want("n1", Action.NIMBY, now);
+        work.want("n1", Action.EJECT, now);
+        work.due(now);
+        work.failed("n1", Action.NIMBY, now, "refused", false);
+        work.failed("n1", Action.NIMBY, now, "refused", false); // NIMBY now backs off longer than the eject
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT));
+        work.failed("n1", Action.EJECT, now, "refused", false);
+        now = now.plusMillis(500);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.NIMBY));
+        work.succeeded("n1", Action.NIMBY, now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT));
     }
 
     @Test
@@ -61,7 +86,7 @@ class BladeWorkTest {
         work.want("n1", Action.NIMBY, now);
         work.want("n1", Action.EJECT, now);
         work.due(now);
-        work.failed("n1", Action.NIMBY, now, "refused");
+        work.failed("n1", Action.NIMBY, now, "refused", true);
         work.due(now);
         work.succeeded("n1", Action.EJECT, now); // the blade could still take new work
         now = now.plusSeconds(1);
@@ -77,10 +102,26 @@ class BladeWorkTest {
         work.want("n1", Action.EJECT, now);
         work.want("n1", Action.DELIST, now);
         assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT));
-        work.failed("n1", Action.EJECT, now, "down");
+        work.failed("n1", Action.EJECT, now, "down", true);
         assertThat(work.due(now.plusSeconds(1))).containsExactly(new Due("n1", Action.EJECT));
         work.succeeded("n1", Action.EJECT, now.plusSeconds(1));
         assertThat(work.due(now.plusSeconds(1))).containsExactly(new Due("n1", Action.DELIST));
+    }
+
+    @Test
+    void delistWaitsForNimbyToo() {
+        work.want("n1", Action.NIMBY, now);
+        work.want("n1", Action.EJECT, now);
+        work.want("n1", Action.DELIST, now);
+        work.due(now);
+        work.failed("n1", Action.NIMBY, now, "refused", false);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT));
+        work.succeeded("n1", Action.EJECT, now);
+        assertThat(work.due(now)).isEmpty();
+        work.succeeded("n1", Action.NIMBY, now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT)); // ejected before NIMBY: again
+        work.succeeded("n1", Action.EJECT, now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.DELIST));
     }
 
     @Test
@@ -88,7 +129,7 @@ class BladeWorkTest {
         work.want("a", Action.NIMBY, now);
         work.want("b", Action.NIMBY, now);
         work.due(now);
-        work.failed("a", Action.NIMBY, now, "x");
+        work.failed("a", Action.NIMBY, now, "x", true);
         work.succeeded("b", Action.NIMBY, now);
         work.forgetDoneBefore(now.plusSeconds(1));
         assertThat(work.outstanding()).singleElement().asString().startsWith("a: NIMBY");

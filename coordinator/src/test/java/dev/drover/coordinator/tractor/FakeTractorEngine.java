@@ -157,6 +157,13 @@ public final class FakeTractorEngine {
         t.ranOn.add(bladeHost);
     }
 
+    /** The task's command exited 0 on its blade (as a blade's {@code exitcode} report would say). */
+    public void complete(long jid, int tid) {
+        Task t = model.task(jid, tid);
+        t.state = "done";
+        t.blade = "";
+    }
+
     public void addBlade(String host, String addr, long heartbeatEpochSeconds) {
         Blade b = new Blade(host, addr);
         b.heartbeatEpochSeconds = heartbeatEpochSeconds;
