@@ -47,7 +47,7 @@ class TractorEvictionIT {
     void start() {
         engine = new FakeTractorEngine(vertx);
         int port = engine.listen(0).await();
-        TractorClient client = new TractorClient(WebClient.create(vertx), "127.0.0.1", port, "drover", 1500);
+        TractorClient client = new TractorClient(WebClient.create(vertx), "127.0.0.1", port, "drover", 3000);
         blades = new TractorBlades(vertx, client, new BladeList(client, Clock.systemUTC()), fleet.registry,
                 Clock.systemUTC(), 2000);
         blades.start();
