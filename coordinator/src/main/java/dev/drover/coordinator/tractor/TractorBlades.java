@@ -33,6 +33,8 @@ public final class TractorBlades implements BladeControl {
     private static final Set<NodeState> DEAD = EnumSet.of(NodeState.GONE, NodeState.DELETED, NodeState.EVICTING,
             NodeState.LOST);
     static final long PUMP_MILLIS = 100;
+    /** A blade list at most this old is trusted to show a blade that is not in it. */
+    static final long FRESH_MILLIS = 1000;
     /** Marks a node id sent as a blade name because a complete blade list showed no blade of that node. */
     private static final String UNLISTED = "\u0000unlisted:";
 
@@ -208,10 +210,20 @@ public final class TractorBlades implements BladeControl {
      * id. If the list cannot be read the attempt fails: a guessed name would only draw a wrong answer.
      */
     private Future<List<String>> resolve(String nodeId) {
-        return list.get(bladeMaxAgeMillis).map(s -> {
+        Instant asked = clock.instant();
+        return list.get(bladeMaxAgeMillis).compose(s -> {
             List<String> ids = BladeNames.find(s.blades(), names(nodeId)).stream().map(BladeInfo::id).toList();
-            return ids.isEmpty() ? List.of(s.truncated() ? nodeId : UNLISTED + nodeId) : ids;
+            if (!ids.isEmpty() || !s.at().isBefore(asked.minusMillis(FRESH_MILLIS))) {
+                return Future.succeededFuture(idsOrUnlisted(ids, s, nodeId));
+            }
+            // not in a list that may predate the blade: ask once more before concluding it is unknown
+            return list.readAfter(asked).map(fresh -> idsOrUnlisted(BladeNames.find(fresh.blades(), names(nodeId))
+                    .stream().map(BladeInfo::id).toList(), fresh, nodeId));
         });
+    }
+
+    private static List<String> idsOrUnlisted(List<String> ids, BladeList.Snapshot s, String nodeId) {
+        return ids.isEmpty() ? List.of(s.truncated() ? nodeId : UNLISTED + nodeId) : ids;
     }
 
     private void answer(String nodeId, Action action, Throwable error) {

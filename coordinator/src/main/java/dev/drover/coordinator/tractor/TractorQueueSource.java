@@ -164,7 +164,7 @@ public final class TractorQueueSource implements QueueSource {
      * active tasks per expression for display; jobs with no ready or active task never come back from the engine.
      */
     private QueueView view(java.util.List<JobCounts> jobs, Map<String, Integer> own) {
-        lastPages = Math.max(1, (jobs.size() + TractorClient.JOB_PAGE - 1) / TractorClient.JOB_PAGE);
+        lastPages = jobs.size() / TractorClient.JOB_PAGE + 1; // requests of the read: the last page is never full
         Map<String, QueueView.Counts> counts = new java.util.HashMap<>();
         for (JobCounts j : jobs) {
             String key = j.service().toLowerCase(java.util.Locale.ROOT).trim();
