@@ -145,18 +145,23 @@ public final class TractorQueueSource implements QueueSource {
 
     private volatile int lastPages = 1;
 
-    /** Tasks active on each pool's live blades; the last known figures while the blade list cannot be read. */
+    /**
+     * Tasks active on each pool's live blades, from the last blade list read; a due re-read runs beside the queue
+     * read rather than in front of it (so the queue is never later for it), and the next poll uses it.
+     */
     private io.vertx.core.Future<Map<String, Integer>> ownActive() {
         if (blades == null) {
             return io.vertx.core.Future.succeededFuture(Map.of());
         }
-        return bladeList.get(bladeMaxAgeMillis)
-                .map(s -> {
-                    Map<String, Integer> own = blades.activeByPool(s.blades(), nodes.get());
-                    lastOwnActive = own;
-                    return own;
-                })
-                .otherwise(e -> lastOwnActive);
+        io.vertx.core.Future<BladeList.Snapshot> read = bladeList.get(bladeMaxAgeMillis);
+        if (read.isComplete()) {
+            if (read.succeeded()) {
+                lastOwnActive = blades.activeByPool(read.result().blades(), nodes.get());
+            }
+        } else {
+            read.onSuccess(s -> lastOwnActive = blades.activeByPool(s.blades(), nodes.get()));
+        }
+        return io.vertx.core.Future.succeededFuture(lastOwnActive);
     }
 
     /**
