@@ -77,8 +77,8 @@ public final class TractorBlades implements BladeControl {
     @Override
     public Future<Void> nimby(String nodeId, boolean on) {
         if (!on) {
-            return resolve(nodeId).compose(ids -> Future.all(ids.stream().map(id -> client.nimby(id, false)).toList()))
-                    .mapEmpty();
+            return resolve(nodeId).compose(ids -> Future.all(ids.stream().map(id -> client.nimby(bladeName(id), false))
+                    .toList())).mapEmpty();
         }
         return want(nodeId, Action.NIMBY);
     }
@@ -195,8 +195,12 @@ public final class TractorBlades implements BladeControl {
                 });
     }
 
+    private static String bladeName(String id) {
+        return id.startsWith(UNLISTED) ? id.substring(UNLISTED.length()) : id;
+    }
+
     private Future<Void> call(Action action, String id) {
-        String bladeId = id.startsWith(UNLISTED) ? id.substring(UNLISTED.length()) : id;
+        String bladeId = bladeName(id);
         return switch (action) {
             case NIMBY -> client.nimby(bladeId, true);
             case EJECT -> client.ejectAll(bladeId);
