@@ -6,7 +6,7 @@ package dev.drover.protocol;
  * seen. See {@link Outbox} and {@link InboundSequence}.
  */
 public sealed interface Reliable extends Message permits EvictionNotice, TaskStarted, TaskFinished, DrainState,
-        Drain, RunTask, CancelTask {
+        Drain, RunTask, CancelTask, EvictionEnded {
 
     /** Sequence number, starting at 1, increasing per direction for the life of the sender's outbox. */
     long seq();
