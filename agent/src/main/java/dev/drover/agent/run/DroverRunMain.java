@@ -18,10 +18,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code drover-run [options] -- command [args...]}: what TDs put in front of a render command in a Tractor
@@ -31,8 +27,6 @@ import picocli.CommandLine.Parameters;
  * an agent the render runs exactly as it would without the wrapper. The render never outlives drover-run
  * ({@link TaskProcess}), and a signal that comes before the render started means it is not started.
  */
-@Command(name = "drover-run", mixinStandardHelpOptions = true, versionProvider = AgentVersion.class,
-        description = "Runs a render command, reporting its progress to Tractor and the Drover agent.")
 public final class DroverRunMain implements Callable<Integer> {
     static final String DEFAULT_SOCKET = "/run/drover/agent.sock";
     static final String DEFAULT_LOG_DIR = "/var/spool/drover/tasks";
@@ -40,35 +34,44 @@ public final class DroverRunMain implements Callable<Integer> {
     static final long LEFTOVER_GRACE_MILLIS = 2_000;
     private static final long PUMP_JOIN_MILLIS = 2_000;
 
-    @Option(names = "--jid", description = "Tractor job id (default $TR_ENV_JID).")
-    Long jid;
+    private final Long jid;
+    private final Integer tid;
+    private final Integer cid;
+    private final String parser;
+    private final Path agentSocket;
+    private final Path capture;
+    private final List<String> command;
 
-    @Option(names = "--tid", description = "Tractor task id (default $TR_ENV_TID).")
-    Integer tid;
+    DroverRunMain(RunOptions o) {
+        this.jid = o.jid();
+        this.tid = o.tid();
+        this.cid = o.cid();
+        this.parser = o.parser();
+        this.agentSocket = o.agentSocket();
+        this.capture = o.capture();
+        this.command = o.command();
+    }
 
-    @Option(names = "--cid", description = "Tractor command id (default $TR_ENV_CID).")
-    Integer cid;
-
-    @Option(names = "--parser", defaultValue = "auto",
-            description = "auto, blender, povray, arnold, vray or directives (default ${DEFAULT-VALUE}).")
-    String parser;
-
-    @Option(names = "--agent-socket", description = "The local agent's socket (default $DROVER_AGENT_SOCKET or "
-            + DEFAULT_SOCKET + ").")
-    Path agentSocket;
-
-    @Option(names = "--capture", paramLabel = "FILE", description = "Also write the task's output to FILE, which the "
-            + "agent uploads to Blob (default: a file in $DROVER_TASK_LOG_DIR or " + DEFAULT_LOG_DIR + " when writable).")
-    Path capture;
-
-    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
-    List<String> command;
-
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         RunSignals.install(); // first of all: a TERM from now on is never lost
-        CommandLine cli = new CommandLine(new DroverRunMain());
-        cli.setStopAtPositional(true); // everything after the command belongs to the command
-        System.exit(cli.execute(args));
+        RunOptions options;
+        try {
+            options = RunOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("drover-run: " + e.getMessage());
+            System.err.print(RunOptions.USAGE);
+            System.exit(2);
+            return;
+        }
+        if (options.help()) {
+            System.out.print(RunOptions.USAGE);
+            System.exit(0);
+        }
+        if (options.version()) {
+            System.out.println("drover-run " + AgentVersion.VERSION);
+            System.exit(0);
+        }
+        System.exit(new DroverRunMain(options).call());
     }
 
     @Override
