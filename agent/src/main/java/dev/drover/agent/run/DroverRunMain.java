@@ -131,10 +131,10 @@ public final class DroverRunMain implements Callable<Integer> {
                 // our stdout is gone; nothing useful to do
             }
         };
-        timer.scheduleAtFixedRate(() -> {
-            peakRss.accumulateAndGet(proc.groupRssBytes(), Math::max);
-            atLineStart.run();
-        }, 0, 250, TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(atLineStart, 250, 250, TimeUnit.MILLISECONDS);
+        // Peak memory of the group: a /proc scan, so once a second is enough.
+        timer.scheduleAtFixedRate(() -> peakRss.accumulateAndGet(proc.groupRssBytes(), Math::max), 0, 1,
+                TimeUnit.SECONDS);
 
         java.util.function.Consumer<String> onLine = line -> progressParser.accept(line).ifPresent(p -> {
             onProgress(p, printer, agent, task);

@@ -23,7 +23,12 @@ final class OutputPump implements Runnable {
     private final boolean stdout;
     private final Consumer<String> lines;
     private final Runnable atLineStart;
-    private final StringBuilder line = new StringBuilder();
+    private static final long PARSE_INTERVAL_NANOS = 20_000_000;
+    private static final byte[][] ALWAYS_PARSED = {bytes("TR_PROGRESS"), bytes("ALF_PROGRESS"), bytes("R90000"),
+        bytes("["), bytes("Saved: '")};
+    private final byte[] line = new byte[MAX_PARSED_LINE];
+    private int lineLength;
+    private long lastParseNanos = System.nanoTime() - PARSE_INTERVAL_NANOS;
 
     OutputPump(InputStream in, TaskOutput out, boolean stdout, Consumer<String> lines) {
         this(in, out, stdout, lines, () -> { });
@@ -62,9 +67,13 @@ final class OutputPump implements Runnable {
         } catch (IOException e) {
             // the renderer closed its end; nothing more to copy
         }
-        if (line.length() > 0) {
+        if (lineLength > 0) {
             emit();
         }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     private static int lastLineEnd(byte[] buf, int n) {
@@ -81,11 +90,18 @@ final class OutputPump implements Runnable {
     }
 
     private void splitFrom(byte[] buf, int from, int n) {
+        int lastEnd = -1;
+        for (int i = n - 1; i >= from; i--) {
+            if (buf[i] == '\n' || buf[i] == '\r') {
+                lastEnd = i;
+                break;
+            }
+        }
         int start = from;
         for (int i = from; i < n; i++) {
             if (buf[i] == '\n' || buf[i] == '\r') {
                 append(buf, start, i - start);
-                emit();
+                endLine(i == lastEnd);
                 start = i + 1;
             }
         }
@@ -93,15 +109,42 @@ final class OutputPump implements Runnable {
     }
 
     private void append(byte[] buf, int from, int len) {
-        int room = MAX_PARSED_LINE - line.length();
-        if (room > 0 && len > 0) {
-            line.append(new String(buf, from, Math.min(room, len), StandardCharsets.UTF_8));
+        int take = Math.min(MAX_PARSED_LINE - lineLength, len);
+        if (take > 0) {
+            System.arraycopy(buf, from, line, lineLength, take);
+            lineLength += take;
         }
     }
 
+    /**
+     * A line ended. It is parsed if it is the last complete line of this read (so the latest value always
+     * counts), if {@link #PARSE_INTERVAL_NANOS} passed since the last parse, or if it starts like a line that
+     * must never be skipped (a directive; Blender's {@code Saved:}, which counts frames). Progress is latest
+     * value, so skipping the lines in between loses nothing, and a render printing 100k lines a second is
+     * not slowed down by parsing them all.
+     */
+    private void endLine(boolean lastInRead) {
+        long now = System.nanoTime();
+        boolean parse = lastInRead || now - lastParseNanos >= PARSE_INTERVAL_NANOS || mustParse();
+        if (parse && lineLength > 0) {
+            lastParseNanos = now;
+            emit();
+        }
+        lineLength = 0;
+    }
+
+    private boolean mustParse() {
+        for (byte[] prefix : ALWAYS_PARSED) {
+            if (lineLength >= prefix.length && java.util.Arrays.equals(line, 0, prefix.length, prefix, 0, prefix.length)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void emit() {
-        String s = line.toString();
-        line.setLength(0);
+        String s = new String(line, 0, lineLength, StandardCharsets.UTF_8);
+        lineLength = 0;
         if (Directives.isDirective(s)) {
             out.rendererSpeaksDirectives();
         }

@@ -64,8 +64,8 @@ record RunOptions(Long jid, Integer tid, Integer cid, String parser, Path agentS
             }
             switch (name) {
                 case "--jid" -> jid = number(name, value);
-                case "--tid" -> tid = Math.toIntExact(number(name, value));
-                case "--cid" -> cid = Math.toIntExact(number(name, value));
+                case "--tid" -> tid = intNumber(name, value);
+                case "--cid" -> cid = intNumber(name, value);
                 case "--parser" -> parser = value;
                 case "--agent-socket" -> agentSocket = Path.of(value);
                 case "--capture" -> capture = Path.of(value);
@@ -78,6 +78,14 @@ record RunOptions(Long jid, Integer tid, Integer cid, String parser, Path agentS
             throw new IllegalArgumentException("no command given (drover-run [OPTIONS] -- COMMAND [ARGS...])");
         }
         return new RunOptions(jid, tid, cid, parser, agentSocket, capture, List.copyOf(command), false, false);
+    }
+
+    private static int intNumber(String name, String value) {
+        long n = number(name, value);
+        if (n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + " is out of range, got " + value);
+        }
+        return (int) n;
     }
 
     private static long number(String name, String value) {

@@ -82,6 +82,9 @@ public final class BlenderParser implements ProgressParser {
 
     @Override
     public Optional<Progress> accept(String line) {
+        if (!line.startsWith("Fra:") && !line.startsWith("Saved: '")) {
+            return Optional.empty(); // most lines: no regex at all
+        }
         if (SAVED.matcher(line).find()) {
             framesDone = frameCount > 0 ? Math.min(frameCount, framesDone + 1) : framesDone + 1;
             framePercent = 0;
@@ -103,7 +106,7 @@ public final class BlenderParser implements ProgressParser {
             if (total > 0 && done <= total) {
                 float fraction = (float) done / total;
                 Matcher t = TILES.matcher(line);
-                if (t.find()) {
+                if (line.contains(" Tiles") && t.find()) {
                     int tilesDone = Integer.parseInt(t.group(1));
                     int tiles = Integer.parseInt(t.group(2));
                     if (tiles <= 0 || tilesDone > tiles) {
@@ -131,7 +134,7 @@ public final class BlenderParser implements ProgressParser {
 
     private static int eta(String line) {
         Matcher r = REMAINING.matcher(line);
-        if (!r.find()) {
+        if (!line.contains("Remaining:") || !r.find()) {
             return -1;
         }
         int h = r.group(1) != null ? Integer.parseInt(r.group(1)) : 0;
