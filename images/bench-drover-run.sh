@@ -57,7 +57,7 @@ cpu_of() {
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A startup
+declare -A startup startcpu
 for _ in $(seq "$runs"); do
   for v in bare jdk jlink jlink-cds; do
     case $v in
@@ -67,10 +67,13 @@ for _ in $(seq "$runs"); do
       jlink-cds) r=$(DROVER_JAVA=$work/runtime/bin/java DROVER_AGENT_JAR=$work/drover-agent.jar DROVER_RUN_CDS=$work/drover-run.jsa cpu_of sh "$launcher" -- true) ;;
     esac
     startup[$v]+="${r%% *} "
+    startcpu[$v]+="${r#* } "
   done
 done
-echo "start-up of 'drover-run -- true', median of $runs (wall ms):"
-for v in bare jdk jlink jlink-cds; do echo "  $v: $(echo "${startup[$v]}" | tr ' ' '\n' | grep . | median)"; done
+echo "start-up of 'drover-run -- true', median of $runs (wall ms, CPU ms):"
+for v in bare jdk jlink jlink-cds; do
+  echo "  $v: $(echo "${startup[$v]}" | tr ' ' '\n' | grep . | median) $(echo "${startcpu[$v]}" | tr ' ' '\n' | grep . | median)"
+done
 
 echo "100k lines/s for $secs s, agent listening (wall ms, CPU ms):"
 export TR_ENV_JID=1 TR_ENV_TID=1 TR_ENV_CID=1 DROVER_AGENT_SOCKET=$work/agent.sock

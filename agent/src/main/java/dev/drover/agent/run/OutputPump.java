@@ -23,6 +23,8 @@ final class OutputPump implements Runnable {
     private final boolean stdout;
     private final Consumer<String> lines;
     private final Runnable atLineStart;
+    /** A pipe holds 64 KiB: reading it whole takes fewer system calls than 8 KiB reads when output floods. */
+    private static final int READ_BUFFER = 64 * 1024;
     private static final long PARSE_INTERVAL_NANOS = 20_000_000;
     private static final byte[][] ALWAYS_PARSED = {bytes("TR_PROGRESS"), bytes("ALF_PROGRESS"), bytes("R90000"),
         bytes("["), bytes("Saved: '")};
@@ -45,7 +47,7 @@ final class OutputPump implements Runnable {
 
     @Override
     public void run() {
-        byte[] buf = new byte[8192];
+        byte[] buf = new byte[READ_BUFFER];
         try {
             int n;
             while ((n = in.read(buf)) >= 0) {

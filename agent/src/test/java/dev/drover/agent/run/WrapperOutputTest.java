@@ -96,7 +96,7 @@ class WrapperOutputTest {
         byte[] input = bytes(flood.toString());
         List<String> lines = new ArrayList<>();
 
-        new OutputPump(new ByteArrayInputStream(input), out, true, lines::add).run(); // 8 KiB reads
+        new OutputPump(new ByteArrayInputStream(input), out, true, lines::add).run(); // a few large reads
 
         assertThat(stdout.toByteArray()).as("every byte still passes through").isEqualTo(input);
         assertThat(lines).contains("Saved: 'frame1.png'", "TR_PROGRESS 50%").endsWith("Fra:1 | Sample 5000/5000");
