@@ -137,6 +137,17 @@ class ParsersTest {
     }
 
     @Test
+    void realBlenderTiledOutputRisesTileByTileInsideOneFrame() throws IOException {
+        // Blender 3.4.1, Cycles, 256x128 in 64 px tiles (8 tiles), 16 samples, one frame (-f 1)
+        List<Progress> ps = feed(Parsers.choose("auto", List.of("blender", "-b", "-f", "1")), lines("blender-tiled.txt"));
+
+        assertThat(ps).extracting(Progress::percent).isSorted();
+        assertThat(ps).anySatisfy(p -> assertThat(p.percent()).isEqualTo(12.5f)); // 1 of 8 tiles done
+        assertThat(ps).anySatisfy(p -> assertThat(p.percent()).isGreaterThan(50f).isLessThan(100f));
+        assertThat(ps.get(ps.size() - 1).percent()).isEqualTo(100f);
+    }
+
+    @Test
     void blenderCyclesTiledOutputGivesProgressInsideAFrame() {
         BlenderParser p = new BlenderParser(1);
         String prefix = "Fra:1 Mem:1.20G (Peak 1.31G) | Time:00:41.07 | Remaining:03:25.11 | Mem:915.20M, Peak:915.20M"
