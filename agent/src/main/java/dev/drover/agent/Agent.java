@@ -29,6 +29,7 @@ import dev.drover.protocol.Drain;
 import dev.drover.protocol.DrainMode;
 import dev.drover.protocol.DrainPhase;
 import dev.drover.protocol.DrainState;
+import dev.drover.protocol.EvictionEnded;
 import dev.drover.protocol.EvictionNotice;
 import dev.drover.protocol.EvictionType;
 import dev.drover.protocol.Heartbeat;
@@ -75,6 +76,9 @@ public final class Agent implements AgentCommands {
     private final LogUploader uploader;
     private final TaskLauncher launcher;
     private volatile AgentState state = AgentState.IDLE;
+    /** Preempt/Terminate events naming this VM now, and the state to return to should they all vanish. */
+    private final java.util.Set<String> evictions = ConcurrentHashMap.newKeySet();
+    private volatile AgentState stateBeforeEviction = AgentState.IDLE;
 
     private Agent(AgentConfig config, NodeIdentity identity, String enrolmentToken, Optional<String> vmName) {
         this.config = config;
@@ -295,6 +299,10 @@ public final class Agent implements AgentCommands {
                 return;
             }
             if (event.removesVm()) {
+                if (evictions.isEmpty() && state != AgentState.EVICTING) {
+                    stateBeforeEviction = state;
+                }
+                evictions.add(event.eventId());
                 state = AgentState.EVICTING;
                 tasks.uploadRunningLogs();
                 if (local != null) {
@@ -313,11 +321,28 @@ public final class Agent implements AgentCommands {
                     .log("scheduled event for this VM relayed to the coordinator");
         }
 
+        /**
+         * The event left the document while this VM still runs: a Freeze or Reboot is over, or Azure cancelled a
+         * Preempt/Terminate. The coordinator hears of it (reliably) and the node goes back to where it was.
+         */
         @Override
         public void ended(ScheduledEvent event) {
-            noticeSeqByEvent.remove(event.eventId());
+            Long relayed = noticeSeqByEvent.remove(event.eventId());
+            Optional<EvictionType> type = evictionType(event.type());
+            if (relayed != null && type.isPresent()) {
+                client.send(seq -> new EvictionEnded(seq, event.eventId(), type.get(), System.currentTimeMillis()));
+            }
+            boolean cancelled = event.removesVm() && evictions.remove(event.eventId());
+            if (cancelled && evictions.isEmpty() && state == AgentState.EVICTING) {
+                state = stateBeforeEviction;
+                if (local != null) {
+                    local.clearNotice();
+                }
+            }
             LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId()).addKeyValue("eventId", event.eventId())
-                    .addKeyValue("type", event.type()).log("scheduled event ended");
+                    .addKeyValue("type", event.type()).addKeyValue("state", state)
+                    .log(cancelled ? "eviction cancelled: the event ended without taking this VM"
+                            : "scheduled event ended");
         }
     }
 

@@ -87,6 +87,20 @@ public final class AgentMain implements Callable<Integer> {
                     config.heartbeat(), config.reconnect(), config.outbox(), config.scratchDir(), config.localSocket(),
                     config.logs(), config.stateDir());
         }
+        // SIGTERM (systemd stop, scale-in) and SIGINT end the agent cleanly with status 0: a JVM left to its
+        // default handling would run shutdown hooks and still exit 143, which systemd counts as a failure.
+        // Installed before the identity is resolved, which can wait for IMDS for a long time: a stop then
+        // simply ends the process, as nothing has started yet.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean created = new java.util.concurrent.atomic.AtomicBoolean();
+        for (String signal : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(signal), sig -> {
+                stopRequested.countDown();
+                if (!created.get()) {
+                    System.exit(0);
+                }
+            });
+        }
         Agent agent;
         try {
             agent = Agent.create(config, token);
@@ -94,12 +108,7 @@ public final class AgentMain implements Callable<Integer> {
             System.err.println("drover-agent: " + e.getMessage());
             return 2;
         }
-        // SIGTERM (systemd stop, scale-in) and SIGINT end the agent cleanly with status 0: a JVM left to its
-        // default handling would run shutdown hooks and still exit 143, which systemd counts as a failure.
-        CountDownLatch stopRequested = new CountDownLatch(1);
-        for (String signal : new String[] {"TERM", "INT"}) {
-            sun.misc.Signal.handle(new sun.misc.Signal(signal), sig -> stopRequested.countDown());
-        }
+        created.set(true);
         agent.start();
         stopRequested.await();
         agent.stop();

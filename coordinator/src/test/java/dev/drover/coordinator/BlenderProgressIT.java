@@ -127,6 +127,34 @@ class BlenderProgressIT {
     }
 
     @Test
+    void frameStepCountsOnlyTheFramesRenderedAndReaches100OnSuccess() throws Exception {
+        Path out = dir.resolve("step.out");
+        Process run = droverRun(8, out, blender(dir.resolve("step_####").toString(), 160, 120, 8,
+                "-s", "1", "-e", "3", "-j", "2", "-a").toArray(String[]::new));
+
+        assertThat(run.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        assertThat(run.exitValue()).isZero();
+        assertThat(dir.resolve("step_0001.png")).isNotEmptyFile();
+        assertThat(dir.resolve("step_0003.png")).isNotEmptyFile();
+        assertThat(dir.resolve("step_0002.png")).doesNotExist();
+        assertThat(trProgress(out)).isSorted().last().isEqualTo(100);
+    }
+
+    @Test
+    void animationWithTheScenesOwnRangeNeverClaims100() throws Exception {
+        Path out = dir.resolve("scene-range.out");
+        List<String> argv = blender(dir.resolve("scene_####").toString(), 160, 120, 8);
+        argv.addAll(List.of("--python-expr", "import bpy; bpy.context.scene.frame_start=1; bpy.context.scene.frame_end=2",
+                "-a"));
+        Process run = droverRun(9, out, argv.toArray(String[]::new));
+
+        assertThat(run.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        assertThat(run.exitValue()).isZero();
+        assertThat(dir.resolve("scene_0002.png")).as("both frames rendered").isNotEmptyFile();
+        assertThat(trProgress(out)).as("frame count unknown to drover-run").allSatisfy(p -> assertThat(p).isLessThan(100));
+    }
+
+    @Test
     void failingRenderKeepsItsExitCode() throws Exception {
         Path out = dir.resolve("missing.out");
         Process run = droverRun(6, out, "blender", "-b", dir.resolve("no-such-scene.blend").toString(), "-f", "1");

@@ -49,7 +49,7 @@ class EvictionNoticeIT {
         processes.add(JarProcess.start(JarProcess.AGENT_JAR, "eviction-agent",
                 List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--imds-url", imds, "--pool", "spot"),
                 Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));
-        await().atMost(Duration.ofSeconds(20)).until(() -> api.state("render000007").equals("READY"));
+        await().atMost(Duration.ofSeconds(90)).until(() -> api.state("render000007").equals("READY"));
     }
 
     @AfterEach
@@ -59,12 +59,55 @@ class EvictionNoticeIT {
         }
     }
 
-    private void preempt(String vmName) throws Exception {
+    private String preempt(String vmName) throws Exception {
+        return schedule("Preempt", vmName);
+    }
+
+    private String schedule(String type, String vmName) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(imds + "/fake/events"))
-                .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("type", "Preempt")
+                .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("type", type)
                         .put("resources", List.of(vmName)).put("notBeforeSeconds", 30)
                         .put("description", "Spot eviction").encode())).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
+        return new JsonObject(r.body()).getString("eventId");
+    }
+
+    /** Azure cancelled the event, or it is over: it leaves the document. */
+    private void end(String eventId) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(imds + "/fake/events/" + eventId))
+                .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aCancelledPreemptReturnsTheNodeToReady() throws Exception {
+        String id = preempt("render_7");
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.state("render000007").equals("EVICTING"));
+
+        end(id);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.state("render000007").equals("READY"));
+        JsonObject node = api.node("render000007").orElseThrow();
+        assertThat(node.getValue("eviction")).isNull();
+        assertThat(node.getString("stateReason")).contains("eviction cancelled").contains(id);
+        // and it stays there: the agent reports itself idle again, not evicting
+        Thread.sleep(2500);
+        assertThat(api.state("render000007")).isEqualTo("READY");
+    }
+
+    @Test
+    void aFreezeIsShownWhileItLastsAndClearedWhenItEnds() throws Exception {
+        String id = schedule("Freeze", "render_7");
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.node("render000007").orElseThrow()
+                .getValue("eviction") != null);
+        assertThat(api.node("render000007").orElseThrow().getJsonObject("eviction").getString("type"))
+                .isEqualTo("FREEZE");
+        assertThat(api.state("render000007")).isEqualTo("READY");
+
+        end(id);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.node("render000007").orElseThrow()
+                .getValue("eviction") == null);
     }
 
     @Test

@@ -19,7 +19,8 @@ public enum MessageType {
     ACK(0x0D, Ack::read),
     PING(0x0E, Ping::read),
     PONG(0x0F, Pong::read),
-    BYE(0x10, Bye::read);
+    BYE(0x10, Bye::read),
+    EVICTION_ENDED(0x14, EvictionEnded::read);
 
     private static final MessageType[] BY_CODE = new MessageType[256];
 

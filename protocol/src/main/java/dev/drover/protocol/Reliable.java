@@ -6,7 +6,7 @@ package dev.drover.protocol;
  * seen. See {@link Outbox} and {@link InboundSequence}.
  */
 public sealed interface Reliable extends Message permits EvictionNotice, TaskStarted, TaskFinished, DrainState,
-        Drain, RunTask, CancelTask {
+        Drain, RunTask, CancelTask, EvictionEnded {
 
     /** Sequence number within the sender's stream: starts at 1 and increases by one per message; never 0. */
     long seq();

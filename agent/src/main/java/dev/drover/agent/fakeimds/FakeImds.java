@@ -115,6 +115,11 @@ public final class FakeImds implements AutoCloseable {
         failureMode = mode;
     }
 
+    /** Injected failures still to come. */
+    public synchronized int failuresLeft() {
+        return failuresToInject;
+    }
+
     public synchronized List<String> approvals() {
         return List.copyOf(approvals);
     }

@@ -33,10 +33,23 @@ public record InstanceMetadata(String name, String computerName, String vmId, St
         return "Regular".equalsIgnoreCase(priority) ? Priority.REGULAR : Priority.UNKNOWN;
     }
 
-    /** The node identity for Hello; the node id is the computer name (falling back to the VM name). */
-    public NodeIdentity toIdentity(String pool) {
+    /**
+     * The node identity for Hello; the node id is the computer name (falling back to the VM name). The pool is
+     * the VM's {@value #POOL_TAG} tag when it has one (set on the scale set, so every VM of a pool says which
+     * pool it is without a per-pool agent config), else {@code configuredPool}.
+     */
+    public NodeIdentity toIdentity(String configuredPool) {
         String nodeId = !computerName.isEmpty() ? computerName : name;
         return new NodeIdentity(nodeId, vmId, computerName, vmScaleSetName, instanceId(), vmSize, priorityCode(),
-                location, zone, pool);
+                location, zone, pool(configuredPool));
+    }
+
+    /** The tag that names a VM's Drover pool. */
+    public static final String POOL_TAG = "drover-pool";
+
+    /** The pool from the {@value #POOL_TAG} tag (surrounding blanks ignored), or {@code configuredPool}. */
+    public String pool(String configuredPool) {
+        String tagged = tags.getOrDefault(POOL_TAG, "").strip();
+        return tagged.isEmpty() ? configuredPool : tagged;
     }
 }

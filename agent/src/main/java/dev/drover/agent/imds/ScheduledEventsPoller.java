@@ -15,12 +15,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Polls Scheduled Events (once a second by default, as Azure recommends: a Preempt gives as little as 30 s)
- * on its own thread, so a slow IMDS never stalls the network loop. Errors of any kind back off (doubling,
- * capped) and set the degraded flag that heartbeats carry; the poller never stops.
+ * on its own thread, so a slow IMDS never stalls the network loop. Errors of any kind set the degraded flag
+ * that heartbeats carry and do not slow the polling: IMDS is local and allows 5 requests a second, so the
+ * next try comes one interval later (jittered by up to ±{@link #JITTER_PERCENT} %, so a farm of VMs does not
+ * poll in lock step) and a Preempt that appears right after an outage is seen at the next poll, not after a
+ * back-off. A hung IMDS costs its request timeout per poll. The poller never stops.
  */
 public final class ScheduledEventsPoller implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(ScheduledEventsPoller.class);
-    static final long MAX_BACKOFF_MILLIS = 5000;
+    static final int JITTER_PERCENT = 10;
 
     /** What the agent does with news about this VM. */
     public interface Listener {
@@ -89,7 +92,7 @@ public final class ScheduledEventsPoller implements AutoCloseable {
         } catch (ImdsException e) {
             failures++;
             degraded = true;
-            next = Math.min(MAX_BACKOFF_MILLIS, pollMillis << Math.min(failures, 10));
+            next = nextDelayAfterError(pollMillis, java.util.concurrent.ThreadLocalRandom.current().nextDouble());
             var log = failures == 1 || failures % 30 == 0 ? LOGGER.atWarn() : LOGGER.atDebug();
             log.addKeyValue("failures", failures).addKeyValue("status", e.status()).addKeyValue("retryMillis", next)
                     .log("IMDS scheduled events failed: " + e.getMessage());
@@ -105,6 +108,17 @@ public final class ScheduledEventsPoller implements AutoCloseable {
         if (!executor.isShutdown()) {
             executor.schedule(this::poll, next, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * The wait before the next poll after a failed one: the normal interval, jittered by up to
+     * ±{@link #JITTER_PERCENT} % and never below 250 ms (IMDS allows 5 requests a second per VM). Pure.
+     *
+     * @param random uniform in [0, 1)
+     */
+    static long nextDelayAfterError(long pollMillis, double random) {
+        double factor = 1 + JITTER_PERCENT / 100.0 * (2 * random - 1);
+        return Math.max(250, Math.round(pollMillis * factor));
     }
 
     private void approve() throws ImdsException, InterruptedException {

@@ -68,6 +68,11 @@ public final class LocalTaskServer implements AutoCloseable {
         }
     }
 
+    /** The reason is gone (an eviction Azure cancelled): tasks that start from now on hear nothing. */
+    public void clearNotice() {
+        standingNotice.set(null);
+    }
+
     private void acceptLoop() {
         while (!closed) {
             try {

@@ -18,53 +18,60 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code drover-run [options] -- command [args...]}: what TDs put in front of a render command in a Tractor
  * job. Runs the command in its own process group, passes its output through unchanged, prints
  * {@code TR_PROGRESS} for the blade, reports start, progress and finish to the local agent, forwards
- * SIGTERM/SIGINT to the group, and exits with the command's exit code (128+n for signal n). Without an
- * agent the render runs exactly as it would without the wrapper.
+ * SIGTERM/SIGINT/SIGHUP to the group, and exits with the command's exit code (128+n for signal n). Without
+ * an agent the render runs exactly as it would without the wrapper. The render never outlives drover-run
+ * ({@link TaskProcess}), and a signal that comes before the render started means it is not started.
  */
-@Command(name = "drover-run", mixinStandardHelpOptions = true, versionProvider = AgentVersion.class,
-        description = "Runs a render command, reporting its progress to Tractor and the Drover agent.")
 public final class DroverRunMain implements Callable<Integer> {
     static final String DEFAULT_SOCKET = "/run/drover/agent.sock";
     static final String DEFAULT_LOG_DIR = "/var/spool/drover/tasks";
-    private static final long TERM_GRACE_MILLIS = 30_000;
+    /** After the leader exits, what is left of its group has this long after TERM before KILL. */
+    static final long LEFTOVER_GRACE_MILLIS = 2_000;
+    private static final long PUMP_JOIN_MILLIS = 2_000;
 
-    @Option(names = "--jid", description = "Tractor job id (default $TR_ENV_JID).")
-    Long jid;
+    private final Long jid;
+    private final Integer tid;
+    private final Integer cid;
+    private final String parser;
+    private final Path agentSocket;
+    private final Path capture;
+    private final List<String> command;
 
-    @Option(names = "--tid", description = "Tractor task id (default $TR_ENV_TID).")
-    Integer tid;
+    DroverRunMain(RunOptions o) {
+        this.jid = o.jid();
+        this.tid = o.tid();
+        this.cid = o.cid();
+        this.parser = o.parser();
+        this.agentSocket = o.agentSocket();
+        this.capture = o.capture();
+        this.command = o.command();
+    }
 
-    @Option(names = "--cid", description = "Tractor command id (default $TR_ENV_CID).")
-    Integer cid;
-
-    @Option(names = "--parser", defaultValue = "auto",
-            description = "auto, blender, povray, arnold, vray or directives (default ${DEFAULT-VALUE}).")
-    String parser;
-
-    @Option(names = "--agent-socket", description = "The local agent's socket (default $DROVER_AGENT_SOCKET or "
-            + DEFAULT_SOCKET + ").")
-    Path agentSocket;
-
-    @Option(names = "--capture", paramLabel = "FILE", description = "Also write the task's output to FILE, which the "
-            + "agent uploads to Blob (default: a file in $DROVER_TASK_LOG_DIR or " + DEFAULT_LOG_DIR + " when writable).")
-    Path capture;
-
-    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
-    List<String> command;
-
-    public static void main(String[] args) {
-        CommandLine cli = new CommandLine(new DroverRunMain());
-        cli.setStopAtPositional(true); // everything after the command belongs to the command
-        System.exit(cli.execute(args));
+    public static void main(String[] args) throws Exception {
+        RunSignals.install(); // first of all: a TERM from now on is never lost
+        RunOptions options;
+        try {
+            options = RunOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("drover-run: " + e.getMessage());
+            System.err.print(RunOptions.USAGE);
+            System.exit(2);
+            return;
+        }
+        if (options.help()) {
+            System.out.print(RunOptions.USAGE);
+            System.exit(0);
+        }
+        if (options.version()) {
+            System.out.println("drover-run " + AgentVersion.VERSION);
+            System.exit(0);
+        }
+        System.exit(new DroverRunMain(options).call());
     }
 
     @Override
@@ -94,17 +101,21 @@ public final class DroverRunMain implements Callable<Integer> {
 
         long startNanos = System.nanoTime();
         TaskProcess proc;
+        boolean stdinUsable = StdinCheck.usable();
         try {
-            proc = TaskProcess.start(command);
+            proc = RunSignals.startUnlessSignalled(() -> TaskProcess.start(command, stdinUsable));
         } catch (IOException e) {
             System.err.println("drover-run: cannot start " + command.get(0) + ": " + e.getMessage());
-            agent.close();
+            closeQuietly(agent);
             return 127; // the shell's "command not found"
+        }
+        if (proc == null) {
+            closeQuietly(agent);
+            return 128 + RunSignals.received(); // signalled before the render started: it never will
         }
         if (task != null) {
             agent.send(LocalMessages.started(task, proc.pid(), System.currentTimeMillis(), log));
         }
-        installSignalForwarding(proc);
 
         AtomicLong peakRss = new AtomicLong(-1);
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -112,29 +123,36 @@ public final class DroverRunMain implements Callable<Integer> {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleAtFixedRate(() -> {
-            peakRss.accumulateAndGet(proc.groupRssBytes(), Math::max);
+        Runnable atLineStart = () -> {
             try {
                 printer.flush(System.nanoTime());
                 notice.flush();
             } catch (IOException e) {
                 // our stdout is gone; nothing useful to do
             }
-        }, 0, 250, TimeUnit.MILLISECONDS);
+        };
+        timer.scheduleAtFixedRate(atLineStart, 250, 250, TimeUnit.MILLISECONDS);
+        // Peak memory of the group: a /proc scan, so once a second is enough.
+        timer.scheduleAtFixedRate(() -> peakRss.accumulateAndGet(proc.groupRssBytes(), Math::max), 0, 1,
+                TimeUnit.SECONDS);
 
         java.util.function.Consumer<String> onLine = line -> progressParser.accept(line).ifPresent(p -> {
             onProgress(p, printer, agent, task);
         });
-        Thread outPump = new Thread(new OutputPump(proc.process().getInputStream(), out, true, onLine), "stdout");
+        Thread outPump = new Thread(new OutputPump(proc.process().getInputStream(), out, true, onLine, atLineStart),
+                "stdout");
         Thread errPump = new Thread(new OutputPump(proc.process().getErrorStream(), out, false, onLine), "stderr");
         outPump.start();
         errPump.start();
 
         int exitCode = proc.process().waitFor();
-        outPump.join(5000);
-        errPump.join(5000);
+        // Whatever the leader left in its group goes too, so no part of a render outlives drover-run.
+        proc.stopLeftovers(LEFTOVER_GRACE_MILLIS);
+        outPump.join(PUMP_JOIN_MILLIS);
+        errPump.join(PUMP_JOIN_MILLIS);
+        proc.release();
         timer.shutdownNow();
-        printer.flush(Long.MAX_VALUE);
+        printer.finish(System.nanoTime());
         notice.flush();
         long runtime = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         if (captureStream != null) {
@@ -144,11 +162,16 @@ public final class DroverRunMain implements Callable<Integer> {
             int signal = exitCode > 128 && exitCode < 160 ? exitCode - 128 : 0;
             agent.send(LocalMessages.finished(task, exitCode, signal, runtime, peakRss.get(), System.currentTimeMillis(),
                     log));
-            agent.drain(1000); // a moment, never more: the agent being away must not hold up the blade
+            // a moment, never more, and nothing at all when no agent listens: the blade must not wait for us
+            agent.closeAndDrain(1000);
         }
         agent.close();
         stdout.flush();
         return exitCode;
+    }
+
+    private static void closeQuietly(LocalAgentClient agent) {
+        agent.close();
     }
 
     private static void onProgress(Progress p, ProgressPrinter printer, LocalAgentClient agent, TaskRef task) {
@@ -158,29 +181,7 @@ public final class DroverRunMain implements Callable<Integer> {
             // stdout gone
         }
         if (task != null) {
-            agent.progress(LocalMessages.progress(task, p.percent(), p.frame(), p.etaSeconds(),
-                    System.currentTimeMillis()));
-        }
-    }
-
-    /** SIGTERM/SIGINT go to the renderer's whole group; if it ignores TERM it gets KILL after a grace period. */
-    @SuppressWarnings("sunapi")
-    private static void installSignalForwarding(TaskProcess proc) {
-        for (String name : List.of("TERM", "INT", "HUP")) {
-            sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
-                proc.signalGroup(name);
-                Thread killer = new Thread(() -> {
-                    try {
-                        if (!proc.process().waitFor(TERM_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                            proc.signalGroup("KILL");
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }, "drover-run-grace");
-                killer.setDaemon(true);
-                killer.start();
-            });
+            agent.progress(task, p);
         }
     }
 

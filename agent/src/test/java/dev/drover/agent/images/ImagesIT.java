@@ -64,7 +64,10 @@ class ImagesIT {
                 "--no-imds", "--node-id", "jlink-test", "--coordinator", "127.0.0.1:9", "--local-socket",
                 work.resolve("a.sock").toString(), "--state-dir", work.resolve("state").toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
-            Thread.sleep(3000);
+            // on a loaded machine the JVM alone can take seconds: wait for the agent to say it started
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90))
+                    .until(() -> Files.readString(out).contains("agent starting"));
+            Thread.sleep(1000);
             assertThat(agent.isAlive()).isTrue();
         } finally {
             agent.destroy();

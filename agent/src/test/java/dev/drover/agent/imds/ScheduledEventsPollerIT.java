@@ -107,6 +107,62 @@ class ScheduledEventsPollerIT {
     }
 
     @Test
+    void aCancelledPreemptIsReportedAsEndedAndAnEndedFreezeToo() throws Exception {
+        String preempt = imds.schedule("Preempt", List.of("vm_1"), Duration.ofSeconds(30), "Spot eviction");
+        String freeze = imds.schedule("Freeze", List.of("vm_1"), Duration.ofSeconds(15), "host update");
+        await().atMost(Duration.ofSeconds(30)).until(() -> appeared.size() == 2);
+
+        imds.remove(preempt); // Azure cancelled it
+        await().atMost(Duration.ofSeconds(30)).until(() -> ended.size() == 1);
+        assertThat(ended.get(0).eventId()).isEqualTo(preempt);
+
+        imds.remove(freeze);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ended.size() == 2);
+        assertThat(ended.get(1).eventId()).isEqualTo(freeze);
+    }
+
+    @Test
+    void aPreemptAppearingRightAfterAnOutageIsSeenAtTheNextOnesecondPoll() throws Exception {
+        List<ScheduledEvent> seen = new CopyOnWriteArrayList<>();
+        try (ScheduledEventsPoller oneSecond = new ScheduledEventsPoller(
+                new ImdsClient(imds.baseUrl(), Duration.ofMillis(500)), "vm_1", 1000, new ScheduledEventsPoller.Listener() {
+                    @Override
+                    public void appeared(ScheduledEvent event, Instant observedAt) {
+                        seen.add(event);
+                    }
+
+                    @Override
+                    public void ended(ScheduledEvent event) {
+                    }
+                }, new ApprovalPolicy(false, false), () -> true, id -> true, Clock.systemUTC())) {
+            poller.close(); // only the one-second poller from here on
+            imds.failNext(6, "503");
+            oneSecond.start();
+            await().atMost(Duration.ofSeconds(60)).until(oneSecond::degraded);
+            await().atMost(Duration.ofSeconds(60)).until(() -> imds.failuresLeft() == 0); // the outage is over
+
+            long outageOver = System.nanoTime();
+            String id = imds.schedule("Preempt", List.of("vm_1"), Duration.ofSeconds(30), "");
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> seen.stream().anyMatch(e -> e.eventId().equals(id)));
+            System.out.printf("Preempt seen %d ms after the IMDS outage ended%n",
+                    (System.nanoTime() - outageOver) / 1_000_000);
+            assertThat(oneSecond.degraded()).isFalse();
+            assertThat(imds.throttledCount()).isZero();
+        }
+    }
+
+    @Test
+    void afterAnErrorTheNextPollComesOneJitteredIntervalLaterNeverMore() {
+        for (double random : new double[] {0, 0.25, 0.5, 0.999999}) {
+            long next = ScheduledEventsPoller.nextDelayAfterError(1000, random);
+            assertThat(next).isBetween(900L, 1100L);
+        }
+        assertThat(ScheduledEventsPoller.nextDelayAfterError(100, 0)).as("IMDS allows 5 requests a second")
+                .isEqualTo(250);
+    }
+
+    @Test
     void neverExceedsTheImdsRateLimit() throws Exception {
         Thread.sleep(3000);
         assertThat(imds.throttledCount()).isZero();

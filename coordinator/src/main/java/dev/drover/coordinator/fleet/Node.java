@@ -189,6 +189,15 @@ public final class Node {
         eviction = notice;
     }
 
+    /** Forgets the notice for {@code eventId} (the event ended); true if it was the one shown. */
+    synchronized boolean clearEviction(String eventId) {
+        if (eviction != null && eviction.eventId().equals(eventId)) {
+            eviction = null;
+            return true;
+        }
+        return false;
+    }
+
     /** Queues a reliable command for the agent and sends it now if connected; resent after reconnects. */
     public synchronized Reliable sendCommand(LongFunction<Reliable> create) {
         Reliable command = commands.add(create);

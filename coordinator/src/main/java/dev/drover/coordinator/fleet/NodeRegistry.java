@@ -131,6 +131,8 @@ public final class NodeRegistry {
         node.touch(now);
         if (event instanceof EvictionNotice notice) {
             onEviction(node, notice, now);
+        } else if (event instanceof dev.drover.protocol.EvictionEnded ended) {
+            onEvictionEnded(node, ended, now);
         } else if (event instanceof dev.drover.protocol.TaskStarted started) {
             node.taskStarted(started);
         } else if (event instanceof dev.drover.protocol.TaskFinished finished) {
@@ -170,6 +172,21 @@ public final class NodeRegistry {
                     : "now";
             node.transition(NodeState.EVICTING, notice.eventType() + " notice " + notice.eventId() + ", not before "
                     + notBefore, now);
+        }
+    }
+
+    /**
+     * The event behind a notice has gone while the VM still runs: a Freeze or Reboot is over (its notice is no
+     * longer shown), or Azure cancelled a Preempt/Terminate, and an Evicting node is Ready again (heartbeats
+     * then make it Busy if tasks run). Nothing else undoes an eviction, so without this the node would stay
+     * Evicting, idle, for good.
+     */
+    private void onEvictionEnded(Node node, dev.drover.protocol.EvictionEnded ended, Instant now) {
+        boolean shown = node.clearEviction(ended.eventId());
+        boolean removing = ended.eventType() == EvictionType.PREEMPT || ended.eventType() == EvictionType.TERMINATE;
+        if (shown && removing && node.state() == NodeState.EVICTING) {
+            node.transition(NodeState.READY, "eviction cancelled: " + ended.eventType() + " " + ended.eventId()
+                    + " ended without taking the VM", now);
         }
     }
 

@@ -158,6 +158,13 @@ public final class Provisioning implements FleetListener {
     public void transitioned(String nodeId, String pool, Transition t) {
         if (t.to() == NodeState.EVICTING) {
             evicting(nodeId, pool, t.reason());
+        } else if (t.from() == NodeState.EVICTING && t.to() == NodeState.READY) {
+            // Azure cancelled the eviction: the blade takes work again; a replacement already asked for is
+            // scaled in by the normal idle-window drain if the pool no longer needs it.
+            timeline.record(Timeline.Kind.EVICTION, pool, nodeId, "eviction of " + nodeId + " cancelled: "
+                    + t.reason());
+            blades.nimby(nodeId, false).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
+                    .log("un-NIMBY after a cancelled eviction failed: " + e.getMessage()));
         } else if (t.to() == NodeState.LOST) {
             // The VM may still be rendering, or not: Tractor is told to run its tasks elsewhere now.
             blades.ejectAll(nodeId).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)

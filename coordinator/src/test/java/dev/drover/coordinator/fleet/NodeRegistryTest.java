@@ -160,6 +160,37 @@ class NodeRegistryTest {
     }
 
     @Test
+    void aCancelledPreemptReturnsTheNodeToReadyAndClearsTheNotice() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        registry.reliable(node, new EvictionNotice(1, "ev-3", EvictionType.PREEMPT, 1_780_000_030_000L, "", 0));
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.EVICTING);
+
+        registry.reliable(node, new dev.drover.protocol.EvictionEnded(2, "ev-other", EvictionType.PREEMPT, 1));
+        assertThat(node.snapshot().state()).as("another event ended: still evicting").isEqualTo(NodeState.EVICTING);
+
+        registry.reliable(node, new dev.drover.protocol.EvictionEnded(3, "ev-3", EvictionType.PREEMPT, 1));
+
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.READY);
+        assertThat(node.snapshot().stateReason()).contains("eviction cancelled").contains("ev-3");
+        assertThat(node.snapshot().eviction()).isNull();
+        registry.heartbeat(node, beat(1));
+        assertThat(node.snapshot().state()).as("heartbeats count again").isEqualTo(NodeState.BUSY);
+    }
+
+    @Test
+    void anEndedFreezeIsNoLongerShown() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        registry.reliable(node, new EvictionNotice(1, "ev-4", EvictionType.FREEZE, 0, "host update", 0));
+
+        registry.reliable(node, new dev.drover.protocol.EvictionEnded(2, "ev-4", EvictionType.FREEZE, 1));
+
+        assertThat(node.snapshot().eviction()).isNull();
+        assertThat(node.snapshot().state()).isEqualTo(NodeState.READY);
+    }
+
+    @Test
     void heartbeatsMoveBetweenReadyAndBusyButNotOutOfEvicting() {
         enrol(hello("n1", "", 0), new RecordingLink());
         Node node = registry.find("n1").orElseThrow();

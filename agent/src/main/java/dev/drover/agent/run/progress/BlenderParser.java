@@ -8,11 +8,16 @@ import java.util.regex.Pattern;
 /**
  * Blender (Cycles/Eevee) output: {@code Fra:N ... | Remaining:MM:SS.ss | ... | Sample a/b} and
  * {@code Saved: '...'}. Sample steps are uneven (1, then 80, 96, 112, 128), so percent within a frame is
- * a/b. For a multi-frame task ({@code -s S -e E -a}) the task percent covers all frames.
+ * a/b; with Cycles' tiled output (the default above 2048 px) {@code | Rendered t/T Tiles, Sample a/b} it is
+ * (t + a/b) / T, counting a tile's samples only while they are not all done. For a multi-frame task
+ * ({@code -s S -e E [-j J] -a}) the task percent covers all frames; when the frame count is unknown
+ * ({@code -a} with the scene's own range) the percent stays at 0 (frame and ETA are still reported), since
+ * any other value would claim a completion nobody knows: a task never reads 100 % before its last frame.
  */
 public final class BlenderParser implements ProgressParser {
     private static final Pattern FRAME = Pattern.compile("^Fra:(\\d{1,9})\\b");
-    private static final Pattern SAMPLE = Pattern.compile("\\|\\s*Sample (\\d{1,9})/(\\d{1,9})\\s*$");
+    private static final Pattern SAMPLE = Pattern.compile("[|,]\\s*Sample (\\d{1,9})/(\\d{1,9})\\s*$");
+    private static final Pattern TILES = Pattern.compile("\\|\\s*Rendered (\\d{1,9})/(\\d{1,9}) Tiles");
     private static final Pattern REMAINING = Pattern.compile("Remaining:(?:(\\d{1,4}):)?(\\d{1,4}):(\\d{1,4})(?:\\.\\d+)?");
     private static final Pattern SAVED = Pattern.compile("^Saved: '");
 
@@ -21,16 +26,21 @@ public final class BlenderParser implements ProgressParser {
     private int frame = -1;
     private float framePercent;
 
-    /** @param frameCount frames this task renders (1 for {@code -f N}) */
+    /** @param frameCount frames this task renders (1 for {@code -f N}); 0 or less when unknown */
     public BlenderParser(int frameCount) {
-        this.frameCount = Math.max(1, frameCount);
+        this.frameCount = Math.max(0, frameCount);
     }
 
-    /** Frames a Blender command line renders: {@code -f a,b,c}, or {@code -s S -e E ... -a}; 1 if unclear. */
+    /**
+     * Frames a Blender command line renders: {@code -f a,b,c}, or {@code -s S -e E [-j J] -a} (Blender applies
+     * its arguments in order, so only a range given before {@code -a} counts); 0 for {@code -a} without a
+     * full range (the scene's range, unknown here); 1 if nothing says otherwise.
+     */
     public static int frameCount(List<String> argv) {
         int start = -1;
         int end = -1;
-        boolean animation = false;
+        int step = 1;
+        int animationFrames = -1;
         int explicit = 0;
         for (int i = 0; i < argv.size(); i++) {
             String a = argv.get(i);
@@ -39,7 +49,9 @@ public final class BlenderParser implements ProgressParser {
                 switch (a) {
                     case "-s", "--frame-start" -> start = Integer.parseInt(next);
                     case "-e", "--frame-end" -> end = Integer.parseInt(next);
-                    case "-a", "--render-anim" -> animation = true;
+                    case "-j", "--frame-jump" -> step = Math.max(1, Integer.parseInt(next));
+                    case "-a", "--render-anim" -> animationFrames = start >= 0 && end >= start
+                            ? (end - start) / step + 1 : 0;
                     case "-f", "--render-frame" -> explicit += countFrames(next);
                     default -> {
                     }
@@ -48,8 +60,8 @@ public final class BlenderParser implements ProgressParser {
                 // not a number: leave the default
             }
         }
-        if (animation && start >= 0 && end >= start) {
-            return end - start + 1;
+        if (animationFrames >= 0) {
+            return animationFrames + explicit;
         }
         return Math.max(1, explicit);
     }
@@ -70,8 +82,11 @@ public final class BlenderParser implements ProgressParser {
 
     @Override
     public Optional<Progress> accept(String line) {
+        if (!line.startsWith("Fra:") && !line.startsWith("Saved: '")) {
+            return Optional.empty(); // most lines: no regex at all
+        }
         if (SAVED.matcher(line).find()) {
-            framesDone = Math.min(frameCount, framesDone + 1);
+            framesDone = frameCount > 0 ? Math.min(frameCount, framesDone + 1) : framesDone + 1;
             framePercent = 0;
             return Optional.of(progress(-1));
         }
@@ -89,13 +104,27 @@ public final class BlenderParser implements ProgressParser {
             int done = Integer.parseInt(s.group(1));
             int total = Integer.parseInt(s.group(2));
             if (total > 0 && done <= total) {
-                framePercent = Math.max(framePercent, 100f * done / total); // never backwards within a frame
+                float fraction = (float) done / total;
+                Matcher t = TILES.matcher(line);
+                if (line.contains(" Tiles") && t.find()) {
+                    int tilesDone = Integer.parseInt(t.group(1));
+                    int tiles = Integer.parseInt(t.group(2));
+                    if (tiles <= 0 || tilesDone > tiles) {
+                        return Optional.of(progress(eta(line)));
+                    }
+                    // "Rendered t/T" counts finished tiles; a full sample count belongs to the tile just done
+                    fraction = (tilesDone + (done < total ? fraction : 0)) / tiles;
+                }
+                framePercent = Math.max(framePercent, 100f * fraction); // never backwards within a frame
             }
         }
         return Optional.of(progress(eta(line)));
     }
 
     private Progress progress(int eta) {
+        if (frameCount == 0) {
+            return new Progress(0f, frame, eta);
+        }
         float percent = Math.min(100f, (framesDone * 100f + Math.min(framePercent, 99.99f)) / frameCount);
         if (framesDone == frameCount) {
             percent = 100f;
@@ -105,7 +134,7 @@ public final class BlenderParser implements ProgressParser {
 
     private static int eta(String line) {
         Matcher r = REMAINING.matcher(line);
-        if (!r.find()) {
+        if (!line.contains("Remaining:") || !r.find()) {
             return -1;
         }
         int h = r.group(1) != null ? Integer.parseInt(r.group(1)) : 0;

@@ -47,7 +47,7 @@ class ParsersTest {
                 .isEqualTo(10);
         assertThat(BlenderParser.frameCount(List.of("blender", "-b", "x.blend", "-f", "7"))).isEqualTo(1);
         assertThat(BlenderParser.frameCount(List.of("blender", "-f", "1,3,5..7"))).isEqualTo(5);
-        assertThat(BlenderParser.frameCount(List.of("blender", "-s", "x", "-a"))).isEqualTo(1);
+        assertThat(BlenderParser.frameCount(List.of("blender", "-s", "x", "-a"))).as("range unknown").isZero();
     }
 
     @Test
@@ -110,6 +110,61 @@ class ParsersTest {
         assertThat(p.accept("hello")).isEmpty();
         assertThat(p.accept("ALF_PROGRESS 12%").orElseThrow().percent()).isEqualTo(12f);
         assertThat(p.name()).isEqualTo("directives");
+    }
+
+    @Test
+    void blenderFrameStepCountsOnlyTheFramesRenderedAndReaches100OnTheLast() throws IOException {
+        List<String> argv = List.of("blender", "-b", "x.blend", "-s", "1", "-e", "3", "-j", "2", "-a");
+        assertThat(BlenderParser.frameCount(argv)).isEqualTo(2); // frames 1 and 3
+
+        List<Progress> ps = feed(Parsers.choose("auto", argv), lines("blender-2frames.txt"));
+
+        assertThat(ps.get(ps.size() - 1).percent()).isEqualTo(100f);
+        assertThat(ps.subList(0, ps.size() - 1)).allSatisfy(p -> assertThat(p.percent()).isLessThan(100f));
+    }
+
+    @Test
+    void blenderAnimationWithoutARangeNeverClaimsCompletion() throws IOException {
+        List<String> argv = List.of("blender", "-b", "x.blend", "-a");
+        assertThat(BlenderParser.frameCount(argv)).as("the scene's range: unknown here").isZero();
+        assertThat(BlenderParser.frameCount(List.of("blender", "-b", "x.blend", "-a", "-s", "1", "-e", "9")))
+                .as("a range after -a does not apply to it").isZero();
+
+        List<Progress> ps = feed(Parsers.choose("blender", argv), lines("blender-2frames.txt"));
+
+        assertThat(ps).isNotEmpty().allSatisfy(p -> assertThat(p.percent()).isLessThan(100f));
+        assertThat(ps).extracting(Progress::frame).contains(1, 2);
+    }
+
+    @Test
+    void realBlenderTiledOutputRisesTileByTileInsideOneFrame() throws IOException {
+        // Blender 3.4.1, Cycles, 256x128 in 64 px tiles (8 tiles), 16 samples, one frame (-f 1)
+        List<Progress> ps = feed(Parsers.choose("auto", List.of("blender", "-b", "-f", "1")), lines("blender-tiled.txt"));
+
+        assertThat(ps).extracting(Progress::percent).isSorted();
+        assertThat(ps).anySatisfy(p -> assertThat(p.percent()).isEqualTo(12.5f)); // 1 of 8 tiles done
+        assertThat(ps).anySatisfy(p -> assertThat(p.percent()).isGreaterThan(50f).isLessThan(100f));
+        assertThat(ps.get(ps.size() - 1).percent()).isEqualTo(100f);
+    }
+
+    @Test
+    void blenderCyclesTiledOutputGivesProgressInsideAFrame() {
+        BlenderParser p = new BlenderParser(1);
+        String prefix = "Fra:1 Mem:1.20G (Peak 1.31G) | Time:00:41.07 | Remaining:03:25.11 | Mem:915.20M, Peak:915.20M"
+                + " | Scene, ViewLayer | ";
+
+        float first = p.accept(prefix + "Rendered 0/6 Tiles, Sample 32/64").orElseThrow().percent();
+        float second = p.accept(prefix + "Rendered 1/6 Tiles, Sample 64/64").orElseThrow().percent();
+        Progress third = p.accept(prefix + "Rendered 3/6 Tiles, Sample 16/64").orElseThrow();
+        float last = p.accept(prefix + "Rendered 6/6 Tiles, Sample 64/64").orElseThrow().percent();
+
+        assertThat(first).isCloseTo(100f * 0.5f / 6, org.assertj.core.data.Offset.offset(0.01f));
+        assertThat(second).isCloseTo(100f / 6, org.assertj.core.data.Offset.offset(0.01f));
+        assertThat(third.percent()).isCloseTo(100f * 3.25f / 6, org.assertj.core.data.Offset.offset(0.01f));
+        assertThat(third.etaSeconds()).isEqualTo(205);
+        assertThat(last).as("not 100 until the frame is saved").isLessThan(100f);
+        assertThat(p.accept("Saved: '/tmp/x0001.png'").orElseThrow().percent()).isEqualTo(100f);
+        assertThat(p.accept(prefix + "Rendered 7/6 Tiles, Sample 1/64").orElseThrow().percent()).isEqualTo(100f);
     }
 
     @Test
