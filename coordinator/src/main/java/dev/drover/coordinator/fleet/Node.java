@@ -27,6 +27,10 @@ public final class Node {
     private final String id;
     private final ArrayDeque<Transition> history = new ArrayDeque<>();
     private final Outbox<Reliable> commands;
+    private final int commandCapacity;
+    private final NodeJournal journal;
+    /** Grows with every change that is written to the journal, so the store keeps the newest. */
+    private long version;
     private NodeIdentity identity;
     private String agentVersion = "";
     private int protocolVersion;
@@ -50,13 +54,57 @@ public final class Node {
     private final java.util.function.BiConsumer<Node, Transition> observer;
 
     Node(String id, Instant now, int commandCapacity, java.util.function.BiConsumer<Node, Transition> observer) {
+        this(id, now, commandCapacity, observer, NodeJournal.NONE);
+    }
+
+    Node(String id, Instant now, int commandCapacity, java.util.function.BiConsumer<Node, Transition> observer,
+            NodeJournal journal) {
         this.id = id;
         this.observer = observer;
+        this.journal = journal;
+        this.commandCapacity = commandCapacity;
         this.state = NodeState.ENROLLING;
         this.stateReason = "first hello";
         this.stateSince = now;
         this.lastSeen = now;
         this.commands = new Outbox<>(commandCapacity);
+    }
+
+    /**
+     * A node remembered from before a coordinator restart, in the state it had. {@code lastSeen} is the restart,
+     * so silence is counted from then: an agent has the usual Suspect and Lost times to reconnect.
+     */
+    Node(NodeJournal.RememberedNode r, Instant now, int commandCapacity,
+            java.util.function.BiConsumer<Node, Transition> observer, NodeJournal journal) {
+        NodeJournal.NodeRecord n = r.node();
+        this.id = n.id();
+        this.observer = observer;
+        this.journal = journal;
+        this.commandCapacity = commandCapacity;
+        this.version = n.version();
+        this.identity = n.identity();
+        this.agentVersion = n.agentVersion();
+        this.protocolVersion = n.protocolVersion();
+        this.slots = n.slots();
+        this.gpus = n.gpus();
+        this.state = n.state();
+        this.stateReason = n.stateReason();
+        this.stateSince = n.stateSince();
+        this.enrolledAt = n.enrolledAt();
+        this.eviction = n.eviction();
+        this.lastSeen = now;
+        this.sessionId = r.streamId();
+        this.inbound = new InboundSequence(r.receivedSeq());
+        this.commands = Outbox.resume(commandCapacity, r.commandSeq(), r.pendingCommands());
+        r.history().forEach(this.history::addLast);
+        r.running().forEach(t -> runningTasks.put(t.task(), t));
+    }
+
+    /** What the journal keeps of this node; the caller holds the lock and has just changed something. */
+    private NodeJournal.NodeRecord record() {
+        version++;
+        return new NodeJournal.NodeRecord(id, version, identity, agentVersion, protocolVersion, slots, gpus, state,
+                stateReason, stateSince, enrolledAt, eviction);
     }
 
     public String id() {
@@ -81,6 +129,12 @@ public final class Node {
         state = to;
         stateReason = reason;
         stateSince = at;
+        if (identity != null) { // a node is written from its first Hello on
+            journal.atomically(() -> {
+                journal.node(record());
+                journal.transition(id, t);
+            });
+        }
         LOGGER.atInfo().addKeyValue("nodeId", id).addKeyValue("from", t.from()).addKeyValue("to", to)
                 .addKeyValue("reason", reason).log("node state changed");
         observer.accept(this, t);
@@ -102,6 +156,7 @@ public final class Node {
             sessionId = newSessionId;
             inbound = new InboundSequence();
         }
+        boolean resumedSession = resumed;
         AgentLink previous = link != newLink ? link : null;
         link = newLink;
         identity = hello.identity();
@@ -112,6 +167,14 @@ public final class Node {
         lastSeen = now;
         enrolledAt = now;
         commands.acknowledge(hello.lastReceivedSeq());
+        NodeJournal.NodeRecord record = record();
+        journal.atomically(() -> { // before the Welcome, which names the session
+            journal.node(record);
+            if (!resumedSession) {
+                journal.ledger(id, sessionId, 0);
+            }
+            journal.commandsAcknowledged(id, hello.lastReceivedSeq());
+        });
         Binding binding = new Binding(sessionId, resumed, inbound.last(), Optional.ofNullable(previous));
         newLink.send(greeting.apply(binding));
         for (Reliable command : commands.unacknowledged()) {
@@ -122,6 +185,13 @@ public final class Node {
 
     /** The outcome of {@link #bind}: the session in force and what the agent must resend after. */
     public record Binding(String sessionId, boolean resumed, long lastReceivedSeq, Optional<AgentLink> replaced) {
+    }
+
+    /** Closes the current connection, if any, with a Bye. */
+    synchronized void closeLink(dev.drover.protocol.ByeReason reason, String detail) {
+        if (link != null) {
+            link.close(reason, detail);
+        }
     }
 
     /** Forgets the connection if it is still the current one (a superseded connection closing must not). */
@@ -145,6 +215,7 @@ public final class Node {
 
     synchronized void taskStarted(dev.drover.protocol.TaskStarted s) {
         runningTasks.put(s.task(), TaskView.started(s.task(), Instant.ofEpochMilli(s.startedAtMillis())));
+        journal.taskStarted(id, s.task(), Instant.ofEpochMilli(s.startedAtMillis()));
     }
 
     synchronized void taskProgress(dev.drover.protocol.TaskProgress p) {
@@ -161,6 +232,7 @@ public final class Node {
 
     synchronized void taskFinished(dev.drover.protocol.TaskFinished f) {
         TaskView v = runningTasks.remove(f.task());
+        journal.taskFinished(id, pool(), f);
         if (v == null) {
             v = TaskView.started(f.task(), Instant.ofEpochMilli(f.finishedAtMillis() - f.runtimeMillis()));
         }
@@ -173,11 +245,25 @@ public final class Node {
 
     synchronized void eviction(EvictionNotice notice) {
         eviction = notice;
+        journal.node(record());
     }
 
     /** Queues a reliable command for the agent and sends it now if connected; resent after reconnects. */
-    public synchronized Reliable sendCommand(LongFunction<Reliable> create) {
+    public Reliable sendCommand(LongFunction<Reliable> create) {
+        return sendCommand(create, () -> { });
+    }
+
+    /**
+     * Like {@link #sendCommand(LongFunction)}, with {@code alsoKeep} (the caller's own journal writes, e.g. the
+     * task now Active on this node) kept in the same transaction as the command, before it leaves: after a
+     * crash either both are remembered, or neither is and nothing was sent.
+     */
+    public synchronized Reliable sendCommand(LongFunction<Reliable> create, Runnable alsoKeep) {
         Reliable command = commands.add(create);
+        journal.atomically(() -> {
+            journal.commandQueued(id, command, command.seq() - commandCapacity);
+            alsoKeep.run();
+        });
         if (link != null) {
             link.send(command);
         }
@@ -185,11 +271,24 @@ public final class Node {
     }
 
     synchronized void acknowledgeCommands(long seq) {
-        commands.acknowledge(seq);
+        if (commands.acknowledge(seq) > 0) {
+            journal.commandsAcknowledged(id, seq);
+        }
     }
 
     synchronized InboundSequence inbound() {
         return inbound;
+    }
+
+    /** Writes the delivery ledger (the stream and the highest sequence processed) as it stands. */
+    synchronized void keepLedger(long seq) {
+        journal.ledger(id, sessionId, seq);
+    }
+
+    /** What the journal has of this node now (without counting a change). */
+    synchronized NodeJournal.NodeRecord currentRecord() {
+        return new NodeJournal.NodeRecord(id, version, identity, agentVersion, protocolVersion, slots, gpus, state,
+                stateReason, stateSince, enrolledAt, eviction);
     }
 
     /** A consistent copy for readers (API, scaler) that must not hold the lock. */

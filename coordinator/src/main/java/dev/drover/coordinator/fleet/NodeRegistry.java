@@ -7,6 +7,7 @@ import dev.drover.protocol.EvictionNotice;
 import dev.drover.protocol.EvictionType;
 import dev.drover.protocol.Heartbeat;
 import dev.drover.protocol.Hello;
+import dev.drover.protocol.InboundSequence;
 import dev.drover.protocol.Message;
 import dev.drover.protocol.MountHealth;
 import dev.drover.protocol.MountState;
@@ -34,6 +35,7 @@ public final class NodeRegistry {
 
     private final java.util.List<FleetListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.concurrent.Executor events;
+    private volatile NodeJournal journal = NodeJournal.NONE;
 
     public NodeRegistry(Clock clock, LivenessSettings liveness, int commandCapacity) {
         this(clock, liveness, commandCapacity, java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -49,6 +51,28 @@ public final class NodeRegistry {
         this.liveness = liveness;
         this.commandCapacity = commandCapacity;
         this.events = events;
+    }
+
+    /** Where node state is kept across restarts; set once, before the first agent connects. */
+    public void setJournal(NodeJournal journal) {
+        this.journal = journal;
+    }
+
+    /**
+     * Puts back the nodes remembered from before a restart, each in the state it had, not yet heard from: they
+     * take no work until their agent reconnects, and silence from now on makes them Suspect, then Lost, as
+     * usual. Returns how many were restored.
+     */
+    public int restore(List<NodeJournal.RememberedNode> remembered) {
+        Instant now = clock.instant();
+        for (NodeJournal.RememberedNode r : remembered) {
+            String id = r.node().id();
+            nodes.put(id, new Node(r, now, commandCapacity, (node, t) -> {
+                String pool = node.pool();
+                publish(l -> l.transitioned(id, pool, t));
+            }, journal));
+        }
+        return remembered.size();
     }
 
     public void addListener(FleetListener listener) {
@@ -75,7 +99,7 @@ public final class NodeRegistry {
                 (node, t) -> {
                     String pool = node.pool();
                     publish(l -> l.transitioned(id, pool, t));
-                });
+                }, journal);
     }
 
     /** Binds an accepted Hello to its node (creating it on first sight) and greets the agent. */
@@ -129,9 +153,31 @@ public final class NodeRegistry {
     public long reliable(Node node, Reliable event) {
         Instant now = clock.instant();
         node.touch(now);
-        if (!node.inbound().accept(event.seq())) {
-            return node.inbound().last();
+        InboundSequence inbound = node.inbound();
+        if (event.seq() <= inbound.last()) {
+            return inbound.last();
         }
+        // The event's effects and the ledger are kept in one transaction before the caller acknowledges it, so
+        // after a crash the agent resends exactly what was not applied.
+        List<Runnable> afterwards = new ArrayList<>(1);
+        try {
+            journal.atomically(() -> {
+                apply(node, event, now, afterwards);
+                node.keepLedger(event.seq());
+            });
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(NodeRegistry.class).atError().addKeyValue("nodeId", node.id())
+                    .addKeyValue("seq", event.seq()).setCause(e)
+                    .log("cannot keep an agent event; not acknowledging it, the agent will resend it");
+            node.closeLink(ByeReason.SHUTDOWN, "coordinator cannot keep state: " + e.getMessage());
+            return inbound.last();
+        }
+        inbound.accept(event.seq());
+        afterwards.forEach(Runnable::run);
+        return inbound.last();
+    }
+
+    private void apply(Node node, Reliable event, Instant now, List<Runnable> afterwards) {
         if (event instanceof EvictionNotice notice) {
             onEviction(node, notice, now);
         } else if (event instanceof dev.drover.protocol.TaskStarted started) {
@@ -139,13 +185,12 @@ public final class NodeRegistry {
         } else if (event instanceof dev.drover.protocol.TaskFinished finished) {
             node.taskFinished(finished);
             String pool = node.pool();
-            publish(l -> l.taskFinished(node.id(), pool, finished));
+            afterwards.add(() -> publish(l -> l.taskFinished(node.id(), pool, finished)));
         } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.DRAINED) {
             node.transition(NodeState.DRAINED, "agent drained: no task running", now);
         } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.CANCELLED) {
             node.transition(NodeState.READY, "drain cancelled", now);
         }
-        return node.inbound().last();
     }
 
     /** The agent processed every command up to {@code seq}; they need not be resent. */
@@ -192,7 +237,13 @@ public final class NodeRegistry {
     public int sweep() {
         Instant now = clock.instant();
         int changed = 0;
-        nodes.values().removeIf(n -> n.departedBefore(now.minus(FORGET_AFTER)));
+        nodes.values().removeIf(n -> {
+            boolean forget = n.departedBefore(now.minus(FORGET_AFTER));
+            if (forget) {
+                journal.forget(n.id());
+            }
+            return forget;
+        });
         for (Node node : nodes.values()) {
             var decision = Liveness.evaluate(node.state(), node.lastSeen(), now, liveness);
             if (decision.isPresent() && node.transition(decision.get().to(), decision.get().reason(), now)) {
