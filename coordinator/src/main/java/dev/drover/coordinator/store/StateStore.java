@@ -44,6 +44,8 @@ public final class StateStore implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final ThreadLocal<List<SqlOp>> batch = new ThreadLocal<>();
     private final int schemaVersion;
+    private java.util.concurrent.ScheduledExecutorService checkpointer;
+    private Connection checkpointConnection;
 
     private StateStore(String where, Connection connection, int schemaVersion) {
         this.where = where;
@@ -81,6 +83,8 @@ public final class StateStore implements AutoCloseable {
                 s.execute("PRAGMA busy_timeout = 5000");
                 if (!memory) {
                     s.execute("PRAGMA journal_mode = WAL");
+                    // checkpoints (the only fsyncs under NORMAL) run on a thread of their own, not in a commit
+                    s.execute("PRAGMA wal_autocheckpoint = 0");
                 }
                 s.execute("PRAGMA synchronous = " + synchronous);
                 s.execute("PRAGMA foreign_keys = ON");
@@ -88,7 +92,11 @@ public final class StateStore implements AutoCloseable {
             int version = Migrations.apply(c, where);
             LOGGER.atInfo().addKeyValue("store", path).addKeyValue("schema", version)
                     .addKeyValue("synchronous", synchronous).log("state store open");
-            return new StateStore(where, c, version);
+            StateStore store = new StateStore(where, c, version);
+            if (!memory) {
+                store.startCheckpointer(path);
+            }
+            return store;
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
             if (e instanceof StoreException se) {
@@ -101,6 +109,26 @@ public final class StateStore implements AutoCloseable {
     /** An in-memory store: the same code, nothing kept (tests, and configs built in code). */
     public static StateStore memory() {
         return open(":memory:", "NORMAL");
+    }
+
+    /**
+     * Copies the WAL into the database every second from a second connection (PASSIVE: never waits for, nor
+     * blocks, a writer), so no commit pays for a checkpoint's fsync and the WAL stays small.
+     */
+    private void startCheckpointer(String path) throws SQLException {
+        checkpointConnection = DriverManager.getConnection("jdbc:sqlite:" + path);
+        checkpointer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "store-checkpoint");
+            t.setDaemon(true);
+            return t;
+        });
+        checkpointer.scheduleWithFixedDelay(() -> {
+            try (Statement s = checkpointConnection.createStatement()) {
+                s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+            } catch (SQLException e) {
+                LOGGER.atWarn().addKeyValue("store", where).log("WAL checkpoint failed: " + e.getMessage());
+            }
+        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     public int schemaVersion() {
@@ -177,6 +205,15 @@ public final class StateStore implements AutoCloseable {
 
     @Override
     public void close() {
+        if (checkpointer != null) {
+            checkpointer.shutdownNow();
+            try {
+                checkpointer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            closeQuietly(checkpointConnection);
+        }
         lock.lock();
         try {
             closeQuietly(connection);
