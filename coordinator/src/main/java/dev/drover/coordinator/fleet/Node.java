@@ -31,6 +31,8 @@ public final class Node {
     private final NodeJournal journal;
     /** Grows with every change that is written to the journal, so the store keeps the newest. */
     private long version;
+    /** Remembered across a coordinator restart, and its agent has not reconnected since. */
+    private boolean notHeardFrom;
     private NodeIdentity identity;
     private String agentVersion = "";
     private int protocolVersion;
@@ -93,6 +95,7 @@ public final class Node {
         this.enrolledAt = n.enrolledAt();
         this.eviction = n.eviction();
         this.lastSeen = now;
+        this.notHeardFrom = true;
         this.sessionId = r.streamId();
         this.inbound = new InboundSequence(r.receivedSeq());
         this.commands = Outbox.resume(commandCapacity, r.commandSeq(), r.pendingCommands());
@@ -157,6 +160,7 @@ public final class Node {
             inbound = new InboundSequence();
         }
         boolean resumedSession = resumed;
+        notHeardFrom = false;
         AgentLink previous = link != newLink ? link : null;
         link = newLink;
         identity = hello.identity();
@@ -316,6 +320,10 @@ public final class Node {
 
     public synchronized NodeState state() {
         return state;
+    }
+
+    synchronized boolean notHeardFrom() {
+        return notHeardFrom;
     }
 
     synchronized Instant lastSeen() {

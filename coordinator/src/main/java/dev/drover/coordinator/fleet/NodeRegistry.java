@@ -245,7 +245,7 @@ public final class NodeRegistry {
             return forget;
         });
         for (Node node : nodes.values()) {
-            var decision = Liveness.evaluate(node.state(), node.lastSeen(), now, liveness);
+            var decision = Liveness.evaluate(node.state(), node.lastSeen(), now, liveness, node.notHeardFrom());
             if (decision.isPresent() && node.transition(decision.get().to(), decision.get().reason(), now)) {
                 changed++;
             }

@@ -189,10 +189,14 @@ class RestartReconciliationTest {
         Life after = new Life();
         clock.advance(Duration.ofSeconds(20));
         after.registry.sweep();
-        assertThat(after.state("a")).isEqualTo(NodeState.SUSPECT);
+        assertThat(after.state("a")).as("not heard from: keeps its state for the Lost time").isEqualTo(NodeState.READY);
         assertThat(after.task(1, 1).state()).as("still within the grace period").isEqualTo(BuiltInQueue.State.ACTIVE);
 
         clock.advance(Duration.ofSeconds(45));
+        after.registry.sweep();
+        assertThat(after.state("a")).isEqualTo(NodeState.SUSPECT);
+        assertThat(after.task(1, 1).state()).isEqualTo(BuiltInQueue.State.ACTIVE);
+        clock.advance(Duration.ofSeconds(1));
         after.registry.sweep();
         assertThat(after.state("a")).isEqualTo(NodeState.LOST);
         assertThat(after.task(1, 1).state()).isEqualTo(BuiltInQueue.State.READY);
@@ -262,6 +266,8 @@ class RestartReconciliationTest {
         String sessionB = before.sessions.get("b");
 
         Life after = new Life();
+        clock.advance(Duration.ofSeconds(30)); // agents take a while to reconnect: longer than the Suspect time
+        after.registry.sweep();
         assertThat(after.state("a")).isEqualTo(NodeState.DRAINING);
         assertThat(after.state("b")).isEqualTo(NodeState.DRAINING);
         assertThat(after.provisioning.paused()).containsExactly("spot");
@@ -272,7 +278,8 @@ class RestartReconciliationTest {
         assertThat(after.state("b")).isEqualTo(NodeState.DRAINED);
 
         after.connect("a", sessionA, 0);
-        clock.advance(Duration.ofSeconds(121));
+        assertThat(after.state("a")).as("a reconnect does not undo a drain").isEqualTo(NodeState.DRAINING);
+        clock.advance(Duration.ofSeconds(91));
         after.provisioning.enforceDeadlines();
         assertThat(after.task(1, 1).state()).as("the deadline passed: stopped and requeued")
                 .isEqualTo(BuiltInQueue.State.READY);
