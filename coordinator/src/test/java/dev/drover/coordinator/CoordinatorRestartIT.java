@@ -152,6 +152,15 @@ class CoordinatorRestartIT {
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
                 .until(() -> count("DONE") == TASKS + 1);
         await().atMost(Duration.ofSeconds(60)).until(() -> api.state("node-b").equals("DRAINED"));
+        List<String> sinceDrain = new ArrayList<>();
+        for (Object h : api.node("node-b").orElseThrow().getJsonArray("history")) {
+            String to = ((JsonObject) h).getString("to");
+            if (to.equals("DRAINING") || !sinceDrain.isEmpty()) {
+                sinceDrain.add(to);
+            }
+        }
+        assertThat(sinceDrain).as("once draining, never back to work").startsWith("DRAINING").endsWith("DRAINED")
+                .doesNotContain("READY", "BUSY");
         for (int tid = 1; tid <= TASKS; tid++) {
             assertThat(Files.readAllLines(Path.of(runs + "-" + tid + ".txt"))).as("runs of task " + tid)
                     .containsExactly("ran");
