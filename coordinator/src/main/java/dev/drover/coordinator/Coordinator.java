@@ -114,6 +114,9 @@ public final class Coordinator {
             throw new ConfigException("store.path " + config.store().path() + ": cannot restore the state kept "
                     + "there: " + e.getMessage(), e);
         }
+        if (builtIn != null) { // before the gateway opens: a reconnecting agent's first report must reach the queue
+            registry.addListener(builtIn);
+        }
     }
 
     /** Starts every surface; completes when both listeners are bound. */
@@ -191,9 +194,6 @@ public final class Coordinator {
                 provisioning, clock);
         state.restorePools(scaling, provisioning);
         registry.addListener(provisioning);
-        if (builtIn != null) {
-            registry.addListener(builtIn);
-        }
     }
 
     private void scaleNow() {
