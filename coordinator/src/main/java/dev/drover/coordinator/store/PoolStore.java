@@ -61,7 +61,7 @@ public final class PoolStore implements ProvisionJournal, ScalingJournal {
 
     @Override
     public void decided(String pool, ScalingLoop.Decision d, int keep) {
-        store.write(c -> {
+        store.writeLater(c -> {
             update(c, "INSERT INTO decisions (pool, at, target, current, reason) VALUES (?, ?, ?, ?, ?)", pool,
                     d.at().toEpochMilli(), d.target(), d.current(), d.reason());
             update(c, "DELETE FROM decisions WHERE pool = ? AND id NOT IN (SELECT id FROM decisions WHERE pool = ? "

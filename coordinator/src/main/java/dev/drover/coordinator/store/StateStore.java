@@ -45,6 +45,13 @@ public final class StateStore implements AutoCloseable {
     private final ThreadLocal<List<SqlOp>> batch = new ThreadLocal<>();
     private final int schemaVersion;
     private java.util.concurrent.ScheduledExecutorService checkpointer;
+    /** Writes nobody waits for (a decision's history), kept in order off the caller's thread. */
+    private final java.util.concurrent.ExecutorService later = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> {
+                Thread t = new Thread(r, "store-writer");
+                t.setDaemon(true);
+                return t;
+            });
     private Connection checkpointConnection;
 
     private StateStore(String where, Connection connection, int schemaVersion) {
@@ -149,6 +156,20 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
+     * Keeps {@code op} soon, on a thread of the store's own, for what nothing said to the outside depends on (a
+     * scaling decision's history): the scaling tick on an event loop never waits for the disk.
+     */
+    public void writeLater(SqlOp op) {
+        later.execute(() -> {
+            try {
+                commit(List.of(op));
+            } catch (RuntimeException e) {
+                LOGGER.atWarn().addKeyValue("store", where).log("a background write failed: " + e.getMessage());
+            }
+        });
+    }
+
+    /**
      * Runs {@code body}; every write it makes on this thread is committed together when it returns, or none if it
      * throws. A batch inside a batch joins the outer one. Nothing in the body may tell the outside world about
      * the writes (they are not durable until the outermost batch ends).
@@ -205,6 +226,12 @@ public final class StateStore implements AutoCloseable {
 
     @Override
     public void close() {
+        later.shutdown();
+        try {
+            later.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (checkpointer != null) {
             checkpointer.shutdownNow();
             try {
