@@ -50,7 +50,7 @@ class CoordinatorRestartIT {
         JarProcess c = JarProcess.start(JarProcess.COORDINATOR_JAR, name, List.of("--config", config.toString()),
                 Map.of());
         processes.add(c);
-        await().atMost(Duration.ofSeconds(30)).until(api::healthy);
+        await().atMost(Duration.ofSeconds(90)).until(api::healthy);
         return c;
     }
 
