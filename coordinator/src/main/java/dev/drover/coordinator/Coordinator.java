@@ -5,6 +5,7 @@ import dev.drover.coordinator.api.ApiVerticle;
 import dev.drover.coordinator.api.Auth;
 import dev.drover.coordinator.azure.ArmClient;
 import dev.drover.coordinator.azure.ArmScaleSet;
+import dev.drover.coordinator.config.ConfigException;
 import dev.drover.coordinator.config.CoordinatorConfig;
 import dev.drover.coordinator.config.CoordinatorConfigFile;
 import dev.drover.coordinator.fleet.NodeRegistry;
@@ -20,6 +21,7 @@ import dev.drover.coordinator.queue.BuiltInQueue;
 import dev.drover.coordinator.queue.QueueSource;
 import dev.drover.coordinator.scaling.PoolSpec;
 import dev.drover.coordinator.scaling.ScalingLoop;
+import dev.drover.coordinator.store.CoordinatorState;
 import dev.drover.coordinator.timeline.Timeline;
 import dev.drover.coordinator.tractor.TractorIntegration;
 import dev.drover.coordinator.tractor.TractorQueueSource;
@@ -63,6 +65,7 @@ public final class Coordinator {
     private final BuiltInQueue builtIn;
     private final BladeControl blades;
     private final List<PoolSpec> pools;
+    private final CoordinatorState state;
     private ScalingLoop scaling;
     private Provisioning provisioning;
     private AgentGatewayVerticle gateway;
@@ -93,18 +96,37 @@ public final class Coordinator {
             builtIn = new BuiltInQueue(registry, pools, timeline, clock);
             blades = builtIn;
         }
+        // what survives a restart is put back before any agent can connect
+        try {
+            state = CoordinatorState.open(config.store(), builtIn != null);
+        } catch (ConfigException e) {
+            vertx.close();
+            throw e;
+        }
+        try {
+            state.restoreFleetAndQueue(registry, builtIn);
+        } catch (RuntimeException e) {
+            state.close();
+            vertx.close();
+            throw new ConfigException("store.path " + config.store().path() + ": cannot restore the state kept "
+                    + "there: " + e.getMessage(), e);
+        }
+        if (builtIn != null) { // before the gateway opens: a reconnecting agent's first report must reach the queue
+            registry.addListener(builtIn);
+        }
     }
 
     /** Starts every surface; completes when both listeners are bound. */
     public Future<Coordinator> start() {
         EnrolmentTokens tokens = new EnrolmentTokens(enrolmentTokens());
-        gateway = new AgentGatewayVerticle(config, registry, tokens, connections, metrics);
+        gateway = new AgentGatewayVerticle(config, registry, tokens, connections, metrics, state.deliveryLedger());
         return vertx.deployVerticle(gateway)
                 .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
                 .compose(id -> {
                     try {
                         wireScaling();
                     } catch (RuntimeException e) {
+                        state.close();
                         vertx.close();
                         return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
                     }
@@ -167,10 +189,8 @@ public final class Coordinator {
         QueueSource queue = tractor != null ? tractor : builtIn;
         scaling = new ScalingLoop(pools, config.licences(), config.farmMaxCostPerHour(), registry, queue::view,
                 provisioning, clock);
+        state.restorePools(scaling, provisioning);
         registry.addListener(provisioning);
-        if (builtIn != null) {
-            registry.addListener(builtIn);
-        }
     }
 
     private void scaleNow() {
@@ -196,6 +216,7 @@ public final class Coordinator {
         if (e instanceof StartException) {
             return Future.failedFuture(e);
         }
+        state.close();
         vertx.close();
         return Future.failedFuture(new StartException("cannot start the " + what + ": " + e.getMessage(), e));
     }
@@ -213,7 +234,7 @@ public final class Coordinator {
         if (engine != null) {
             engine.stop();
         }
-        return vertx.close();
+        return vertx.close().andThen(r -> state.close());
     }
 
     private List<String> enrolmentTokens() {

@@ -45,9 +45,10 @@ class ApiRolesIT {
                 gateway: {host: 127.0.0.1, port: %d}
                 http: {host: 127.0.0.1, port: %d, viewerTokens: [%s], operatorTokens: [%s]}
                 enrolment: {tokens: [%s]}
+                store: {path: %s}
                 pools:
                   - {name: render, serviceKeys: [blender], maxNodes: 4, pricePerNodeHour: 0.5}
-                """.formatted(gatewayPort, httpPort, VIEWER, OPERATOR, ENROL));
+                """.formatted(gatewayPort, httpPort, VIEWER, OPERATOR, ENROL, dir.resolve("coordinator.db")));
         coordinator = JarProcess.start(JarProcess.COORDINATOR_JAR, "roles-coordinator", List.of("--config",
                 config.toString()), Map.of());
         await().atMost(Duration.ofSeconds(20)).until(new CoordinatorApi(httpPort)::healthy);

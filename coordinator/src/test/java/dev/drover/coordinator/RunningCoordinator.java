@@ -24,8 +24,9 @@ record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi ap
                 gateway: {host: 127.0.0.1, port: %d%s}
                 http: {host: 127.0.0.1, port: %d}
                 enrolment: {tokens: [%s]}
+                store: {path: %s}
                 %s
-                """.formatted(gatewayPort, gatewayExtra, httpPort, token, extraYaml));
+                """.formatted(gatewayPort, gatewayExtra, httpPort, token, dir.resolve(name + ".db"), extraYaml));
         JarProcess process = JarProcess.start(JarProcess.COORDINATOR_JAR, name, List.of("--config", config.toString()),
                 Map.of());
         CoordinatorApi api = new CoordinatorApi(httpPort);

@@ -58,6 +58,29 @@ public final class Outbox<T extends Reliable> {
         return streamId;
     }
 
+    /**
+     * An outbox that goes on where an earlier one stopped (the coordinator's, restored after a restart): the next
+     * sequence follows {@code lastSeq}, and {@code pending} (oldest first, each at most {@code lastSeq}) are still
+     * unacknowledged.
+     */
+    public static <T extends Reliable> Outbox<T> resume(int capacity, long lastSeq, List<T> pending) {
+        Outbox<T> outbox = new Outbox<>(capacity);
+        long previous = 0;
+        for (T message : pending) {
+            if (message.seq() <= previous || message.seq() > lastSeq) {
+                throw new IllegalArgumentException("pending sequences must rise and be at most " + lastSeq
+                        + ", got " + message.seq() + " after " + previous);
+            }
+            previous = message.seq();
+            if (outbox.pending.size() == capacity) {
+                outbox.pending.removeFirst();
+            }
+            outbox.pending.addLast(message);
+        }
+        outbox.lastSeq = lastSeq;
+        return outbox;
+    }
+
     /** Creates the next message with a fresh sequence number and keeps it until acknowledged. */
     public synchronized T add(LongFunction<T> create) {
         T message = create.apply(lastSeq + 1);

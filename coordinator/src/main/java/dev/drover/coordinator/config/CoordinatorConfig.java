@@ -11,16 +11,26 @@ import java.util.Map;
  * with its default). Records validate themselves; the loader adds the file name to any error.
  */
 public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment, Tractor tractor,
-        List<Pool> pools, Map<String, Integer> licences, Double farmMaxCostPerHour, Scaling scaling, Azure azure) {
+        List<Pool> pools, Map<String, Integer> licences, Double farmMaxCostPerHour, Scaling scaling, Azure azure,
+        Store store) {
 
-    /** A coordinator without Tractor or pools: it tracks nodes only. */
+    /** A coordinator without Tractor or pools: it tracks nodes only, with its state in memory (tests). */
     public CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment) {
-        this(gateway, http, liveness, enrolment, null, null, null, null, null, null);
+        this(gateway, http, liveness, enrolment, null, null, null, null, null, null, Store.memory());
     }
 
+    /** Built in code (tests, benchmarks): state in memory only. */
     public CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment, Tractor tractor,
             List<Pool> pools, Map<String, Integer> licences, Double farmMaxCostPerHour) {
-        this(gateway, http, liveness, enrolment, tractor, pools, licences, farmMaxCostPerHour, null, null);
+        this(gateway, http, liveness, enrolment, tractor, pools, licences, farmMaxCostPerHour, null, null,
+                Store.memory());
+    }
+
+    /** Built in code (tests, benchmarks): state in memory only. */
+    public CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, Enrolment enrolment, Tractor tractor,
+            List<Pool> pools, Map<String, Integer> licences, Double farmMaxCostPerHour, Scaling scaling, Azure azure) {
+        this(gateway, http, liveness, enrolment, tractor, pools, licences, farmMaxCostPerHour, scaling, azure,
+                Store.memory());
     }
 
     public CoordinatorConfig {
@@ -46,6 +56,7 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
         http = http != null ? http : new Http(null, null);
         scaling = scaling != null ? scaling : new Scaling(null, null, null, null, null);
         azure = azure != null ? azure : new Azure(null, null, null);
+        store = store != null ? store : new Store(null, null);
 
         liveness = liveness != null ? liveness : new Liveness(null, null, null, null);
         if (enrolment == null) {
@@ -207,6 +218,38 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
             if (provider.equals("azure") && (subscription.isEmpty() || resourceGroup.isEmpty() || name.isEmpty())) {
                 throw new IllegalArgumentException("scaleSet: provider azure needs subscription, resourceGroup and name");
             }
+        }
+    }
+
+    /**
+     * Where the coordinator keeps what must survive a restart (nodes, evictions, drains, the built-in queue, pool
+     * limits and pauses, decisions): an SQLite database in WAL mode.
+     *
+     * @param path the database file; its directory is created if missing. {@code :memory:} keeps nothing (tests)
+     * @param synchronous NORMAL (default: every commit survives a crash of the coordinator process) or FULL (also
+     *     a power loss of the head node, at an fsync per commit)
+     */
+    public record Store(String path, String synchronous) {
+        public static final String DEFAULT_PATH = "/var/lib/drover/coordinator.db";
+        public static final String MEMORY = ":memory:";
+
+        public Store {
+            path = path != null ? path : DEFAULT_PATH;
+            synchronous = synchronous != null ? synchronous.toUpperCase(java.util.Locale.ROOT) : "NORMAL";
+            if (path.isBlank()) {
+                throw new IllegalArgumentException("store.path must name a file (default " + DEFAULT_PATH + ")");
+            }
+            if (!synchronous.equals("NORMAL") && !synchronous.equals("FULL")) {
+                throw new IllegalArgumentException("store.synchronous must be NORMAL or FULL, got " + synchronous);
+            }
+        }
+
+        public static Store memory() {
+            return new Store(MEMORY, null);
+        }
+
+        public static Store at(java.nio.file.Path file) {
+            return new Store(file.toString(), null);
         }
     }
 

@@ -97,6 +97,10 @@ public final class DemoCommand implements Callable<Integer> {
         Path work = workDir.toAbsolutePath();
         Path images = work.resolve("images");
         Files.createDirectories(images);
+        // each demo is a new farm: its local VMs start afresh, so state from an earlier run would only mislead
+        for (String f : List.of("coordinator.db", "coordinator.db-wal", "coordinator.db-shm")) {
+            Files.deleteIfExists(work.resolve(f));
+        }
         String enrolment = newToken();
         String viewer = newToken();
         String operator = newToken();
@@ -184,7 +188,8 @@ public final class DemoCommand implements Callable<Integer> {
                 new CoordinatorConfig.Http("127.0.0.1", httpPort, List.of(viewer), List.of(operator), null, null),
                 new CoordinatorConfig.Liveness(1000, 10, 3, 15_000),
                 new CoordinatorConfig.Enrolment(List.of(enrolment), null), null, List.of(pool), Map.of(), null,
-                new CoordinatorConfig.Scaling(60, 60, 3, 600, 60), null);
+                new CoordinatorConfig.Scaling(60, 60, 3, 600, 60), null,
+                CoordinatorConfig.Store.at(workDir.toAbsolutePath().resolve("coordinator.db")));
     }
 
     static String newToken() {

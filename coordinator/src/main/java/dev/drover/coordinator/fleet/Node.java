@@ -26,6 +26,12 @@ public final class Node {
     private final String id;
     private final ArrayDeque<Transition> history = new ArrayDeque<>();
     private final Outbox<Reliable> commands;
+    private final int commandCapacity;
+    private final NodeJournal journal;
+    /** Grows with every change that is written to the journal, so the store keeps the newest. */
+    private long version;
+    /** Remembered across a coordinator restart, and its agent has not reconnected since. */
+    private boolean notHeardFrom;
     private NodeIdentity identity;
     private String agentVersion = "";
     private int protocolVersion;
@@ -48,13 +54,59 @@ public final class Node {
     private final java.util.function.BiConsumer<Node, Transition> observer;
 
     Node(String id, Instant now, int commandCapacity, java.util.function.BiConsumer<Node, Transition> observer) {
+        this(id, now, commandCapacity, observer, NodeJournal.NONE);
+    }
+
+    Node(String id, Instant now, int commandCapacity, java.util.function.BiConsumer<Node, Transition> observer,
+            NodeJournal journal) {
         this.id = id;
         this.observer = observer;
+        this.journal = journal;
+        this.commandCapacity = commandCapacity;
         this.state = NodeState.ENROLLING;
         this.stateReason = "first hello";
         this.stateSince = now;
         this.lastSeen = now;
         this.commands = new Outbox<>(commandCapacity);
+    }
+
+    /**
+     * A node remembered from before a coordinator restart, in the state it had. {@code lastSeen} is the restart,
+     * so silence is counted from then: an agent has the usual Suspect and Lost times to reconnect.
+     */
+    Node(NodeJournal.RememberedNode r, Instant now, int commandCapacity,
+            java.util.function.BiConsumer<Node, Transition> observer, NodeJournal journal) {
+        NodeJournal.NodeRecord n = r.node();
+        this.id = n.id();
+        this.observer = observer;
+        this.journal = journal;
+        this.commandCapacity = commandCapacity;
+        this.version = n.version();
+        this.identity = n.identity();
+        this.agentVersion = n.agentVersion();
+        this.protocolVersion = n.protocolVersion();
+        this.slots = n.slots();
+        this.gpus = n.gpus();
+        this.state = n.state();
+        this.stateReason = n.stateReason();
+        this.stateSince = n.stateSince();
+        this.enrolledAt = n.enrolledAt();
+        this.eviction = n.eviction();
+        this.lastSeen = now;
+        this.notHeardFrom = true;
+        // A new session (sessions only name the agent process); the command stream goes on where it was, so the
+        // agent's position in it still counts and pending commands are resent with their own numbers.
+        this.commands = r.commandStreamId().isEmpty() ? new Outbox<>(commandCapacity)
+                : new Outbox<>(r.commandStreamId(), commandCapacity, r.commandSeq(), 0, r.pendingCommands());
+        r.history().forEach(this.history::addLast);
+        r.running().forEach(t -> runningTasks.put(t.task(), t));
+    }
+
+    /** What the journal keeps of this node; the caller holds the lock and has just changed something. */
+    private NodeJournal.NodeRecord record() {
+        version++;
+        return new NodeJournal.NodeRecord(id, version, identity, agentVersion, protocolVersion, slots, gpus, state,
+                stateReason, stateSince, enrolledAt, eviction);
     }
 
     public String id() {
@@ -79,6 +131,12 @@ public final class Node {
         state = to;
         stateReason = reason;
         stateSince = at;
+        if (identity != null) { // a node is written from its first Hello on
+            journal.atomically(() -> {
+                journal.node(record());
+                journal.transition(id, t);
+            });
+        }
         LOGGER.atInfo().addKeyValue("nodeId", id).addKeyValue("from", t.from()).addKeyValue("to", to)
                 .addKeyValue("reason", reason).log("node state changed");
         observer.accept(this, t);
@@ -111,6 +169,7 @@ public final class Node {
         if (!resumed) {
             sessionId = newSessionId;
         }
+        notHeardFrom = false;
         AgentLink previous = link != newLink ? link : null;
         link = newLink;
         identity = hello.identity();
@@ -120,9 +179,17 @@ public final class Node {
         gpus = hello.gpus();
         lastSeen = now;
         enrolledAt = now;
-        if (hello.commandStreamId().isEmpty() || hello.commandStreamId().equals(commands.streamId())) {
+        boolean sameStream = hello.commandStreamId().isEmpty() || hello.commandStreamId().equals(commands.streamId());
+        if (sameStream) {
             commands.acknowledge(hello.lastReceivedSeq());
         }
+        NodeJournal.NodeRecord record = record();
+        journal.atomically(() -> { // before the Welcome
+            journal.node(record);
+            if (sameStream) {
+                journal.commandsAcknowledged(id, hello.lastReceivedSeq());
+            }
+        });
         Binding binding = new Binding(sessionId, resumed, commands.streamId(), Optional.ofNullable(previous));
         newLink.send(greeting.apply(binding));
         for (Reliable command : commands.unacknowledged()) {
@@ -133,6 +200,13 @@ public final class Node {
 
     /** The outcome of {@link #bind}: the session in force, this node's command stream, the replaced link. */
     public record Binding(String sessionId, boolean resumed, String commandStreamId, Optional<AgentLink> replaced) {
+    }
+
+    /** Closes the current connection, if any, with a Bye. */
+    synchronized void closeLink(dev.drover.protocol.ByeReason reason, String detail) {
+        if (link != null) {
+            link.close(reason, detail);
+        }
     }
 
     /** Forgets the connection if it is still the current one (a superseded connection closing must not). */
@@ -156,6 +230,7 @@ public final class Node {
 
     synchronized void taskStarted(dev.drover.protocol.TaskStarted s) {
         runningTasks.put(s.task(), TaskView.started(s.task(), Instant.ofEpochMilli(s.startedAtMillis())));
+        journal.taskStarted(id, s.task(), Instant.ofEpochMilli(s.startedAtMillis()));
     }
 
     synchronized void taskProgress(dev.drover.protocol.TaskProgress p) {
@@ -175,6 +250,7 @@ public final class Node {
 
     synchronized void taskFinished(dev.drover.protocol.TaskFinished f) {
         TaskView v = runningTasks.remove(f.task());
+        journal.taskFinished(id, pool(), f);
         if (v == null) {
             v = TaskView.started(f.task(), Instant.ofEpochMilli(f.finishedAtMillis() - f.runtimeMillis()));
         }
@@ -187,6 +263,7 @@ public final class Node {
 
     synchronized void eviction(EvictionNotice notice) {
         eviction = notice;
+        journal.node(record());
     }
 
     /** Forgets the notice for {@code eventId} (the event ended); true if it was the one shown. */
@@ -199,8 +276,21 @@ public final class Node {
     }
 
     /** Queues a reliable command for the agent and sends it now if connected; resent after reconnects. */
-    public synchronized Reliable sendCommand(LongFunction<Reliable> create) {
+    public Reliable sendCommand(LongFunction<Reliable> create) {
+        return sendCommand(create, () -> { });
+    }
+
+    /**
+     * Like {@link #sendCommand(LongFunction)}, with {@code alsoKeep} (the caller's own journal writes, e.g. the
+     * task now Active on this node) kept in the same transaction as the command, before it leaves: after a
+     * crash either both are remembered, or neither is and nothing was sent.
+     */
+    public synchronized Reliable sendCommand(LongFunction<Reliable> create, Runnable alsoKeep) {
         Reliable command = commands.add(create);
+        journal.atomically(() -> {
+            journal.commandQueued(id, commands.streamId(), command, command.seq() - commandCapacity);
+            alsoKeep.run();
+        });
         if (link != null) {
             link.send(command);
         }
@@ -208,7 +298,15 @@ public final class Node {
     }
 
     synchronized void acknowledgeCommands(long seq) {
-        commands.acknowledge(seq);
+        if (commands.acknowledge(seq) > 0) {
+            journal.commandsAcknowledged(id, seq);
+        }
+    }
+
+    /** What the journal has of this node now (without counting a change). */
+    synchronized NodeJournal.NodeRecord currentRecord() {
+        return new NodeJournal.NodeRecord(id, version, identity, agentVersion, protocolVersion, slots, gpus, state,
+                stateReason, stateSince, enrolledAt, eviction);
     }
 
     /** A consistent copy for readers (API, scaler) that must not hold the lock. */
@@ -236,6 +334,10 @@ public final class Node {
 
     public synchronized NodeState state() {
         return state;
+    }
+
+    synchronized boolean notHeardFrom() {
+        return notHeardFrom;
     }
 
     synchronized Instant lastSeen() {

@@ -7,6 +7,7 @@ import dev.drover.protocol.EvictionNotice;
 import dev.drover.protocol.EvictionType;
 import dev.drover.protocol.Heartbeat;
 import dev.drover.protocol.Hello;
+import dev.drover.protocol.InboundSequence;
 import dev.drover.protocol.Message;
 import dev.drover.protocol.MountHealth;
 import dev.drover.protocol.MountState;
@@ -34,6 +35,7 @@ public final class NodeRegistry {
 
     private final java.util.List<FleetListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.concurrent.Executor events;
+    private volatile NodeJournal journal = NodeJournal.NONE;
 
     public NodeRegistry(Clock clock, LivenessSettings liveness, int commandCapacity) {
         this(clock, liveness, commandCapacity, java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -49,6 +51,28 @@ public final class NodeRegistry {
         this.liveness = liveness;
         this.commandCapacity = commandCapacity;
         this.events = events;
+    }
+
+    /** Where node state is kept across restarts; set once, before the first agent connects. */
+    public void setJournal(NodeJournal journal) {
+        this.journal = journal;
+    }
+
+    /**
+     * Puts back the nodes remembered from before a restart, each in the state it had, not yet heard from: they
+     * take no work until their agent reconnects, and silence from now on makes them Suspect, then Lost, as
+     * usual. Returns how many were restored.
+     */
+    public int restore(List<NodeJournal.RememberedNode> remembered) {
+        Instant now = clock.instant();
+        for (NodeJournal.RememberedNode r : remembered) {
+            String id = r.node().id();
+            nodes.put(id, new Node(r, now, commandCapacity, (node, t) -> {
+                String pool = node.pool();
+                publish(l -> l.transitioned(id, pool, t));
+            }, journal));
+        }
+        return remembered.size();
     }
 
     public void addListener(FleetListener listener) {
@@ -75,7 +99,7 @@ public final class NodeRegistry {
                 (node, t) -> {
                     String pool = node.pool();
                     publish(l -> l.transitioned(id, pool, t));
-                });
+                }, journal);
     }
 
     /** Binds an accepted Hello to its node (creating it on first sight) and greets the agent. */
@@ -127,8 +151,36 @@ public final class NodeRegistry {
      * has already dropped duplicates (a resend after a reconnect) by stream and sequence.
      */
     public void reliable(Node node, Reliable event) {
+        reliable(node, event, () -> { });
+    }
+
+    /**
+     * Applies a reliable event and runs {@code keepPosition} (the delivery ledger's record) in the same
+     * transaction. False when it could not be kept: nothing is applied, the link is closed, no Ack may go out.
+     */
+    public boolean reliable(Node node, Reliable event, Runnable keepPosition) {
         Instant now = clock.instant();
         node.touch(now);
+        List<Runnable> afterwards = new ArrayList<>(1);
+        try {
+            // The event's effects and the ledger position are kept in one transaction before the caller
+            // acknowledges it, so after a crash the agent resends exactly what was not applied.
+            journal.atomically(() -> {
+                apply(node, event, now, afterwards);
+                keepPosition.run();
+            });
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(NodeRegistry.class).atError().addKeyValue("nodeId", node.id())
+                    .addKeyValue("seq", event.seq()).setCause(e)
+                    .log("cannot keep an agent event; not acknowledging it, the agent will resend it");
+            node.closeLink(ByeReason.SHUTDOWN, "coordinator cannot keep state: " + e.getMessage());
+            return false;
+        }
+        afterwards.forEach(Runnable::run);
+        return true;
+    }
+
+    private void apply(Node node, Reliable event, Instant now, List<Runnable> afterwards) {
         if (event instanceof EvictionNotice notice) {
             onEviction(node, notice, now);
         } else if (event instanceof dev.drover.protocol.EvictionEnded ended) {
@@ -138,7 +190,7 @@ public final class NodeRegistry {
         } else if (event instanceof dev.drover.protocol.TaskFinished finished) {
             node.taskFinished(finished);
             String pool = node.pool();
-            publish(l -> l.taskFinished(node.id(), pool, finished));
+            afterwards.add(() -> publish(l -> l.taskFinished(node.id(), pool, finished)));
         } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.DRAINED) {
             node.transition(NodeState.DRAINED, "agent drained: no task running", now);
         } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.CANCELLED) {
@@ -205,9 +257,15 @@ public final class NodeRegistry {
     public int sweep() {
         Instant now = clock.instant();
         int changed = 0;
-        nodes.values().removeIf(n -> n.departedBefore(now.minus(FORGET_AFTER)));
+        nodes.values().removeIf(n -> {
+            boolean forget = n.departedBefore(now.minus(FORGET_AFTER));
+            if (forget) {
+                journal.forget(n.id());
+            }
+            return forget;
+        });
         for (Node node : nodes.values()) {
-            var decision = Liveness.evaluate(node.state(), node.lastSeen(), now, liveness);
+            var decision = Liveness.evaluate(node.state(), node.lastSeen(), now, liveness, node.notHeardFrom());
             if (decision.isPresent() && node.transition(decision.get().to(), decision.get().reason(), now)) {
                 changed++;
             }

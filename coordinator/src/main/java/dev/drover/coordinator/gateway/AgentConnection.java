@@ -139,9 +139,10 @@ final class AgentConnection implements AgentLink {
     }
 
     private void onReliable(Reliable event) {
-        OptionalLong ack = streams.deliver(node, agentStream, event, () -> registry.reliable(node, event));
+        OptionalLong ack = streams.deliver(node, agentStream, event, keep -> registry.reliable(node, event, keep));
         if (ack.isEmpty()) {
-            // A newer connection owns this node's stream now; this one is being closed with SUPERSEDED.
+            // A newer connection owns this node's stream now (this one is being closed with SUPERSEDED), or
+            // the event could not be kept (the registry closed the link): no Ack, the agent resends it.
             LOGGER.atDebug().addKeyValue("nodeId", node.id()).addKeyValue("seq", event.seq())
                     .log("reliable message on a superseded connection ignored");
             return;

@@ -3,6 +3,7 @@ package dev.drover.coordinator.gateway;
 import dev.drover.coordinator.fleet.Node;
 import dev.drover.protocol.Reliable;
 import java.util.OptionalLong;
+import java.util.function.Predicate;
 
 /**
  * Exactly-once application of agent → coordinator reliable messages (PROTOCOL.md §6). Each connection
@@ -39,9 +40,10 @@ final class InboundStreams {
     /**
      * Applies {@code message} unless it was applied before, then records it; returns the seq to acknowledge
      * either way. Empty when this connection's stream is no longer the node's stream (a newer connection
-     * replaced it): such a message is neither applied nor acknowledged.
+     * replaced it), or when {@code apply} reports that the effects could not be kept: such a message is not
+     * acknowledged. {@code apply} runs the effects and the given ledger record together, true on success.
      */
-    OptionalLong deliver(Node node, String streamId, Reliable message, Runnable apply) {
+    OptionalLong deliver(Node node, String streamId, Reliable message, Predicate<Runnable> apply) {
         synchronized (node) {
             DeliveryLedger.Position at = ledger.position(node.id());
             if (!at.streamId().equals(streamId)) {
@@ -50,8 +52,10 @@ final class InboundStreams {
             if (message.seq() <= at.seq()) {
                 return OptionalLong.of(at.seq());
             }
-            apply.run();
-            ledger.record(node.id(), streamId, message.seq());
+            // apply keeps the ledger's record in the same transaction as the message's effects
+            if (!apply.test(() -> ledger.record(node.id(), streamId, message.seq()))) {
+                return OptionalLong.empty();
+            }
             return OptionalLong.of(message.seq());
         }
     }

@@ -67,6 +67,9 @@ public final class PoolActuator {
     private final Set<String> failedBootReported = new HashSet<>();
     private final Set<String> checking = new HashSet<>();
     private final Set<String> idleConfirmed = new HashSet<>();
+    private ProvisionJournal journal = ProvisionJournal.NONE;
+    /** Deletes remembered from before a restart, seen through once the scale set has been listed again. */
+    private final List<ProvisionJournal.PendingDelete> remembered = new ArrayList<>();
 
     public PoolActuator(PoolSpec pool, ScaleSet scaleSet, NodeRegistry registry, BladeControl blades,
             Timeline timeline, OfferingHealth offerings, Clock clock, Settings settings) {
@@ -78,6 +81,24 @@ public final class PoolActuator {
         this.offerings = offerings;
         this.clock = clock;
         this.settings = settings;
+    }
+
+    public synchronized void setJournal(ProvisionJournal journal) {
+        this.journal = journal;
+    }
+
+    /**
+     * After a restart: the deletes to see through, and the pool's remembered nodes, which were in the scale set
+     * before, so one missing from the first list is Gone (it left while the coordinator was down).
+     */
+    public synchronized void restore(List<ProvisionJournal.PendingDelete> deletes) {
+        remembered.addAll(deletes);
+        deletes.forEach(d -> deleting.add(d.instanceId()));
+        for (NodeSnapshot n : registry.snapshot()) {
+            if (n.identity() != null && n.identity().pool().equals(pool.name()) && !FINISHED.contains(n.state())) {
+                listedNodes.add(n.id());
+            }
+        }
     }
 
     public PoolSpec pool() {
@@ -169,6 +190,9 @@ public final class PoolActuator {
     }
 
     private void reconcile(Instant now) {
+        if (!remembered.isEmpty() && seeThroughRemembered()) {
+            return; // a delete is under way again; the rest waits for the list after it
+        }
         List<Doomed> doomed = new ArrayList<>();
         List<Doomed> drained = new ArrayList<>();
         Map<String, Instance> byNode = new HashMap<>();
@@ -221,6 +245,50 @@ public final class PoolActuator {
         if (!doomed.isEmpty()) {
             delete(doomed);
         }
+    }
+
+    /** Returns true if it asked the scale set for a delete. */
+    private boolean seeThroughRemembered() {
+        DeleteReconciliation.Plan plan = DeleteReconciliation.plan(remembered, instances);
+        remembered.clear();
+        remembered.addAll(plan.waiting());
+        for (ProvisionJournal.PendingDelete d : plan.complete()) {
+            deleting.remove(d.instanceId());
+            timeline.record(Timeline.Kind.DELETE, pool.name(), d.nodeId(), "instance " + d.instanceId()
+                    + (d.nodeId().isEmpty() ? "" : " (" + d.nodeId() + ")") + " deleted before the restart: " + d.why());
+            deleted(d.instanceId(), d.nodeId(), d.why());
+        }
+        if (plan.redo().isEmpty()) {
+            return false;
+        }
+        Map<String, Instance> byId = new HashMap<>();
+        instances.forEach(i -> byId.put(i.instanceId(), i));
+        LOGGER.atInfo().addKeyValue("pool", pool.name()).addKeyValue("instances", plan.redo().stream()
+                .map(ProvisionJournal.PendingDelete::instanceId).toList())
+                .log("deletes asked for before the restart are not under way; asking again");
+        delete(plan.redo().stream().map(d -> new Doomed(byId.get(d.instanceId()), d.nodeId(), d.why())).toList());
+        return true;
+    }
+
+    /** The instance is gone: its node is Deleted, then its blade delisted, then nothing is pending. */
+    private void deleted(String instanceId, String nodeId, String why) {
+        if (nodeId.isEmpty()) {
+            journal.deleteDone(pool.name(), instanceId);
+            return;
+        }
+        journal.deletePending(new ProvisionJournal.PendingDelete(pool.name(), instanceId, nodeId, why,
+                ProvisionJournal.Step.DELIST, clock.instant()));
+        registry.mark(nodeId, NodeState.DELETED, "instance " + instanceId + " deleted: " + why);
+        listedNodes.remove(nodeId);
+        idleConfirmed.remove(nodeId);
+        blades.delist(nodeId).onComplete(r -> {
+            if (r.succeeded()) {
+                journal.deleteDone(pool.name(), instanceId);
+            } else {
+                LOGGER.atWarn().addKeyValue("nodeId", nodeId).log("delisting the blade of a deleted instance "
+                        + "failed; tried again after a restart: " + r.cause().getMessage());
+            }
+        });
     }
 
     /**
@@ -292,6 +360,11 @@ public final class PoolActuator {
 
     /** One delete call for every instance that is due, naming exactly those instances. */
     private void delete(List<Doomed> doomed) {
+        Instant now = clock.instant();
+        for (Doomed d : doomed) { // kept before asking, so a restart sees the delete through, once
+            journal.deletePending(new ProvisionJournal.PendingDelete(pool.name(), d.instance().instanceId(),
+                    d.nodeId(), d.why(), ProvisionJournal.Step.DELETE, now));
+        }
         doomed.forEach(d -> deleting.add(d.instance().instanceId()));
         operating = true;
         scaleSet.delete(doomed.stream().map(d -> d.instance().instanceId()).toList())
@@ -303,6 +376,7 @@ public final class PoolActuator {
         stale = true;
         if (r.failed()) {
             doomed.forEach(d -> deleting.remove(d.instance().instanceId()));
+            doomed.forEach(d -> journal.deleteDone(pool.name(), d.instance().instanceId()));
             error("deleting instance(s) " + doomed.stream().map(d -> d.instance().instanceId()).toList() + " of "
                     + scaleSet.describe() + " failed: " + r.cause().getMessage());
             return;
@@ -311,12 +385,7 @@ public final class PoolActuator {
             String id = d.instance().instanceId();
             timeline.record(Timeline.Kind.DELETE, pool.name(), d.nodeId(), "instance " + id
                     + (d.nodeId().isEmpty() ? "" : " (" + d.nodeId() + ")") + " deleted: " + d.why());
-            if (!d.nodeId().isEmpty()) {
-                registry.mark(d.nodeId(), NodeState.DELETED, "instance " + id + " deleted: " + d.why());
-                listedNodes.remove(d.nodeId());
-                idleConfirmed.remove(d.nodeId());
-                blades.delist(d.nodeId());
-            }
+            deleted(id, d.nodeId(), d.why());
         }
     }
 

@@ -38,6 +38,7 @@ public final class Provisioning implements FleetListener {
     private final Set<String> paused = ConcurrentHashMap.newKeySet();
     /** Operator drains with a deadline: when it passes, whatever still runs there is ejected (and retried). */
     private final Map<String, Instant> deadlines = new ConcurrentHashMap<>();
+    private volatile ProvisionJournal journal = ProvisionJournal.NONE;
 
     public Provisioning(List<PoolSpec> pools, Map<String, PoolActuator> actuators, NodeRegistry registry,
             BladeControl blades, Timeline timeline, OfferingHealth offerings, Clock clock) {
@@ -48,6 +49,28 @@ public final class Provisioning implements FleetListener {
         this.timeline = timeline;
         this.offerings = offerings;
         this.clock = clock;
+    }
+
+    /** Where pauses, drains and pending deletes are kept across restarts; passed on to every pool's actuator. */
+    public void setJournal(ProvisionJournal journal) {
+        this.journal = journal;
+        actuators.values().forEach(a -> a.setJournal(journal));
+    }
+
+    /**
+     * Puts back what was remembered from before a restart: paused pools, drain deadlines (a drain itself goes on:
+     * the node is still Draining and its agent still has, or will be resent, the Drain), and deletes to see
+     * through, which each pool's actuator completes once it has listed its scale set.
+     */
+    public void restore(ProvisionJournal.Remembered remembered) {
+        remembered.paused().stream().filter(pools::containsKey).forEach(paused::add);
+        for (ProvisionJournal.Drain d : remembered.drains()) {
+            if (d.deadlineMillis() > 0) {
+                deadlines.put(d.nodeId(), Instant.ofEpochMilli(d.deadlineMillis()));
+            }
+        }
+        actuators.forEach((pool, a) -> a.restore(remembered.deletes().stream().filter(d -> d.pool().equals(pool))
+                .toList()));
     }
 
     /** Instances that exist but have no node yet, for the policy to count as booting. */
@@ -86,7 +109,10 @@ public final class Provisioning implements FleetListener {
                 continue;
             }
             if (a instanceof ScalingDecision.DrainNode d) {
-                actuator.drain(d.nodeId(), 0, d.reason());
+                if (actuator.drain(d.nodeId(), 0, d.reason())) {
+                    journal.drainStarted(new ProvisionJournal.Drain(d.nodeId(), 0, "scaler: " + d.reason(),
+                            clock.instant()));
+                }
             } else if (a instanceof ScalingDecision.SetCapacity c) {
                 targets.put(c.pool(), c.target());
             }
@@ -118,6 +144,7 @@ public final class Provisioning implements FleetListener {
         if (!pools.containsKey(pool)) {
             return false;
         }
+        journal.paused(pool, pause, who, clock.instant());
         boolean changed = pause ? paused.add(pool) : paused.remove(pool);
         if (changed) {
             timeline.record(Timeline.Kind.SCALE, pool, "", "pool " + pool + (pause ? " paused" : " resumed") + " by "
@@ -148,6 +175,10 @@ public final class Provisioning implements FleetListener {
                 timeline.record(Timeline.Kind.DRAIN, pool, nodeId, "draining " + nodeId + ": " + reason);
             }
         }
+        if (started) {
+            journal.drainStarted(new ProvisionJournal.Drain(nodeId, deadlineMillis, "operator " + who,
+                    clock.instant()));
+        }
         if (started && deadlineMillis > 0) {
             deadlines.put(nodeId, Instant.ofEpochMilli(deadlineMillis));
         }
@@ -156,6 +187,10 @@ public final class Provisioning implements FleetListener {
 
     @Override
     public void transitioned(String nodeId, String pool, Transition t) {
+        if ((t.from() == NodeState.DRAINING || t.from() == NodeState.DRAINED) && t.to() != NodeState.DRAINED
+                && t.to() != NodeState.SUSPECT && t.to() != NodeState.LOST) {
+            journal.drainEnded(nodeId); // done (deleted, gone, evicted) or undone (Ready again)
+        }
         if (t.to() == NodeState.EVICTING) {
             evicting(nodeId, pool, t.reason());
         } else if (t.from() == NodeState.EVICTING && t.to() == NodeState.READY) {

@@ -91,6 +91,21 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             return new TaskInfo(ref, jobTitle, spec.title(), serviceKey, state, attempts, requeues, node,
                     List.copyOf(nodesTried), since);
         }
+
+        QueueJournal.TaskRecord record() {
+            return new QueueJournal.TaskRecord(ref, jobTitle, serviceKey, spec, state, attempts, requeues, node,
+                    nodesTried, since);
+        }
+
+        static Task of(QueueJournal.TaskRecord r) {
+            Task t = new Task(r.ref(), r.jobTitle(), r.serviceKey(), r.spec(), r.since());
+            t.state = r.state();
+            t.attempts = r.attempts();
+            t.requeues = r.requeues();
+            t.node = r.node();
+            t.nodesTried.addAll(r.nodesTried());
+            return t;
+        }
     }
 
     private final NodeRegistry registry;
@@ -102,6 +117,7 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
     private final Map<String, Instant> refusedUntil = new HashMap<>();
     static final java.time.Duration REFUSAL_PAUSE = java.time.Duration.ofSeconds(30);
     private long nextJid = 1;
+    private QueueJournal journal = QueueJournal.NONE;
 
     public BuiltInQueue(NodeRegistry registry, List<PoolSpec> pools, Timeline timeline, Clock clock) {
         this.registry = registry;
@@ -110,15 +126,49 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         this.clock = clock;
     }
 
+    /** Where jobs and tasks are kept across restarts; set before the first job. */
+    public synchronized void setJournal(QueueJournal journal) {
+        this.journal = journal;
+    }
+
+    /**
+     * Puts back the queue remembered from before a restart, then applies the task finishes agents were told
+     * were safe but the queue had not applied yet. Tasks stay where they were: Active ones wait for their node.
+     */
+    public synchronized void restore(QueueJournal.Remembered remembered) {
+        nextJid = Math.max(nextJid, remembered.nextJid());
+        for (QueueJournal.TaskRecord r : remembered.tasks()) {
+            tasks.put(r.ref(), Task.of(r));
+        }
+        for (QueueJournal.PendingFinish f : remembered.pendingFinishes()) {
+            taskFinished(f.nodeId(), f.pool(), f.finished());
+        }
+    }
+
+    /** After a restart: takes the tasks off a node that lost them while the coordinator was down. */
+    public synchronized void requeueFrom(String nodeId, String why, boolean tellNode) {
+        requeueFrom(nodeId, registry.find(nodeId).map(Node::pool).orElse(""), why,
+                tellNode && registry.find(nodeId).isPresent());
+    }
+
+    /** Every task as the journal keeps it. */
+    public synchronized List<QueueJournal.TaskRecord> records() {
+        return tasks.values().stream().map(Task::record).toList();
+    }
+
     /** Queues a job; its tasks are dispatched as nodes come free. Returns the job id. */
     public synchronized long submit(JobSpec job) {
-        long jid = nextJid++;
+        long jid = nextJid;
         String key = job.serviceKey().toLowerCase(Locale.ROOT);
         Instant now = clock.instant();
+        List<Task> created = new ArrayList<>(job.tasks().size());
         for (int i = 0; i < job.tasks().size(); i++) {
             TaskRef ref = new TaskRef(jid, i + 1, i + 1);
-            tasks.put(ref, new Task(ref, job.title(), key, job.tasks().get(i), now));
+            created.add(new Task(ref, job.title(), key, job.tasks().get(i), now));
         }
+        journal.jobSubmitted(jid, job, now, created.stream().map(Task::record).toList(), jid + 1);
+        nextJid = jid + 1;
+        created.forEach(t -> tasks.put(t.ref, t));
         timeline.record(Timeline.Kind.JOB, "", "", "job " + jid + " \"" + job.title() + "\" queued: "
                 + job.tasks().size() + " task(s), service key " + key);
         dispatch();
@@ -182,8 +232,9 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         t.attempts++;
         t.nodesTried.add(nodeId);
         t.since = clock.instant();
+        QueueJournal.TaskRecord active = t.record();
         node.sendCommand(seq -> new RunTask(seq, t.ref, t.serviceKey, t.spec.argv(), t.spec.env(),
-                t.spec.workingDir()));
+                t.spec.workingDir()), () -> journal.task(active));
         return true;
     }
 
@@ -194,6 +245,7 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             return;
         }
         if (t == null || t.state != State.ACTIVE || !t.node.equals(nodeId)) {
+            journal.finishApplied(nodeId, f.task());
             return; // a report from a node the task was already taken from
         }
         if (f.exitCode() == 0) {
@@ -216,6 +268,11 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         }
         t.node = t.state == State.READY ? "" : t.node;
         t.since = clock.instant();
+        QueueJournal.TaskRecord changed = t.record();
+        journal.atomically(() -> {
+            journal.task(changed);
+            journal.finishApplied(nodeId, f.task());
+        });
         dispatch();
     }
 
@@ -301,8 +358,11 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             t.since = clock.instant();
             timeline.record(Timeline.Kind.REQUEUE, pool, nodeId, "task " + t.ref + " (" + t.spec.title()
                     + ") requeued: " + why);
-            if (node != null) {
-                node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: " + why));
+            QueueJournal.TaskRecord requeued = t.record();
+            if (node != null) { // the task is Ready again only together with the Cancel that stops the old run
+                node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: " + why), () -> journal.task(requeued));
+            } else {
+                journal.task(requeued);
             }
         }
         dispatch();

@@ -33,6 +33,7 @@ public final class ScalingLoop {
     /** Per pool, the decisions whose reason differed from the one before, newest last. */
     private final Map<String, java.util.ArrayDeque<Decision>> history = new HashMap<>();
     private volatile java.time.Instant decidedAt;
+    private volatile ScalingJournal journal = ScalingJournal.NONE;
 
     /** A pool's decision at one moment, kept when its reason changed. */
     public record Decision(java.time.Instant at, int target, int current, String reason) {
@@ -51,6 +52,20 @@ public final class ScalingLoop {
         this.registry = registry;
         this.queue = queue;
         this.clock = clock;
+    }
+
+    /** Where limits and decisions are kept across restarts. */
+    public void setJournal(ScalingJournal journal) {
+        this.journal = journal;
+    }
+
+    /** Puts back the limits operators set and each pool's recent decisions, from before a restart. */
+    public synchronized void restore(ScalingJournal.Remembered remembered) {
+        remembered.limits().forEach((pool, l) -> applyLimits(pool, l.minNodes(), l.maxNodes()));
+        remembered.decisions().forEach((pool, list) -> {
+            java.util.ArrayDeque<Decision> h = history.computeIfAbsent(pool, k -> new java.util.ArrayDeque<>());
+            list.stream().skip(Math.max(0, list.size() - HISTORY)).forEach(h::addLast);
+        });
     }
 
     /** One round: snapshot, decide, publish. */
@@ -86,6 +101,7 @@ public final class ScalingLoop {
                     h.removeFirst();
                 }
                 h.addLast(new Decision(clock.instant(), p.target(), p.current(), p.reason()));
+                journal.decided(p.pool(), h.peekLast(), HISTORY);
                 LOGGER.atInfo().addKeyValue("pool", p.pool()).addKeyValue("target", p.target())
                         .addKeyValue("current", p.current()).log("scaling decision: " + p.reason());
             }
@@ -98,18 +114,24 @@ public final class ScalingLoop {
     }
 
     /**
-     * Operator: new node bounds for a pool, in force from the next round (until the coordinator restarts; the
-     * config file keeps the standing values).
+     * Operator: new node bounds for a pool, in force from the next round and kept across restarts, where they
+     * take precedence over the config file's values (set them again here to change them).
      */
     public synchronized boolean setLimits(String pool, int minNodes, int maxNodes) {
+        boolean found = pools.stream().anyMatch(p -> p.name().equals(pool));
+        if (found) {
+            journal.limits(pool, minNodes, maxNodes, clock.instant());
+            applyLimits(pool, minNodes, maxNodes);
+        }
+        return found;
+    }
+
+    private void applyLimits(String pool, int minNodes, int maxNodes) {
         List<PoolSpec> updated = new ArrayList<>();
-        boolean found = false;
         for (PoolSpec p : pools) {
-            found |= p.name().equals(pool);
             updated.add(p.name().equals(pool) ? p.withLimits(minNodes, maxNodes) : p);
         }
         pools = List.copyOf(updated);
-        return found;
     }
 
     /**

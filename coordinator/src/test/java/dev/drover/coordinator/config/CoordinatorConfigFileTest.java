@@ -21,7 +21,8 @@ class CoordinatorConfigFileTest {
     @Test
     void exampleFileLoadsAndStatesTheDefaults() {
         CoordinatorConfig example = CoordinatorConfigFile.load(Path.of("coordinator.example.yaml"));
-        CoordinatorConfig defaults = new CoordinatorConfig(null, null, null, example.enrolment());
+        CoordinatorConfig defaults = new CoordinatorConfig(null, null, null, example.enrolment(), null, null, null, null,
+                null, null, null);
 
         assertThat(example).isEqualTo(defaults);
     }

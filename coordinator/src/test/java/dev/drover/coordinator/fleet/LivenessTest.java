@@ -32,6 +32,23 @@ class LivenessTest {
     }
 
     @Test
+    void aNodeNotHeardFromSinceARestartKeepsItsStateForTheLostTimeThenIsLost() {
+        for (NodeState s : new NodeState[] {NodeState.READY, NodeState.BUSY, NodeState.DRAINING, NodeState.DRAINED}) {
+            assertThat(Liveness.evaluate(s, T0, T0.plusSeconds(60), SETTINGS, true)).as(s.name()).isEmpty();
+            assertThat(Liveness.evaluate(s, T0, T0.plusSeconds(61), SETTINGS, true)).as(s.name())
+                    .hasValueSatisfying(d -> {
+                        assertThat(d.to()).isEqualTo(NodeState.SUSPECT);
+                        assertThat(d.reason()).contains("since the coordinator restarted");
+                    });
+        }
+        assertThat(Liveness.evaluate(NodeState.SUSPECT, T0, T0.plusSeconds(61), SETTINGS, true))
+                .hasValueSatisfying(d -> assertThat(d.to()).isEqualTo(NodeState.LOST));
+        assertThat(Liveness.evaluate(NodeState.LOST, T0, T0.plusSeconds(600), SETTINGS, true)).isEmpty();
+        assertThat(Liveness.evaluate(NodeState.EVICTING, T0, T0.plusSeconds(61), SETTINGS, true))
+                .hasValueSatisfying(d -> assertThat(d.to()).isEqualTo(NodeState.GONE));
+    }
+
+    @Test
     void suspectBecomesLostAfterTheLostWindowOnly() {
         assertThat(Liveness.evaluate(NodeState.SUSPECT, T0, T0.plusSeconds(60), SETTINGS)).isEmpty();
         assertThat(Liveness.evaluate(NodeState.SUSPECT, T0, T0.plusSeconds(61), SETTINGS))

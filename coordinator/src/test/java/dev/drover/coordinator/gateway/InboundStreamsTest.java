@@ -46,7 +46,11 @@ class InboundStreamsTest {
     }
 
     private OptionalLong deliver(Node node, String stream, long seq) {
-        return streams.deliver(node, stream, new DrainState(seq, DrainPhase.DRAINING, 0), () -> applied.add(seq));
+        return streams.deliver(node, stream, new DrainState(seq, DrainPhase.DRAINING, 0), keep -> {
+            applied.add(seq);
+            keep.run();
+            return true;
+        });
     }
 
     @Test

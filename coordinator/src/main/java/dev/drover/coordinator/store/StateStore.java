@@ -1,0 +1,261 @@
+package dev.drover.coordinator.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one home of coordinator state that must survive a restart: an embedded SQLite database on local disk in
+ * WAL mode, with versioned migrations ({@link Migrations}). One connection, one writer at a time.
+ *
+ * <p>Writes are committed before the caller goes on, so anything said to an agent or a scale set afterwards
+ * (an Ack, a RunTask, a delete) is backed by state on disk. {@link #batch} gathers one thread's writes and
+ * commits them as one transaction at its end; the database lock is taken only for that commit, never while the
+ * caller holds its own locks in the batch body, so the store is always the innermost lock. With
+ * {@code synchronous=NORMAL} a WAL commit is a write to the page cache with no fsync: it survives the
+ * coordinator process being killed (not a power loss of the head node, for that set FULL) and costs tens of
+ * microseconds (see StateStoreTest), short enough to run on an event loop.
+ */
+public final class StateStore implements AutoCloseable {
+    private static final Logger LOGGER = LoggerFactory.getLogger(StateStore.class);
+
+    /** One write: SQL against the store's connection, inside a transaction the store manages. */
+    @FunctionalInterface
+    public interface SqlOp {
+        void apply(Connection c) throws SQLException;
+    }
+
+    /** One read. */
+    @FunctionalInterface
+    public interface SqlRead<T> {
+        T apply(Connection c) throws SQLException;
+    }
+
+    private final String where;
+    private final Connection connection;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ThreadLocal<List<SqlOp>> batch = new ThreadLocal<>();
+    private final int schemaVersion;
+    private java.util.concurrent.ScheduledExecutorService checkpointer;
+    /** Writes nobody waits for (a decision's history), kept in order off the caller's thread. */
+    private final java.util.concurrent.ExecutorService later = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> {
+                Thread t = new Thread(r, "store-writer");
+                t.setDaemon(true);
+                return t;
+            });
+    private Connection checkpointConnection;
+
+    private StateStore(String where, Connection connection, int schemaVersion) {
+        this.where = where;
+        this.connection = connection;
+        this.schemaVersion = schemaVersion;
+    }
+
+    /**
+     * Opens (creating it and its directory if missing) and migrates the database.
+     *
+     * @param path a file, or {@code :memory:} for a store that keeps nothing
+     * @param synchronous NORMAL or FULL
+     * @throws StoreException naming {@code store.path} and the file when it cannot be used
+     */
+    public static StateStore open(String path, String synchronous) {
+        String where = "store.path " + path;
+        boolean memory = path.equals(":memory:");
+        try {
+            if (!memory) {
+                Path parent = Path.of(path).toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                if (Files.isDirectory(Path.of(path))) {
+                    throw new StoreException(where + ": is a directory, not a database file");
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new StoreException(where + ": cannot create its directory: " + e, e);
+        }
+        Connection c = null;
+        try {
+            c = DriverManager.getConnection("jdbc:sqlite:" + path);
+            try (Statement s = c.createStatement()) {
+                s.execute("PRAGMA busy_timeout = 5000");
+                if (!memory) {
+                    s.execute("PRAGMA journal_mode = WAL");
+                    // checkpoints (the only fsyncs under NORMAL) run on a thread of their own, not in a commit
+                    s.execute("PRAGMA wal_autocheckpoint = 0");
+                }
+                s.execute("PRAGMA synchronous = " + synchronous);
+                s.execute("PRAGMA foreign_keys = ON");
+            }
+            int version = Migrations.apply(c, where);
+            LOGGER.atInfo().addKeyValue("store", path).addKeyValue("schema", version)
+                    .addKeyValue("synchronous", synchronous).log("state store open");
+            StateStore store = new StateStore(where, c, version);
+            if (!memory) {
+                store.startCheckpointer(path);
+            }
+            return store;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            if (e instanceof StoreException se) {
+                throw se;
+            }
+            throw new StoreException(where + ": cannot open the state database: " + e.getMessage(), e);
+        }
+    }
+
+    /** An in-memory store: the same code, nothing kept (tests, and configs built in code). */
+    public static StateStore memory() {
+        return open(":memory:", "NORMAL");
+    }
+
+    /**
+     * Copies the WAL into the database every second from a second connection (PASSIVE: never waits for, nor
+     * blocks, a writer), so no commit pays for a checkpoint's fsync and the WAL stays small.
+     */
+    private void startCheckpointer(String path) throws SQLException {
+        checkpointConnection = DriverManager.getConnection("jdbc:sqlite:" + path);
+        checkpointer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "store-checkpoint");
+            t.setDaemon(true);
+            return t;
+        });
+        checkpointer.scheduleWithFixedDelay(() -> {
+            try (Statement s = checkpointConnection.createStatement()) {
+                s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+            } catch (SQLException e) {
+                LOGGER.atWarn().addKeyValue("store", where).log("WAL checkpoint failed: " + e.getMessage());
+            }
+        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    public int schemaVersion() {
+        return schemaVersion;
+    }
+
+    /**
+     * Runs {@code op} in the current batch of this thread, or on its own in a transaction committed before this
+     * returns.
+     */
+    public void write(SqlOp op) {
+        List<SqlOp> open = batch.get();
+        if (open != null) {
+            open.add(op);
+        } else {
+            commit(List.of(op));
+        }
+    }
+
+    /**
+     * Keeps {@code op} soon, on a thread of the store's own, for what nothing said to the outside depends on (a
+     * scaling decision's history): the scaling tick on an event loop never waits for the disk.
+     */
+    public void writeLater(SqlOp op) {
+        later.execute(() -> {
+            try {
+                commit(List.of(op));
+            } catch (RuntimeException e) {
+                LOGGER.atWarn().addKeyValue("store", where).log("a background write failed: " + e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * Runs {@code body}; every write it makes on this thread is committed together when it returns, or none if it
+     * throws. A batch inside a batch joins the outer one. Nothing in the body may tell the outside world about
+     * the writes (they are not durable until the outermost batch ends).
+     */
+    public void batch(Runnable body) {
+        if (batch.get() != null) {
+            body.run();
+            return;
+        }
+        List<SqlOp> ops = new ArrayList<>();
+        batch.set(ops);
+        try {
+            body.run();
+        } finally {
+            batch.remove();
+        }
+        if (!ops.isEmpty()) {
+            commit(ops);
+        }
+    }
+
+    public <T> T read(SqlRead<T> read) {
+        lock.lock();
+        try {
+            return read.apply(connection);
+        } catch (SQLException e) {
+            throw new StoreException(where + ": read failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void commit(List<SqlOp> ops) {
+        lock.lock();
+        try {
+            connection.setAutoCommit(false);
+            try {
+                for (SqlOp op : ops) {
+                    op.apply(connection);
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException(where + ": write failed (nothing of it was kept): " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        later.shutdown();
+        try {
+            later.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (checkpointer != null) {
+            checkpointer.shutdownNow();
+            try {
+                checkpointer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            closeQuietly(checkpointConnection);
+        }
+        lock.lock();
+        try {
+            closeQuietly(connection);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                LOGGER.atDebug().log("closing the state store: " + e.getMessage());
+            }
+        }
+    }
+}
