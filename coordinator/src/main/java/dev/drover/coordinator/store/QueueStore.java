@@ -130,7 +130,7 @@ public final class QueueStore implements QueueJournal {
         try (PreparedStatement p = c.prepareStatement("SELECT * FROM finished_reports ORDER BY finished_at");
                 ResultSet r = p.executeQuery()) {
             while (r.next()) {
-                list.add(new PendingFinish(r.getString("node_id"), r.getString("pool"), new TaskFinished(0,
+                list.add(new PendingFinish(r.getString("node_id"), r.getString("pool"), new TaskFinished(1, // seq: long acked
                         new TaskRef(r.getLong("jid"), r.getInt("tid"), r.getInt("cid")), r.getInt("exit_code"),
                         r.getInt("signal"), r.getLong("runtime_millis"), r.getLong("peak_rss_bytes"),
                         r.getLong("finished_at"))));
