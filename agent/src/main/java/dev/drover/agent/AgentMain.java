@@ -37,6 +37,18 @@ public final class AgentMain implements Callable<Integer> {
             description = "Overrides coordinator.enrolmentTokenFile. The token may also come from $" + TOKEN_ENV + ".")
     String tokenFile;
 
+    @Option(names = "--coordinator-ca-file", paramLabel = "FILE",
+            description = "Overrides coordinator.tls.caFile: the coordinator's CA certificate (PEM) to pin.")
+    String caFile;
+
+    @Option(names = "--coordinator-ca-sha256", paramLabel = "HEX",
+            description = "Overrides coordinator.tls.caSha256: the SHA-256 fingerprint of the coordinator's CA.")
+    String caSha256;
+
+    @Option(names = "--insecure-plaintext",
+            description = "No TLS to the coordinator (local development only; the token goes out in clear).")
+    boolean insecurePlaintext;
+
     @Option(names = "--imds-url", paramLabel = "URL", description = "Overrides imds.baseUrl (e.g. a fake IMDS in tests).")
     String imdsUrl;
 
@@ -84,7 +96,13 @@ public final class AgentMain implements Callable<Integer> {
                     config.heartbeat(), config.reconnect(), config.outbox(), config.scratchDir(), config.localSocket(),
                     config.logs());
         }
-        Agent agent = Agent.create(config, token);
+        Agent agent;
+        try {
+            agent = Agent.create(config, token);
+        } catch (ConfigException e) {
+            System.err.println("drover-agent: configuration error: " + e.getMessage());
+            return 2;
+        }
         // SIGTERM (systemd stop, scale-in) and SIGINT end the agent cleanly with status 0: a JVM left to its
         // default handling would run shutdown hooks and still exit 143, which systemd counts as a failure.
         CountDownLatch stopRequested = new CountDownLatch(1);
@@ -114,10 +132,17 @@ public final class AgentMain implements Callable<Integer> {
                 throw new IllegalArgumentException("--coordinator port must be a number, got '" + coordinator + "'");
             }
             co = new AgentConfig.Coordinator(coordinator.substring(0, colon), port, co.enrolmentToken(),
-                    co.enrolmentTokenFile());
+                    co.enrolmentTokenFile(), co.tls());
         }
         if (tokenFile != null) {
-            co = new AgentConfig.Coordinator(co.host(), co.port(), null, tokenFile);
+            co = new AgentConfig.Coordinator(co.host(), co.port(), null, tokenFile, co.tls());
+        }
+        if (caFile != null || caSha256 != null || insecurePlaintext) {
+            AgentConfig.Tls t = co.tls();
+            boolean pin = caFile != null || caSha256 != null;
+            co = new AgentConfig.Coordinator(co.host(), co.port(), co.enrolmentToken(), co.enrolmentTokenFile(),
+                    new AgentConfig.Tls(pin ? caFile : null, pin ? caSha256 : null, null,
+                            t.serverName(), insecurePlaintext));
         }
         AgentConfig.Node node = c.node();
         if (nodeId != null || pool != null) {

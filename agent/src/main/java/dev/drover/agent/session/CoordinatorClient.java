@@ -1,6 +1,8 @@
 package dev.drover.agent.session;
 
 import dev.drover.agent.config.AgentConfig;
+import dev.drover.agent.tls.CoordinatorTls;
+import dev.drover.agent.tls.HandshakeGate;
 import dev.drover.protocol.Bye;
 import dev.drover.protocol.ByeReason;
 import dev.drover.protocol.FrameDecoder;
@@ -64,6 +66,8 @@ public final class CoordinatorClient {
                 ThreadLocalRandom.current());
         this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         int idleSeconds = Math.max(1, 2 * config.heartbeat().intervalMillis() / 1000);
+        CoordinatorTls tls = CoordinatorTls.from(config.coordinator()); // no pin and no explicit plaintext: refused
+        String coordinatorAddress = config.coordinator().host() + ":" + config.coordinator().port();
         this.bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelType)
@@ -75,6 +79,10 @@ public final class CoordinatorClient {
                     protected void initChannel(SocketChannel ch) {
                         SessionHandler handler = new SessionHandler(CoordinatorClient.this, commands, memory);
                         session = handler;
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch, config.coordinator().port()))
+                                    .addLast("tlsGate", new HandshakeGate(coordinatorAddress));
+                        }
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(idleSeconds, 0, 0, TimeUnit.SECONDS))
                                 .addLast("decoder", new FrameDecoder())

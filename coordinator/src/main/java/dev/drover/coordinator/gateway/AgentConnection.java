@@ -146,8 +146,9 @@ final class AgentConnection implements AgentLink {
     }
 
     private void reject(Hello hello, RejectReason reason, String detail) {
-        LOGGER.atWarn().addKeyValue("nodeId", hello.identity().nodeId()).addKeyValue("remote", remote)
-                .addKeyValue("reason", reason).log("agent rejected: " + detail);
+        // peer-supplied text, before anyone vouched for the peer: cleaned and within the bad-connection budget
+        BadConnectionLog.GATEWAY.warn(remote, "agent rejected", reason + ": " + detail + " (nodeId "
+                + hello.identity().nodeId() + ")");
         closing = true;
         socket.writeMessage(new Reject(reason, detail, ProtocolVersion.MIN_SUPPORTED, ProtocolVersion.CURRENT))
                 .onComplete(done -> socket.close());
@@ -158,8 +159,12 @@ final class AgentConnection implements AgentLink {
         if (closing) {
             return;
         }
-        LOGGER.atWarn().addKeyValue("nodeId", node != null ? node.id() : "-").addKeyValue("remote", remote)
-                .log("closing agent connection: " + why);
+        if (node == null) {
+            BadConnectionLog.GATEWAY.warn(remote, "closing agent connection", why);
+        } else {
+            LOGGER.atWarn().addKeyValue("nodeId", node.id()).addKeyValue("remote", remote)
+                    .log("closing agent connection: " + LogText.clean(why));
+        }
         close(ByeReason.PROTOCOL_ERROR, why);
     }
 

@@ -15,7 +15,11 @@ import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +42,9 @@ public final class AgentGatewayVerticle extends VerticleBase {
     private final NodeRegistry registry;
     private final EnrolmentTokens tokens;
     private final AtomicInteger connections;
+    private final Admission admission;
+    private final BadConnectionLog badConnections = BadConnectionLog.GATEWAY;
+    private SslContext tls;
     private NetServer server;
 
     public AgentGatewayVerticle(CoordinatorConfig config, NodeRegistry registry, EnrolmentTokens tokens,
@@ -48,10 +55,12 @@ public final class AgentGatewayVerticle extends VerticleBase {
         this.tokens = tokens;
         this.connections = connections;
         this.metrics = metrics;
+        this.admission = new Admission(config.gateway().maxPendingPerAddress());
     }
 
     @Override
     public Future<?> start() {
+        tls = TlsSetup.serverContext(config); // before listening: a TLS problem stops the start, naming the field
         server = vertx.createNetServer(new NetServerOptions().setHost(config.host()).setPort(config.port())
                 .setTcpNoDelay(true).setTcpKeepAlive(true));
         server.connectHandler(this::onConnect);
@@ -72,7 +81,26 @@ public final class AgentGatewayVerticle extends VerticleBase {
             return;
         }
         ChannelPipeline pipeline = socket.channelHandlerContext().pipeline();
-        pipeline.addBefore(VERTX_HANDLER, "idle", new SilenceDetector(settings.helloTimeoutMillis()));
+        InetAddress address = ((InetSocketAddress) pipeline.channel().remoteAddress()).getAddress();
+        if (!admission.tryAdmit(address)) {
+            connections.decrementAndGet();
+            badConnections.warn(socket.remoteAddress(), "refusing agent connection", "already "
+                    + config.maxPendingPerAddress() + " connections from this address without an accepted Hello");
+            socket.close();
+            return;
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                admission.release(address);
+            }
+        };
+        if (tls != null) {
+            pipeline.addFirst("tls", TlsSetup.newHandler(tls, pipeline.channel(), settings.helloTimeoutMillis()));
+        }
+        // One deadline for the whole Hello from accept, and bounded bytes before it (PreHelloGuard).
+        pipeline.addBefore(VERTX_HANDLER, "preHello", new PreHelloGuard(settings.helloTimeoutMillis(),
+                PreHelloGuard.MAX_BYTES_BEFORE_HELLO, String.valueOf(socket.remoteAddress()), badConnections, release));
         pipeline.addBefore(VERTX_HANDLER, "frameDecoder", new FrameDecoder(settings.maxFrameLength()));
         pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
 
@@ -82,7 +110,8 @@ public final class AgentGatewayVerticle extends VerticleBase {
             connection.onMessage(msg);
             if (!wasEnrolled && connection.enrolled()) {
                 // Past the handshake, a connection may stay quiet for as long as a node may before it is Lost.
-                pipeline.replace("idle", "idle", new SilenceDetector(settings.idleCloseMillis()));
+                pipeline.remove("preHello");
+                pipeline.addBefore("frameDecoder", "idle", new SilenceDetector(settings.idleCloseMillis()));
             }
         });
         socket.eventHandler(event -> {
@@ -92,7 +121,12 @@ public final class AgentGatewayVerticle extends VerticleBase {
             }
         });
         socket.exceptionHandler(error -> {
-            if (error instanceof ProtocolException) {
+            if (!connection.enrolled()) {
+                // Nobody has vouched for this peer yet: no Bye, no stack trace, and logged within a budget.
+                badConnections.warn(socket.remoteAddress(), "closing agent connection", "before Hello: "
+                        + error.getMessage());
+                socket.close();
+            } else if (error instanceof ProtocolException) {
                 connection.fail("protocol error: " + error.getMessage());
             } else {
                 LOGGER.atDebug().addKeyValue("remote", socket.remoteAddress()).setCause(error).log("connection error");
@@ -100,6 +134,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
             }
         });
         socket.closeHandler(v -> {
+            release.run();
             connections.decrementAndGet();
             connection.onClosed();
         });
