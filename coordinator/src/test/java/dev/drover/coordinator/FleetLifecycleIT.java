@@ -53,7 +53,7 @@ class FleetLifecycleIT {
 
     private JarProcess startAgent(String nodeId) throws Exception {
         JarProcess agent = JarProcess.start(JarProcess.AGENT_JAR, "fleet-" + nodeId + "-" + processes.size(),
-                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", nodeId, "--pool", "it", "--no-imds"),
+                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(),  "--node-id", nodeId, "--pool", "it", "--no-imds"),
                 Map.of("DROVER_ENROLMENT_TOKEN", TOKEN));
         processes.add(agent);
         return agent;
@@ -128,7 +128,7 @@ class FleetLifecycleIT {
     @Test
     void agentWithWrongTokenIsRejectedAndNeverListed() throws Exception {
         JarProcess intruder = JarProcess.start(JarProcess.AGENT_JAR, "fleet-intruder",
-                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", "intruder", "--no-imds"),
+                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(),  "--node-id", "intruder", "--no-imds"),
                 Map.of("DROVER_ENROLMENT_TOKEN", "wrong-token-wrong-token"));
         processes.add(intruder);
 

@@ -32,11 +32,13 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter {
                 ctx.fireChannelActive();
                 ctx.pipeline().remove(this);
             } else {
-                Throwable cause = done.cause();
-                while (cause.getCause() != null) {
-                    cause = cause.getCause();
+                String why = String.valueOf(done.cause());
+                for (Throwable c = done.cause(); c != null; c = c.getCause()) {
+                    if (c.getMessage() != null) {
+                        why = c.getMessage(); // the innermost reason that says something
+                    }
                 }
-                LOGGER.atError().addKeyValue("coordinator", coordinator).addKeyValue("error", cause.getMessage())
+                LOGGER.atError().addKeyValue("coordinator", coordinator).addKeyValue("error", why)
                         .log("coordinator failed TLS verification; not sending the enrolment token, closing");
                 ctx.close();
             }
