@@ -37,7 +37,7 @@ class FleetLifecycleIT {
 
     @BeforeEach
     void startCoordinator() throws Exception {
-        RunningCoordinator c = RunningCoordinator.start(dir, "fleet-coordinator", TOKEN, ", helloTimeoutMillis: 2000",
+        RunningCoordinator c = RunningCoordinator.start(dir, "fleet-coordinator", TOKEN, ", helloTimeoutMillis: 4000",
                 "liveness: {heartbeatIntervalMillis: 300, jitterPercent: 20, suspectAfterMissed: 3, lostAfterMillis: 3000}");
         processes.add(c.process());
         gatewayPort = c.gatewayPort();
@@ -107,6 +107,7 @@ class FleetLifecycleIT {
         awaitState("node-d", "READY", Duration.ofSeconds(20));
         Instant beatBefore = Instant.parse(api.node("node-c").orElseThrow().getString("lastHeartbeat"));
 
+        // the gateway speaks TLS: each of these is dropped at its first byte, as is any plaintext
         // an HTTP request to the agent port: its first four bytes read as a 1.2 GB frame length
         assertThat(closedByServerAfterSending("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))
                 .as("HTTP garbage is disconnected").isTrue();
@@ -114,7 +115,7 @@ class FleetLifecycleIT {
         assertThat(closedByServerAfterSending(new byte[] {0, 0, 0, 1, 0x7F})).as("unknown type").isTrue();
         // a Heartbeat before any Hello
         assertThat(closedByServerAfterSending(new byte[] {0, 0, 0, 1, 0x04})).as("no hello").isTrue();
-        // silence: no Hello within the 2 s hello timeout
+        // silence: no Hello within the 4 s hello timeout
         assertThat(closedByServerAfterSending(new byte[0])).as("silent connection").isTrue();
 
         // the real agents never noticed: still Ready and still beating

@@ -60,7 +60,15 @@ public final class AgentGatewayVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        tls = TlsSetup.serverContext(config); // before listening: a TLS problem stops the start, naming the field
+        // Before listening (a TLS problem stops the start, naming the field), and off the event loop: the first
+        // run creates keys.
+        return vertx.executeBlocking(() -> TlsSetup.serverContext(config)).compose(context -> {
+            tls = context;
+            return listen();
+        });
+    }
+
+    private Future<NetServer> listen() {
         server = vertx.createNetServer(new NetServerOptions().setHost(config.host()).setPort(config.port())
                 .setTcpNoDelay(true).setTcpKeepAlive(true));
         server.connectHandler(this::onConnect);

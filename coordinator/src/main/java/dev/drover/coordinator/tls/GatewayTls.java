@@ -15,7 +15,6 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,9 +129,19 @@ public final class GatewayTls {
     /** A TLS 1.3-only server context on the JDK provider. */
     public static SslContext serverContext(Material material) {
         try {
-            return SslContextBuilder.forServer(material.certChain().toFile(), material.key().toFile())
-                    .sslProvider(SslProvider.JDK).protocols("TLSv1.3").build();
-        } catch (SSLException | IllegalArgumentException e) {
+            List<X509Certificate> chain = Pem.readCertificates(material.certChain());
+            java.security.PrivateKey key = Pem.readPrivateKey(material.key());
+            // An in-memory JKS store: PKCS#12 (Netty's default) derives a key with PBKDF2 on every start, which
+            // took seconds on a loaded machine. The password only satisfies the API; the store never hits disk.
+            char[] password = "in-memory".toCharArray();
+            java.security.KeyStore store = java.security.KeyStore.getInstance("JKS");
+            store.load(null, null);
+            store.setKeyEntry("gateway", key, password, chain.toArray(X509Certificate[]::new));
+            javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+                    javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(store, password);
+            return SslContextBuilder.forServer(kmf).sslProvider(SslProvider.JDK).protocols("TLSv1.3").build();
+        } catch (IOException | java.security.GeneralSecurityException | IllegalArgumentException e) {
             throw new ConfigException("gateway.tls: cannot use " + material.certChain() + " / " + material.key()
                     + ": " + e.getMessage(), e);
         }
