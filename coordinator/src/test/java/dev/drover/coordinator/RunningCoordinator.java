@@ -37,7 +37,7 @@ record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi ap
         JarProcess process = JarProcess.start(JarProcess.COORDINATOR_JAR, name, List.of("--config", config.toString()),
                 Map.of());
         CoordinatorApi api = new CoordinatorApi(httpPort);
-        await().atMost(Duration.ofSeconds(20)).until(api::healthy);
+        await().atMost(Duration.ofSeconds(60)).until(api::healthy); // JVM start and first-run TLS set-up on a loaded machine
         return new RunningCoordinator(process, gatewayPort, api, dir);
     }
 }
