@@ -76,6 +76,7 @@ public final class AgentMain implements Callable<Integer> {
         try {
             config = applyOverrides(configFile != null ? AgentConfigFile.load(configFile) : AgentConfig.defaults());
             token = enrolmentToken(config);
+            dev.drover.agent.tls.CoordinatorTls.requirePinOrPlaintext(config.coordinator()); // before IMDS waits
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("drover-agent: configuration error: " + e.getMessage());
             return 2;

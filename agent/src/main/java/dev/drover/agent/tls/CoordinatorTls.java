@@ -48,11 +48,7 @@ public final class CoordinatorTls {
                             + "coordinator and run commands here. Local development only.");
             return null;
         }
-        if (!tls.pinned()) {
-            throw new ConfigException("coordinator.tls: no pinned coordinator CA; set coordinator.tls.caFile, caSha256 "
-                    + "or caSha256File (drover-coordinator tls fingerprint prints it), or, for local development "
-                    + "only, coordinator.tls.insecurePlaintext: true");
-        }
+        requirePinOrPlaintext(coordinator);
         PinnedTrust trust;
         if (tls.caFile() != null) {
             trust = PinnedTrust.ofCertificates(readCertificates(Path.of(tls.caFile())));
@@ -68,6 +64,16 @@ public final class CoordinatorTls {
             return new CoordinatorTls(context, tls.serverName() != null ? tls.serverName() : coordinator.host());
         } catch (SSLException e) {
             throw new ConfigException("coordinator.tls: cannot set up TLS: " + e.getMessage(), e);
+        }
+    }
+
+    /** Fails (ConfigException naming the keys) when there is neither a pinned CA nor explicit plaintext. */
+    public static void requirePinOrPlaintext(AgentConfig.Coordinator coordinator) {
+        AgentConfig.Tls tls = coordinator.tls();
+        if (!tls.pinned() && !tls.insecurePlaintext()) {
+            throw new ConfigException("coordinator.tls: no pinned coordinator CA; set coordinator.tls.caFile, caSha256 "
+                    + "or caSha256File (drover-coordinator tls fingerprint prints it), or, for local development "
+                    + "only, coordinator.tls.insecurePlaintext: true");
         }
     }
 

@@ -49,7 +49,7 @@ class GatewayTlsTest {
                 Instant.now());
         assertThat(moved.caFingerprint()).isEqualTo(first.caFingerprint()); // agents keep their pin
         X509Certificate server = Pem.readCertificates(moved.certChain()).get(0);
-        assertThat(server.getSubjectAlternativeNames()).extracting(san -> san.get(1))
+        assertThat(server.getSubjectAlternativeNames()).extracting(san -> String.valueOf(san.get(1)))
                 .contains("head.render.internal", "10.9.9.9");
     }
 
