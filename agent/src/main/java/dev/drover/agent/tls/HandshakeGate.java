@@ -33,13 +33,21 @@ public final class HandshakeGate extends ChannelInboundHandlerAdapter {
                 ctx.pipeline().remove(this);
             } else {
                 String why = String.valueOf(done.cause());
+                boolean verification = false;
                 for (Throwable c = done.cause(); c != null; c = c.getCause()) {
+                    verification |= c instanceof java.security.cert.CertificateException
+                            || c instanceof javax.net.ssl.SSLHandshakeException;
                     if (c.getMessage() != null) {
                         why = c.getMessage(); // the innermost reason that says something
                     }
                 }
-                LOGGER.atError().addKeyValue("coordinator", coordinator).addKeyValue("error", why)
-                        .log("coordinator failed TLS verification; not sending the enrolment token, closing");
+                if (verification) {
+                    LOGGER.atError().addKeyValue("coordinator", coordinator).addKeyValue("error", why)
+                            .log("coordinator failed TLS verification; not sending the enrolment token, closing");
+                } else {
+                    LOGGER.atWarn().addKeyValue("coordinator", coordinator).addKeyValue("error", why)
+                            .log("connection ended during the TLS handshake; nothing was sent, will retry");
+                }
                 ctx.close();
             }
             return;

@@ -29,14 +29,24 @@ class PreHelloFloodIT {
     private static final int FLOOD_CONNECTIONS = 2_000;
     private static final int FLOOD_ADDRESSES = 20;
     private static final int MAX_CONNECTS = 40_000; // bounds the flood's total work
-    private static final long FLOOD_MILLIS = 16_000;
+    private static final long FLOOD_MILLIS = 24_000;
     private static final int HELLO_TIMEOUT_MILLIS = 10_000;
 
     @TempDir
     Path dir;
 
-    /** One flood socket: when it was opened, and whether the gateway closed it. */
-    private record Slot(SocketChannel channel, long openedNanos) {
+    /** One flood socket and when its connection was established (0 while the connect is pending). */
+    private static final class Slot {
+        final SocketChannel channel;
+        long connectedNanos;
+
+        Slot(SocketChannel channel) {
+            this.channel = channel;
+        }
+
+        SocketChannel channel() {
+            return channel;
+        }
     }
 
     @Test
@@ -52,8 +62,8 @@ class PreHelloFloodIT {
         List<Slot> slots = new ArrayList<>();
         try {
             List<Long> baseline = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                baseline.add(enrolMillis(ca, port, "baseline-" + i));
+            for (int i = 0; i < 5; i++) {
+                baseline.add(enrolMillis(ca, port, "baseline-" + i)); // the first ones also warm the JIT up
             }
 
             long floodStart = System.nanoTime();
@@ -73,6 +83,12 @@ class PreHelloFloodIT {
                     Slot slot = slots.get(i);
                     boolean closed;
                     try {
+                        if (slot.connectedNanos == 0) {
+                            if (!slot.channel().finishConnect()) {
+                                continue; // still connecting (the accept queue is full): nothing to send yet
+                            }
+                            slot.connectedNanos = System.nanoTime();
+                        }
                         ByteBuffer in = ByteBuffer.allocate(256);
                         closed = slot.channel().read(in) < 0;
                         if (!closed) {
@@ -90,7 +106,7 @@ class PreHelloFloodIT {
                     }
                 }
                 tick++;
-                if (System.nanoTime() >= nextProbe && underFlood.size() < 5) {
+                if (System.nanoTime() >= nextProbe && underFlood.size() < 8) {
                     underFlood.add(enrolMillis(ca, port, "flooded-" + underFlood.size()));
                     nextProbe = System.nanoTime() + 1_500_000_000L;
                 }
@@ -98,17 +114,20 @@ class PreHelloFloodIT {
             }
             long now = System.nanoTime();
             for (Slot s : slots) {
-                if (s.channel().isOpen()) {
-                    oldestOpenAtEndMillis = Math.max(oldestOpenAtEndMillis, (now - s.openedNanos()) / 1_000_000);
+                if (s.channel().isOpen() && s.connectedNanos > 0) {
+                    oldestOpenAtEndMillis = Math.max(oldestOpenAtEndMillis, (now - s.connectedNanos) / 1_000_000);
                 }
             }
 
             long baselineMax = Collections.max(baseline);
             long floodMax = Collections.max(underFlood);
+            List<Long> warm = new ArrayList<>(baseline.subList(2, baseline.size()));
+            Collections.sort(warm);
             String figures = "{\"floodConnections\": %d, \"connectsMade\": %d, \"closedByGateway\": %d, "
-                    + "\"baselineEnrolMillis\": %s, \"underFloodEnrolMillis\": %s, \"oldestFloodConnectionMillis\": %d}";
+                    + "\"baselineEnrolMillis\": %s, \"underFloodEnrolMillis\": %s, \"underFloodMaxMillis\": %d, "
+                    + "\"warmBaselineMedianMillis\": %d, \"oldestFloodConnectionMillis\": %d}";
             String json = figures.formatted(FLOOD_CONNECTIONS, Math.min(connects, MAX_CONNECTS), closedByGateway,
-                    baseline, underFlood, oldestOpenAtEndMillis);
+                    baseline, underFlood, floodMax, warm.get(warm.size() / 2), oldestOpenAtEndMillis);
             System.out.println("pre-Hello flood: " + json);
             Path artifacts = Path.of("target", "it-artifacts");
             Files.createDirectories(artifacts);
@@ -118,8 +137,9 @@ class PreHelloFloodIT {
             assertThat(floodMax).as("a real agent's enrolment under the flood (ms); baseline max %d", baselineMax)
                     .isLessThan(10_000);
             assertThat(closedByGateway).as("flood connections the gateway dropped").isGreaterThan(FLOOD_CONNECTIONS);
-            // slow bytes buy nothing: nothing the flood holds is older than the Hello deadline plus slack
-            assertThat(oldestOpenAtEndMillis).isLessThan(HELLO_TIMEOUT_MILLIS + 4_000);
+            // slow bytes buy nothing: no flood connection outlives the Hello deadline (plus slack for a loaded
+            // machine and for our own half-second polling)
+            assertThat(oldestOpenAtEndMillis).isLessThan(HELLO_TIMEOUT_MILLIS + 8_000);
         } finally {
             for (Slot s : slots) {
                 s.channel().close();
@@ -131,9 +151,9 @@ class PreHelloFloodIT {
     private static Slot open(int port, int i) throws IOException {
         SocketChannel ch = SocketChannel.open();
         ch.bind(new InetSocketAddress("127.0.0." + (10 + i % FLOOD_ADDRESSES), 0));
+        ch.configureBlocking(false); // a full accept queue must not stall the flood loop
         ch.connect(new InetSocketAddress("127.0.0.1", port));
-        ch.configureBlocking(false);
-        return new Slot(ch, System.nanoTime());
+        return new Slot(ch);
     }
 
     /** Connect, TLS handshake, Hello, Welcome: milliseconds, as an agent on its own address would see them. */
