@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 final class PreHelloGuard extends ChannelInboundHandlerAdapter {
     /** A Hello is a few hundred bytes (strings are capped at 256, the token included); this leaves room. */
     static final int MAX_BYTES_BEFORE_HELLO = 16 * 1024;
+    /** How long the Bye after a missed deadline may take before the connection is closed anyway. */
+    static final long GRACE_MILLIS = 500;
 
     private final long deadlineMillis;
     private final int maxBytes;
@@ -38,9 +40,12 @@ final class PreHelloGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         deadline = ctx.executor().schedule(() -> {
-            log.warn(remote, "closing agent connection", "no accepted Hello within " + deadlineMillis
-                    + " ms of connecting (TLS handshake included)");
-            ctx.close();
+            // The gateway answers with Bye and closes (logged there); if a stalled TLS handshake keeps even the Bye
+            // from going out, the connection is closed regardless a moment later.
+            ctx.fireUserEventTriggered(AgentGatewayVerticle.SilenceDetector.SILENT);
+            ctx.executor().schedule(() -> {
+                ctx.close();
+            }, GRACE_MILLIS, TimeUnit.MILLISECONDS);
         }, deadlineMillis, TimeUnit.MILLISECONDS);
     }
 
