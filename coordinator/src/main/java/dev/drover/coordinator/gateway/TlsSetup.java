@@ -36,8 +36,20 @@ final class TlsSetup {
         return GatewayTls.serverContext(material);
     }
 
+    /**
+     * Runs the CPU-heavy parts of TLS handshakes (the JDK engine's delegated tasks: key exchange, signatures, and
+     * on a cold JVM a lot of class loading) off the event loops, so the gateway's and the API's loops stay
+     * responsive while agents connect in numbers. Two daemon threads: a burst of handshakes queues here.
+     */
+    private static final java.util.concurrent.ExecutorService HANDSHAKES = java.util.concurrent.Executors
+            .newFixedThreadPool(2, runnable -> {
+                Thread t = new Thread(runnable, "drover-tls-handshake");
+                t.setDaemon(true);
+                return t;
+            });
+
     static SslHandler newHandler(SslContext context, Channel channel, long handshakeTimeoutMillis) {
-        SslHandler handler = context.newHandler(channel.alloc());
+        SslHandler handler = context.newHandler(channel.alloc(), HANDSHAKES);
         handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
         return handler;
     }
