@@ -37,6 +37,18 @@ public final class AgentMain implements Callable<Integer> {
             description = "Overrides coordinator.enrolmentTokenFile. The token may also come from $" + TOKEN_ENV + ".")
     String tokenFile;
 
+    @Option(names = "--coordinator-ca-file", paramLabel = "FILE",
+            description = "Overrides coordinator.tls.caFile: the coordinator's CA certificate (PEM) to pin.")
+    String caFile;
+
+    @Option(names = "--coordinator-ca-sha256", paramLabel = "HEX",
+            description = "Overrides coordinator.tls.caSha256: the SHA-256 fingerprint of the coordinator's CA.")
+    String caSha256;
+
+    @Option(names = "--insecure-plaintext",
+            description = "No TLS to the coordinator (local development only; the token goes out in clear).")
+    boolean insecurePlaintext;
+
     @Option(names = "--imds-url", paramLabel = "URL", description = "Overrides imds.baseUrl (e.g. a fake IMDS in tests).")
     String imdsUrl;
 
@@ -67,6 +79,7 @@ public final class AgentMain implements Callable<Integer> {
         try {
             config = applyOverrides(configFile != null ? AgentConfigFile.load(configFile) : AgentConfig.defaults());
             token = enrolmentToken(config);
+            dev.drover.agent.tls.CoordinatorTls.requirePinOrPlaintext(config.coordinator()); // before IMDS waits
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("drover-agent: configuration error: " + e.getMessage());
             return 2;
@@ -107,6 +120,9 @@ public final class AgentMain implements Callable<Integer> {
         } catch (dev.drover.agent.state.StateDirectoryException e) {
             System.err.println("drover-agent: " + e.getMessage());
             return 2;
+        } catch (ConfigException e) {
+            System.err.println("drover-agent: configuration error: " + e.getMessage());
+            return 2;
         }
         created.set(true);
         agent.start();
@@ -132,10 +148,17 @@ public final class AgentMain implements Callable<Integer> {
                 throw new IllegalArgumentException("--coordinator port must be a number, got '" + coordinator + "'");
             }
             co = new AgentConfig.Coordinator(coordinator.substring(0, colon), port, co.enrolmentToken(),
-                    co.enrolmentTokenFile());
+                    co.enrolmentTokenFile(), co.tls());
         }
         if (tokenFile != null) {
-            co = new AgentConfig.Coordinator(co.host(), co.port(), null, tokenFile);
+            co = new AgentConfig.Coordinator(co.host(), co.port(), null, tokenFile, co.tls());
+        }
+        if (caFile != null || caSha256 != null || insecurePlaintext) {
+            AgentConfig.Tls t = co.tls();
+            boolean pin = caFile != null || caSha256 != null;
+            co = new AgentConfig.Coordinator(co.host(), co.port(), co.enrolmentToken(), co.enrolmentTokenFile(),
+                    new AgentConfig.Tls(pin ? caFile : null, pin ? caSha256 : null, null,
+                            t.serverName(), insecurePlaintext));
         }
         AgentConfig.Node node = c.node();
         if (nodeId != null || pool != null) {

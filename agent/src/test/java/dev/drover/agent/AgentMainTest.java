@@ -34,6 +34,12 @@ class AgentMainTest {
     }
 
     @Test
+    void noPinnedCoordinatorCaExitsWithTwo() {
+        assertThat(new CommandLine(new AgentMain()).execute("--coordinator", "127.0.0.1:1", "--no-imds", "--node-id",
+                "n1", "--local-socket", "")).isEqualTo(2);
+    }
+
+    @Test
     void malformedCoordinatorAddressExitsWithTwo() {
         assertThat(new CommandLine(new AgentMain()).execute("--coordinator", "no-port-here")).isEqualTo(2);
         assertThat(new CommandLine(new AgentMain()).execute("--coordinator", "host:http")).isEqualTo(2);

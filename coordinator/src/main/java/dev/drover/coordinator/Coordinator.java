@@ -240,18 +240,14 @@ public final class Coordinator {
     private List<String> enrolmentTokens() {
         CoordinatorConfig.Enrolment e = config.enrolment();
         return e.tokenFile() != null
-                ? List.of(CoordinatorConfigFile.readSecret(e.tokenFile(), "enrolment.tokenFile"))
+                ? CoordinatorConfigFile.readTokens(e.tokenFile(), "enrolment.tokenFile")
                 : e.tokens();
     }
 
     private static List<String> tokens(List<String> inline, String file, String field) {
         List<String> all = new ArrayList<>(inline);
         if (file != null) {
-            for (String line : CoordinatorConfigFile.readSecret(file, field).split("\n")) {
-                if (!line.isBlank()) {
-                    all.add(line.trim());
-                }
-            }
+            all.addAll(CoordinatorConfigFile.readTokens(file, field));
         }
         return all;
     }

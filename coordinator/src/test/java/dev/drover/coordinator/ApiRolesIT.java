@@ -42,21 +42,22 @@ class ApiRolesIT {
         httpPort = JarProcess.freePort();
         Path config = dir.resolve("coordinator.yaml");
         Files.writeString(config, """
-                gateway: {host: 127.0.0.1, port: %d}
+                gateway: {host: 127.0.0.1, port: %d%s}
                 http: {host: 127.0.0.1, port: %d, viewerTokens: [%s], operatorTokens: [%s]}
                 enrolment: {tokens: [%s]}
                 store: {path: %s}
                 pools:
                   - {name: render, serviceKeys: [blender], maxNodes: 4, pricePerNodeHour: 0.5}
-                """.formatted(gatewayPort, httpPort, VIEWER, OPERATOR, ENROL, dir.resolve("coordinator.db")));
+                """.formatted(gatewayPort, TestTls.gatewayYaml(dir), httpPort, VIEWER, OPERATOR, ENROL,
+                        dir.resolve("coordinator.db")));
         coordinator = JarProcess.start(JarProcess.COORDINATOR_JAR, "roles-coordinator", List.of("--config",
                 config.toString()), Map.of());
-        await().atMost(Duration.ofSeconds(20)).until(new CoordinatorApi(httpPort)::healthy);
-        agent = JarProcess.start(JarProcess.AGENT_JAR, "roles-agent", List.of("--coordinator", "127.0.0.1:" + gatewayPort,
+        await().atMost(Duration.ofSeconds(90)).until(new CoordinatorApi(httpPort)::healthy);
+        agent = JarProcess.start(JarProcess.AGENT_JAR, "roles-agent", List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(), 
                 "--node-id", "n1", "--pool", "render", "--no-imds", "--heartbeat-millis", "500"),
                 Map.of("DROVER_ENROLMENT_TOKEN", ENROL));
         CoordinatorApi viewer = new CoordinatorApi(httpPort, VIEWER);
-        await().atMost(Duration.ofSeconds(20)).until(() -> "READY".equals(viewer.state("n1")));
+        await().atMost(Duration.ofSeconds(90)).until(() -> "READY".equals(viewer.state("n1")));
     }
 
     @AfterEach

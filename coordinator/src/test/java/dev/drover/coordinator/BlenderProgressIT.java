@@ -47,8 +47,9 @@ class BlenderProgressIT {
         api = c.api();
         socket = dir.resolve("agent.sock");
         processes.add(JarProcess.start(JarProcess.AGENT_JAR, "blender-agent", List.of("--coordinator",
-                "127.0.0.1:" + gatewayPort, "--node-id", "blender-node", "--no-imds", "--local-socket",
-                socket.toString(), "--state-dir", dir.resolve("agent-state").toString()), Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));
+                "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(), "--node-id",
+                "blender-node", "--no-imds", "--local-socket", socket.toString(), "--state-dir",
+                dir.resolve("agent-state").toString()), Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));
         await().atMost(Duration.ofSeconds(20)).until(() -> api.state("blender-node").equals("READY")
                 && Files.exists(socket));
     }

@@ -39,7 +39,10 @@ class DemoIT {
 
             // several nodes Busy, and a running task's progress seen rising
             Map<String, Double> firstSeen = new HashMap<>();
-            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(300)).until(() -> {
+            // a poll that times out while 3 agent JVMs start (and do their first TLS handshake) on a loaded 2-core
+            // machine is retried, not a failure; the 2-minute bound stays
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(300))
+                    .ignoreException(java.net.http.HttpTimeoutException.class).until(() -> {
                 JsonArray nodes = api.json("/api/nodes").getJsonArray("nodes");
                 long busy = nodes.stream().map(n -> (JsonObject) n).filter(n -> "BUSY".equals(n.getString("state")))
                         .count();
@@ -82,7 +85,8 @@ class DemoIT {
             String viewer = await().atMost(Duration.ofSeconds(30)).until(() -> token(demo.output(), "viewer"),
                     t -> t != null);
             CoordinatorApi api = new CoordinatorApi(httpPort, viewer);
-            JsonObject requeued = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).until(
+            JsonObject requeued = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+                    .ignoreException(java.net.http.HttpTimeoutException.class).until(
                     () -> api.json("/api/jobs").getJsonArray("tasks").stream().map(t -> (JsonObject) t)
                             .filter(t -> t.getInteger("requeues") > 0 && "DONE".equals(t.getString("state")))
                             .findFirst().orElse(null), t -> t != null);

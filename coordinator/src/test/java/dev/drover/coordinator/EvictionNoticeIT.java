@@ -47,9 +47,9 @@ class EvictionNoticeIT {
                 "render"), Map.of()));
         imds = "http://127.0.0.1:" + imdsPort;
         processes.add(JarProcess.start(JarProcess.AGENT_JAR, "eviction-agent",
-                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--imds-url", imds, "--pool", "spot"),
+                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(),  "--imds-url", imds, "--pool", "spot"),
                 Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));
-        await().atMost(Duration.ofSeconds(90)).until(() -> api.state("render000007").equals("READY"));
+        await().atMost(Duration.ofSeconds(90)).until(() -> api.state("render000007").equals("READY")); // JVM start + TLS, loaded machine
     }
 
     @AfterEach

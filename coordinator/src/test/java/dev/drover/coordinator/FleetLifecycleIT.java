@@ -37,7 +37,7 @@ class FleetLifecycleIT {
 
     @BeforeEach
     void startCoordinator() throws Exception {
-        RunningCoordinator c = RunningCoordinator.start(dir, "fleet-coordinator", TOKEN, ", helloTimeoutMillis: 2000",
+        RunningCoordinator c = RunningCoordinator.start(dir, "fleet-coordinator", TOKEN, ", helloTimeoutMillis: 5000",
                 "liveness: {heartbeatIntervalMillis: 300, jitterPercent: 20, suspectAfterMissed: 3, lostAfterMillis: 3000}");
         processes.add(c.process());
         gatewayPort = c.gatewayPort();
@@ -53,7 +53,7 @@ class FleetLifecycleIT {
 
     private JarProcess startAgent(String nodeId) throws Exception {
         JarProcess agent = JarProcess.start(JarProcess.AGENT_JAR, "fleet-" + nodeId + "-" + processes.size(),
-                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", nodeId, "--pool", "it", "--no-imds"),
+                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(),  "--node-id", nodeId, "--pool", "it", "--no-imds"),
                 Map.of("DROVER_ENROLMENT_TOKEN", TOKEN));
         processes.add(agent);
         return agent;
@@ -70,8 +70,8 @@ class FleetLifecycleIT {
         startAgent("node-b");
 
         // then both become Ready, with host metrics from their heartbeats
-        awaitState("node-a", "READY", Duration.ofSeconds(20));
-        awaitState("node-b", "READY", Duration.ofSeconds(20));
+        awaitState("node-a", "READY", Duration.ofSeconds(60));
+        awaitState("node-b", "READY", Duration.ofSeconds(60));
         await().atMost(Duration.ofSeconds(5)).until(() -> api.node("node-a").orElseThrow().getString("lastHeartbeat") != null);
         JsonObject metrics = api.node("node-a").orElseThrow().getJsonObject("metrics");
         assertThat(metrics.getLong("memTotalBytes")).isPositive();
@@ -90,7 +90,7 @@ class FleetLifecycleIT {
         startAgent("node-a");
 
         // then it is the same node again, not a second one
-        awaitState("node-a", "READY", Duration.ofSeconds(20));
+        awaitState("node-a", "READY", Duration.ofSeconds(60));
         assertThat(api.nodes()).hasSize(2);
         JsonObject again = api.node("node-a").orElseThrow();
         assertThat(again.getString("stateReason")).contains("enrolled");
@@ -103,10 +103,11 @@ class FleetLifecycleIT {
     void hostileConnectionsAreDroppedWhileOtherAgentsStayReady() throws Exception {
         startAgent("node-c");
         startAgent("node-d");
-        awaitState("node-c", "READY", Duration.ofSeconds(20));
-        awaitState("node-d", "READY", Duration.ofSeconds(20));
+        awaitState("node-c", "READY", Duration.ofSeconds(60));
+        awaitState("node-d", "READY", Duration.ofSeconds(60));
         Instant beatBefore = Instant.parse(api.node("node-c").orElseThrow().getString("lastHeartbeat"));
 
+        // the gateway speaks TLS: each of these is dropped at its first byte, as is any plaintext
         // an HTTP request to the agent port: its first four bytes read as a 1.2 GB frame length
         assertThat(closedByServerAfterSending("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))
                 .as("HTTP garbage is disconnected").isTrue();
@@ -114,7 +115,7 @@ class FleetLifecycleIT {
         assertThat(closedByServerAfterSending(new byte[] {0, 0, 0, 1, 0x7F})).as("unknown type").isTrue();
         // a Heartbeat before any Hello
         assertThat(closedByServerAfterSending(new byte[] {0, 0, 0, 1, 0x04})).as("no hello").isTrue();
-        // silence: no Hello within the 2 s hello timeout
+        // silence: no Hello within the 5 s hello timeout
         assertThat(closedByServerAfterSending(new byte[0])).as("silent connection").isTrue();
 
         // the real agents never noticed: still Ready and still beating
@@ -128,11 +129,11 @@ class FleetLifecycleIT {
     @Test
     void agentWithWrongTokenIsRejectedAndNeverListed() throws Exception {
         JarProcess intruder = JarProcess.start(JarProcess.AGENT_JAR, "fleet-intruder",
-                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", "intruder", "--no-imds"),
+                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(),  "--node-id", "intruder", "--no-imds"),
                 Map.of("DROVER_ENROLMENT_TOKEN", "wrong-token-wrong-token"));
         processes.add(intruder);
 
-        await().atMost(Duration.ofSeconds(15)).until(() -> intruder.output().contains("BAD_CREDENTIAL"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> intruder.output().contains("BAD_CREDENTIAL"));
         assertThat(api.state("intruder")).isEqualTo("ABSENT");
         assertThat(intruder.output()).doesNotContain("wrong-token-wrong-token");
     }

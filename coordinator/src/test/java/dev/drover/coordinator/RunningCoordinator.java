@@ -9,28 +9,37 @@ import java.util.List;
 import java.util.Map;
 
 /** The real coordinator jar, started for an integration test on free loopback ports, ready to answer. */
-record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi api) {
+/** @param dir the test's folder; the coordinator keeps its TLS material in {@code dir/tls} (see {@link TestTls}) */
+record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi api, Path dir) {
 
     /**
      * @param gatewayExtra more {@code gateway:} keys in YAML flow style, e.g. {@code ", helloTimeoutMillis: 2000"}
      * @param extraYaml more top-level sections, e.g. a {@code liveness:} block
      */
+    /** What an agent jar needs to reach this coordinator: its address and the pinned CA. */
+    List<String> agentArgs() {
+        List<String> args = new java.util.ArrayList<>(List.of("--coordinator", "127.0.0.1:" + gatewayPort));
+        args.addAll(TestTls.agentArgs(dir));
+        return args;
+    }
+
     static RunningCoordinator start(Path dir, String name, String token, String gatewayExtra, String extraYaml)
             throws Exception {
         int gatewayPort = JarProcess.freePort();
         int httpPort = JarProcess.freePort();
         Path config = dir.resolve(name + ".yaml");
         Files.writeString(config, """
-                gateway: {host: 127.0.0.1, port: %d%s}
+                gateway: {host: 127.0.0.1, port: %d%s%s}
                 http: {host: 127.0.0.1, port: %d}
                 enrolment: {tokens: [%s]}
                 store: {path: %s}
                 %s
-                """.formatted(gatewayPort, gatewayExtra, httpPort, token, dir.resolve(name + ".db"), extraYaml));
+                """.formatted(gatewayPort, TestTls.gatewayYaml(dir), gatewayExtra, httpPort, token,
+                        dir.resolve(name + ".db"), extraYaml));
         JarProcess process = JarProcess.start(JarProcess.COORDINATOR_JAR, name, List.of("--config", config.toString()),
                 Map.of());
         CoordinatorApi api = new CoordinatorApi(httpPort);
-        await().atMost(Duration.ofSeconds(20)).until(api::healthy);
-        return new RunningCoordinator(process, gatewayPort, api);
+        await().atMost(Duration.ofSeconds(60)).until(api::healthy); // JVM start and first-run TLS set-up on a loaded machine
+        return new RunningCoordinator(process, gatewayPort, api, dir);
     }
 }

@@ -91,7 +91,7 @@ class ScalingEndToEndIT {
         String armEndpoint = arm.listen().await();
 
         CoordinatorConfig config = new CoordinatorConfig(
-                new CoordinatorConfig.Gateway("127.0.0.1", 0, null, null, null, null),
+                TestTls.gateway(dir),
                 new CoordinatorConfig.Http("127.0.0.1", 0), new CoordinatorConfig.Liveness(500, 10, 3, 10_000),
                 new CoordinatorConfig.Enrolment(List.of(TOKEN), null),
                 new CoordinatorConfig.Tractor("127.0.0.1", enginePort, "drover", 200, 2000),
@@ -173,7 +173,7 @@ class ScalingEndToEndIT {
             Path socket = dir.resolve(name + ".sock");
             imdsPorts.put(name, imdsPort);
             agents.put(name, JarProcess.start(JarProcess.AGENT_JAR, "e2e-" + name + "-" + System.nanoTime(), List.of(
-                    "--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", name, "--pool", "spot",
+                    "--coordinator", "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(), "--node-id", name, "--pool", "spot",
                     "--demo-imds-port", String.valueOf(imdsPort), "--local-socket", socket.toString(),
                     "--state-dir", dir.resolve(name + "-state").toString(),
                     "--heartbeat-millis", "500"), Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));

@@ -67,11 +67,17 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
     }
 
     /** Where the coordinator's agent gateway listens and how this agent proves it may join. */
-    public record Coordinator(String host, Integer port, String enrolmentToken, String enrolmentTokenFile) {
+    public record Coordinator(String host, Integer port, String enrolmentToken, String enrolmentTokenFile, Tls tls) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 7700;
 
+        /** Without TLS settings: such an agent refuses to connect until a pin (or plaintext) is configured. */
+        public Coordinator(String host, Integer port, String enrolmentToken, String enrolmentTokenFile) {
+            this(host, port, enrolmentToken, enrolmentTokenFile, null);
+        }
+
         public Coordinator {
+            tls = tls != null ? tls : new Tls(null, null, null, null, null);
             host = host != null ? host : DEFAULT_HOST;
             port = port != null ? port : DEFAULT_PORT;
             if (host.isBlank()) {
@@ -89,7 +95,55 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
         /** Never print the token. */
         @Override
         public String toString() {
-            return "Coordinator[host=" + host + ", port=" + port + ", enrolmentTokenFile=" + enrolmentTokenFile + "]";
+            return "Coordinator[host=" + host + ", port=" + port + ", enrolmentTokenFile=" + enrolmentTokenFile
+                    + ", tls=" + tls + "]";
+        }
+    }
+
+    /**
+     * How the agent knows it talks to the real coordinator before it sends the enrolment token: TLS 1.3, the
+     * coordinator's certificate chain ending in a pinned CA, and its name matching {@code coordinator.host}
+     * (or {@code serverName}). Pin the CA by file or by the SHA-256 fingerprint that {@code drover-coordinator
+     * tls fingerprint} prints.
+     *
+     * @param caSha256 hex, colons and case ignored; {@code caSha256File} holds the same in a file (cloud-init)
+     * @param insecurePlaintext no TLS: the token goes out in clear to whoever answers. Local development only.
+     */
+    public record Tls(String caFile, String caSha256, String caSha256File, String serverName,
+            Boolean insecurePlaintext) {
+        public Tls {
+            insecurePlaintext = insecurePlaintext != null ? insecurePlaintext : Boolean.FALSE;
+            int pins = (caFile != null ? 1 : 0) + (caSha256 != null ? 1 : 0) + (caSha256File != null ? 1 : 0);
+            if (pins > 1) {
+                throw new IllegalArgumentException("coordinator.tls: set one of caFile, caSha256 and caSha256File");
+            }
+            if (insecurePlaintext && pins > 0) {
+                throw new IllegalArgumentException("coordinator.tls: insecurePlaintext contradicts a pinned CA; "
+                        + "remove one");
+            }
+            if (caSha256 != null) {
+                caSha256 = normaliseFingerprint(caSha256, "coordinator.tls.caSha256");
+            }
+            if (serverName != null && (serverName.isBlank() || serverName.length() > 253)) {
+                throw new IllegalArgumentException("coordinator.tls.serverName must be 1..253 characters");
+            }
+        }
+
+        public boolean pinned() {
+            return caFile != null || caSha256 != null || caSha256File != null;
+        }
+
+        /** 64 lowercase hex digits, from any of the usual spellings (colons, spaces, upper case). */
+        public static String normaliseFingerprint(String text, String field) {
+            String hex = text.replaceAll("[\\s:]", "").toLowerCase(java.util.Locale.ROOT);
+            if (hex.startsWith("sha256=")) {
+                hex = hex.substring(7);
+            }
+            if (!hex.matches("[0-9a-f]{64}")) {
+                throw new IllegalArgumentException(field + " must be a SHA-256 fingerprint (64 hex digits), got "
+                        + text.length() + " characters");
+            }
+            return hex;
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.drover.agent.session;
 
 import dev.drover.agent.config.AgentConfig;
+import dev.drover.agent.tls.CoordinatorTls;
+import dev.drover.agent.tls.HandshakeGate;
 import dev.drover.protocol.Bye;
 import dev.drover.protocol.ByeReason;
 import dev.drover.protocol.FrameDecoder;
@@ -66,6 +68,8 @@ public final class CoordinatorClient implements SessionListener {
                 ThreadLocalRandom.current());
         this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         long silenceMillis = SessionHandler.silenceMillis(config.heartbeat().intervalMillis());
+        CoordinatorTls tls = CoordinatorTls.from(config.coordinator()); // no pin and no explicit plaintext: refused
+        String coordinatorAddress = config.coordinator().host() + ":" + config.coordinator().port();
         this.bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelType)
@@ -78,6 +82,10 @@ public final class CoordinatorClient implements SessionListener {
                         SessionHandler handler = new SessionHandler(CoordinatorClient.this, commands, memory);
                         session = handler;
                         AgentKeepalive.configure(ch, silenceMillis);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch, config.coordinator().port()))
+                                    .addLast("tlsGate", new HandshakeGate(coordinatorAddress));
+                        }
                         ch.pipeline()
                                 .addLast(SessionHandler.IDLE,
                                         new IdleStateHandler(silenceMillis, 0, 0, TimeUnit.MILLISECONDS))

@@ -24,6 +24,24 @@ class AgentConfigFileTest {
     }
 
     @Test
+    void pinnedFingerprintIsReadInAnyUsualSpellingAndBadOnesNameTheField() throws Exception {
+        String hex = "5C:10:AF:69:14:71:4F:1E:49:04:F5:8C:B6:1A:D3:3D:76:E0:9F:C7:6D:CB:27:2D:13:34:A1:C4:5C:D7:68:59";
+        AgentConfig c = AgentConfigFile.load(write("coordinator:\n  tls:\n    caSha256: \"" + hex + "\"\n"));
+        assertThat(c.coordinator().tls().caSha256()).isEqualTo(hex.replace(":", "").toLowerCase());
+        assertThat(c.coordinator().tls().pinned()).isTrue();
+
+        Path shortPin = write("coordinator:\n  tls:\n    caSha256: abc\n");
+        assertThatThrownBy(() -> AgentConfigFile.load(shortPin)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("coordinator.tls.caSha256");
+        Path twoPins = write("coordinator:\n  tls:\n    caFile: /x.pem\n    caSha256File: /y\n");
+        assertThatThrownBy(() -> AgentConfigFile.load(twoPins)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("coordinator.tls");
+        Path pinAndPlain = write("coordinator:\n  tls:\n    caFile: /x.pem\n    insecurePlaintext: true\n");
+        assertThatThrownBy(() -> AgentConfigFile.load(pinAndPlain)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("insecurePlaintext");
+    }
+
+    @Test
     void emptyFileMeansDefaults() throws Exception {
         assertThat(AgentConfigFile.load(write(""))).isEqualTo(AgentConfig.defaults());
     }

@@ -30,12 +30,44 @@ final class FakeCoordinator implements AutoCloseable {
     private volatile Channel current;
     private Channel server;
 
+    /** Handshakes that failed (a rogue's view: the agent walked away) and plaintext bytes that still arrived. */
+    final java.util.concurrent.atomic.AtomicInteger failedHandshakes = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
+
+    /** A plaintext stand-in (agents must then be configured with insecurePlaintext). */
     FakeCoordinator(int port) throws InterruptedException {
+        this(port, null);
+    }
+
+    /** @param tls the certificate the stand-in presents (the real CA's, or a rogue one), or null for plaintext */
+    FakeCoordinator(int port, io.netty.handler.ssl.SslContext tls) throws InterruptedException {
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         current = ch;
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()), new io.netty.channel.ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                                    if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e && !e.isSuccess()) {
+                                        failedHandshakes.incrementAndGet();
+                                    }
+                                    ctx.fireUserEventTriggered(evt);
+                                }
+
+                                @Override
+                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                    bytesReceived.addAndGet(((io.netty.buffer.ByteBuf) msg).readableBytes());
+                                    ctx.fireChannelRead(msg);
+                                }
+
+                                @Override
+                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                    ctx.close();
+                                }
+                            });
+                        }
                         ch.pipeline().addLast(new FrameDecoder(), FrameEncoder.INSTANCE,
                                 new SimpleChannelInboundHandler<Message>() {
                                     @Override

@@ -6,6 +6,7 @@ import dev.drover.coordinator.timeline.Timeline;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -21,6 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ApiVerticle extends VerticleBase {
     static final int MAX_STREAMS = 200;
+    /** Bodies of drain, pause, resume and limits are a few small fields. */
+    static final int ACTION_BODY_BYTES = 4 * 1024;
+    /** A connection with nothing in flight is closed after this (a request must arrive in full within 10 s). */
+    static final int IDLE_SECONDS = 60;
     private static final long STREAM_MILLIS = 1000;
 
     private final CoordinatorConfig.Http config;
@@ -38,6 +43,8 @@ public final class ApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
+        router.route().handler(SecurityHeaders::common);
+        router.route("/ui/*").handler(SecurityHeaders::dashboard);
         router.get("/healthz").handler(this::handleHealth);
         router.get("/").handler(ctx -> ctx.redirect("/ui/"));
         router.get("/ui/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
@@ -50,21 +57,39 @@ public final class ApiVerticle extends VerticleBase {
         router.get("/api/timeline").handler(guard(viewer, false, this::handleTimeline));
         router.get("/api/jobs").handler(guard(viewer, false, ctx -> JobsApi.list(ctx, api.queue())));
         router.get("/api/stream").handler(guard(viewer, true, this::handleStream));
-        router.post().handler(BodyHandler.create().setBodyLimit(JobsApi.MAX_BODY_BYTES));
-        router.post("/api/nodes/:id/drain").handler(guard(operator, false, this::handleDrain));
-        router.post("/api/pools/:name/pause").handler(guard(operator, false, ctx -> handlePause(ctx, true)));
-        router.post("/api/pools/:name/resume").handler(guard(operator, false, ctx -> handlePause(ctx, false)));
-        router.post("/api/pools/:name/limits").handler(guard(operator, false, this::handleLimits));
-        router.post("/api/jobs").handler(guard(operator, false, ctx -> JobsApi.submit(ctx, api.queue())));
+        // Actions: the token is checked before any body byte is read, each route reads at most its own limit
+        // into memory, and nothing is ever written to disk (no uploads).
+        action("/api/nodes/:id/drain", ACTION_BODY_BYTES, router, this::handleDrain);
+        action("/api/pools/:name/pause", ACTION_BODY_BYTES, router, ctx -> handlePause(ctx, true));
+        action("/api/pools/:name/resume", ACTION_BODY_BYTES, router, ctx -> handlePause(ctx, false));
+        action("/api/pools/:name/limits", ACTION_BODY_BYTES, router, this::handleLimits);
+        action("/api/jobs", JobsApi.MAX_BODY_BYTES, router, ctx -> JobsApi.submit(ctx, api.queue()));
         router.route().last().handler(ctx -> sendError(ctx, 404, "no such resource: " + ctx.request().path()));
         router.errorHandler(413, ctx -> sendError(ctx, 413, "request body too large"));
         router.errorHandler(500, ctx -> sendError(ctx, 500, "internal error"));
-        server = vertx.createHttpServer();
+        // HTTP/1.1 only: with cleartext HTTP/2 detection on, Vert.x hands us a connection only after its first
+        // bytes, too late to give the first request its deadline.
+        server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)
+                .setIdleTimeout(IDLE_SECONDS)
+                .setMaxInitialLineLength(8 * 1024).setMaxHeaderSize(16 * 1024));
+        server.connectionHandler(connection -> RequestDeadline.install(connection, RequestDeadline.DEFAULT_MILLIS));
         return server.requestHandler(router).listen(config.port(), config.host());
     }
 
     public int actualPort() {
         return server.actualPort();
+    }
+
+    private void action(String path, int bodyLimit, Router router, io.vertx.core.Handler<RoutingContext> handler) {
+        // Three routes, not one: Vert.x wants a route's body handler before its own handlers, and the token must
+        // be checked before the body is read. The request stays paused until the body handler reads it.
+        router.post(path).handler(ctx -> {
+            if (api.auth().require(ctx, operator, false)) {
+                ctx.next();
+            }
+        });
+        router.post(path).handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
+        router.post(path).handler(handler);
     }
 
     private io.vertx.core.Handler<RoutingContext> guard(Auth.Role role, boolean tokenInQuery,
@@ -174,9 +199,13 @@ public final class ApiVerticle extends VerticleBase {
         if (body == null) {
             return;
         }
-        long deadlineSeconds = body.getValue("deadlineSeconds") instanceof Number n ? n.longValue() : 0;
-        if (deadlineSeconds < 0 || deadlineSeconds > 7 * 24 * 3600) {
-            sendError(ctx, 400, "deadlineSeconds must be 0 (drain on completion) .. 604800");
+        long deadlineSeconds;
+        try {
+            Bodies.onlyFields(body, "", java.util.Set.of("deadlineSeconds"));
+            Long d = Bodies.optionalInteger(body, "deadlineSeconds", 0, 7 * 24 * 3600);
+            deadlineSeconds = d != null ? d : 0; // 0: drain on completion
+        } catch (IllegalArgumentException e) {
+            sendError(ctx, 400, e.getMessage());
             return;
         }
         if (api.registry().find(id).isEmpty()) {
@@ -195,6 +224,14 @@ public final class ApiVerticle extends VerticleBase {
 
     private void handlePause(RoutingContext ctx, boolean pause) {
         String pool = ctx.pathParam("name");
+        JsonObject body = JobsApi.bodyOrEmpty(ctx);
+        if (body == null) {
+            return;
+        }
+        if (!body.isEmpty()) {
+            sendError(ctx, 400, (pause ? "pause" : "resume") + " takes no body fields; got " + body.fieldNames());
+            return;
+        }
         if (!api.provisioning().setPaused(pool, pause, "via API")) {
             sendError(ctx, 404, "no pool named '" + pool + "'");
             return;
@@ -214,8 +251,21 @@ public final class ApiVerticle extends VerticleBase {
             sendError(ctx, 404, "no pool named '" + pool + "'");
             return;
         }
-        int min = body.getValue("minNodes") instanceof Integer i ? i : spec.get().minNodes();
-        int max = body.getValue("maxNodes") instanceof Integer i ? i : spec.get().maxNodes();
+        int min;
+        int max;
+        try {
+            Bodies.onlyFields(body, "", java.util.Set.of("minNodes", "maxNodes"));
+            Long minValue = Bodies.optionalInteger(body, "minNodes", 0, 10_000);
+            Long maxValue = Bodies.optionalInteger(body, "maxNodes", 0, 10_000);
+            if (minValue == null && maxValue == null) {
+                throw new IllegalArgumentException("set minNodes and/or maxNodes");
+            }
+            min = minValue != null ? minValue.intValue() : spec.get().minNodes();
+            max = maxValue != null ? maxValue.intValue() : spec.get().maxNodes();
+        } catch (IllegalArgumentException e) {
+            sendError(ctx, 400, e.getMessage());
+            return;
+        }
         if (min < 0 || max < min || max > 10_000) {
             sendError(ctx, 400, "need 0 <= minNodes <= maxNodes <= 10000 (integers), got " + min + ".." + max);
             return;

@@ -1,7 +1,12 @@
 package dev.drover.coordinator.api;
 
 import dev.drover.coordinator.queue.BuiltInQueue;
+import dev.drover.protocol.MessageCodec;
+import dev.drover.protocol.ProtocolLimits;
+import dev.drover.protocol.RunTask;
 import dev.drover.protocol.TaskRef;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -81,11 +86,49 @@ final class JobsApi {
             ApiVerticle.sendError(ctx, 400, "invalid job: " + e.getMessage());
             return;
         }
+        for (int i = 0; i < job.tasks().size(); i++) {
+            int bytes;
+            try {
+                bytes = runTaskBytes(job.serviceKey(), job.tasks().get(i));
+            } catch (IllegalArgumentException e) {
+                ApiVerticle.sendError(ctx, 400, "invalid job: tasks[" + i + "]: " + e.getMessage());
+                return;
+            }
+            if (bytes > AGENT_FRAME_LIMIT) {
+                // accepted, it could never be sent: the agent refuses frames over its limit
+                ApiVerticle.sendError(ctx, 413, "tasks[" + i + "] would be sent to the agent as a RunTask of " + bytes
+                        + " bytes; the agent's frame limit is " + AGENT_FRAME_LIMIT + " bytes");
+                return;
+            }
+        }
         long jid = queue.submit(job);
         ApiVerticle.sendJson(ctx, 201, new JsonObject().put("jid", jid).put("tasks", job.tasks().size()));
     }
 
+    /** What an agent accepts in one frame (its decoder's limit), whatever the coordinator's own limit is. */
+    static final int AGENT_FRAME_LIMIT = ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH;
+
+    /** The encoded size of the RunTask a task becomes, with the largest ids it could be given. */
+    static int runTaskBytes(String serviceKey, BuiltInQueue.TaskSpec task) {
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            MessageCodec.encode(new RunTask(Long.MAX_VALUE, new TaskRef(Long.MAX_VALUE, Integer.MAX_VALUE,
+                    Integer.MAX_VALUE), serviceKey, task.argv(), task.env(), task.workingDir()), buf,
+                    ProtocolLimits.MAX_FRAME_LENGTH_CEILING);
+            return buf.readableBytes() - ProtocolLimits.LENGTH_FIELD_BYTES;
+        } catch (dev.drover.protocol.ProtocolException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        } finally {
+            buf.release();
+        }
+    }
+
     static BuiltInQueue.JobSpec parse(JsonObject body) {
+        Bodies.onlyFields(body, "", java.util.Set.of("title", "serviceKey", "tasks"));
+        if (!(body.getValue("tasks") instanceof JsonArray)) {
+            throw new IllegalArgumentException("tasks must be an array of 1.." + MAX_TASKS + " tasks, got "
+                    + Bodies.describe(body.getValue("tasks")));
+        }
         String title = text(body, "title", 200);
         String key = text(body, "serviceKey", 64);
         JsonArray tasks = body.getJsonArray("tasks");
@@ -94,9 +137,15 @@ final class JobsApi {
         }
         List<BuiltInQueue.TaskSpec> specs = new ArrayList<>();
         for (int i = 0; i < tasks.size(); i++) {
-            JsonObject t = tasks.getJsonObject(i);
-            if (t == null) {
+            if (!(tasks.getValue(i) instanceof JsonObject t)) {
                 throw new IllegalArgumentException("tasks[" + i + "] must be an object");
+            }
+            Bodies.onlyFields(t, "tasks[" + i + "]: ", java.util.Set.of("title", "argv", "env", "workingDir"));
+            for (String list : List.of("argv", "env")) {
+                if (t.containsKey(list) && !(t.getValue(list) instanceof JsonArray)) {
+                    throw new IllegalArgumentException("tasks[" + i + "]." + list + " must be an array of strings, got "
+                            + Bodies.describe(t.getValue(list)));
+                }
             }
             List<String> argv = strings(t.getJsonArray("argv"), "tasks[" + i + "].argv");
             if (argv.isEmpty()) {
@@ -108,15 +157,19 @@ final class JobsApi {
                     throw new IllegalArgumentException("tasks[" + i + "].env entries must be NAME=value");
                 }
             }
-            String taskTitle = t.getString("title", "task " + (i + 1));
-            specs.add(new BuiltInQueue.TaskSpec(taskTitle.length() > 200 ? taskTitle.substring(0, 200) : taskTitle,
-                    argv, env, t.getString("workingDir", "")));
+            String taskTitle = Bodies.optionalString(t, "title", 200);
+            String workingDir = Bodies.optionalString(t, "workingDir", 4096);
+            specs.add(new BuiltInQueue.TaskSpec(taskTitle != null ? taskTitle : "task " + (i + 1), argv, env,
+                    workingDir != null ? workingDir : ""));
         }
         return new BuiltInQueue.JobSpec(title, key, specs);
     }
 
     private static String text(JsonObject o, String field, int max) {
-        String v = o.getString(field);
+        if (!(o.getValue(field) instanceof String v)) {
+            throw new IllegalArgumentException(field + " must be a non-empty string of at most " + max
+                    + " characters, got " + Bodies.describe(o.getValue(field)));
+        }
         if (v == null || v.isBlank() || v.length() > max) {
             throw new IllegalArgumentException(field + " must be a non-empty string of at most " + max + " characters");
         }

@@ -101,11 +101,32 @@ public final class ArmClient {
         });
     }
 
-    /** A read; follows nothing, fails on any non-2xx. */
+    /**
+     * A read; follows nothing, fails on any non-2xx. An absolute URL (a page's {@code nextLink}) must point at
+     * the ARM endpoint itself: the bearer token goes wherever we send the request.
+     */
     public Future<ArmResponse> get(String pathOrUrl) {
-        String u = pathOrUrl.startsWith("http") ? pathOrUrl : url(pathOrUrl);
+        boolean absolute = pathOrUrl.regionMatches(true, 0, "http:", 0, 5)
+                || pathOrUrl.regionMatches(true, 0, "https:", 0, 6) || pathOrUrl.startsWith("//");
+        if (absolute && !pathOrUrl.startsWith(endpoint + "/")) {
+            return Future.failedFuture(new ScaleSetException(0, "UnexpectedNextLink",
+                    "ARM named a URL outside " + endpoint + " (" + hostOf(pathOrUrl) + "); not following it"));
+        }
+        if (!absolute && !pathOrUrl.startsWith("/")) {
+            return Future.failedFuture(new ScaleSetException(0, "UnexpectedNextLink",
+                    "not an ARM path or URL; not following it"));
+        }
+        String u = absolute ? pathOrUrl : url(pathOrUrl);
         return call(HttpMethod.GET, u, null, 1).compose(r -> r.status() >= 300
                 ? Future.failedFuture(error(r, "GET " + pathOrUrl)) : Future.succeededFuture(r));
+    }
+
+    private static String hostOf(String url) {
+        try {
+            return String.valueOf(java.net.URI.create(url).getHost());
+        } catch (IllegalArgumentException e) {
+            return "unparseable";
+        }
     }
 
     private Future<Void> poll(String url, boolean asyncOperation, long waitMillis, Instant giveUpAt) {

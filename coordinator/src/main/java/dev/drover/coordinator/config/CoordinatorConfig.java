@@ -52,7 +52,7 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
         if (!(farmMaxCostPerHour >= 0)) {
             throw new IllegalArgumentException("farmMaxCostPerHour must be >= 0, got " + farmMaxCostPerHour);
         }
-        gateway = gateway != null ? gateway : new Gateway(null, null, null, null, null, null);
+        gateway = gateway != null ? gateway : new Gateway(null, null, null, null, null, null, null, null);
         http = http != null ? http : new Http(null, null);
         scaling = scaling != null ? scaling : new Scaling(null, null, null, null, null);
         azure = azure != null ? azure : new Azure(null, null, null);
@@ -72,14 +72,31 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
      * @param commandBuffer reliable commands kept per node until its agent acknowledges them
      */
     public record Gateway(String host, Integer port, Integer maxFrameLength, Integer helloTimeoutMillis,
-            Integer maxConnections, Integer commandBuffer) {
+            Integer maxConnections, Integer commandBuffer, Tls tls, Integer maxPendingPerAddress) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 7700;
         public static final int DEFAULT_HELLO_TIMEOUT_MILLIS = 10_000;
         public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
         public static final int DEFAULT_COMMAND_BUFFER = 1_000;
+        /** Connections from one address that have not finished their Hello yet (NAT'd racks share one). */
+        public static final int DEFAULT_MAX_PENDING_PER_ADDRESS = 64;
+
+        /**
+         * For in-process tests and tools written in Java: a PLAINTEXT gateway (no TLS). Configuration files go
+         * through the canonical constructor, where TLS is on unless {@code tls.insecurePlaintext} says otherwise.
+         */
+        public Gateway(String host, Integer port, Integer maxFrameLength, Integer helloTimeoutMillis,
+                Integer maxConnections, Integer commandBuffer) {
+            this(host, port, maxFrameLength, helloTimeoutMillis, maxConnections, commandBuffer, Tls.plaintext(), null);
+        }
 
         public Gateway {
+            tls = tls != null ? tls : new Tls(null, null, null, null, null, null);
+            maxPendingPerAddress = maxPendingPerAddress != null ? maxPendingPerAddress : DEFAULT_MAX_PENDING_PER_ADDRESS;
+            if (maxPendingPerAddress < 1) {
+                throw new IllegalArgumentException("gateway.maxPendingPerAddress must be >= 1, got "
+                        + maxPendingPerAddress);
+            }
             host = host != null ? host : DEFAULT_HOST;
             port = port != null ? port : DEFAULT_PORT;
             maxFrameLength = maxFrameLength != null ? maxFrameLength : ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH;
@@ -102,6 +119,38 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
             if (commandBuffer < 16) {
                 throw new IllegalArgumentException("gateway.commandBuffer must be >= 16, got " + commandBuffer);
             }
+        }
+    }
+
+    /**
+     * TLS on the agent channel (TLS 1.3). Without {@code certFile}/{@code keyFile} the coordinator creates its own
+     * CA and a server certificate for {@code hosts} in {@code dir} on first run, and agents pin that CA.
+     *
+     * @param hosts names and addresses agents connect to (the certificate's SANs); default: {@code gateway.host}
+     * @param insecurePlaintext no TLS at all: anyone on the network can read the enrolment token and pose as the
+     *     coordinator. Local development only; logged loudly.
+     */
+    public record Tls(String dir, String certFile, String keyFile, String caFile, List<String> hosts,
+            Boolean insecurePlaintext) {
+        public static final String DEFAULT_DIR = "/var/lib/drover/tls";
+
+        public Tls {
+            dir = dir != null ? dir : DEFAULT_DIR;
+            hosts = hosts != null ? List.copyOf(hosts) : List.of();
+            insecurePlaintext = insecurePlaintext != null ? insecurePlaintext : Boolean.FALSE;
+            if ((certFile == null) != (keyFile == null)) {
+                throw new IllegalArgumentException("gateway.tls: set both certFile and keyFile, or neither (then the "
+                        + "coordinator creates its own CA and certificate in gateway.tls.dir)");
+            }
+            for (String h : hosts) {
+                if (h == null || h.isBlank() || h.length() > 253 || !h.matches("[A-Za-z0-9.:\\-]+")) {
+                    throw new IllegalArgumentException("gateway.tls.hosts: '" + h + "' is not a host name or address");
+                }
+            }
+        }
+
+        static Tls plaintext() {
+            return new Tls(null, null, null, null, null, true);
         }
     }
 

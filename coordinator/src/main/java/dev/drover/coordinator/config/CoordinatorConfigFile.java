@@ -52,6 +52,30 @@ public final class CoordinatorConfigFile {
         }
     }
 
+    /** The shortest token accepted from any source (inline or file): guessing must stay out of reach. */
+    public static final int MIN_TOKEN_LENGTH = 16;
+
+    /**
+     * Reads tokens from a file, one per line (blank lines ignored), each at least {@link #MIN_TOKEN_LENGTH}
+     * characters; an error names the field, the file and the line, never the token.
+     */
+    public static java.util.List<String> readTokens(String path, String field) {
+        java.util.List<String> tokens = new java.util.ArrayList<>();
+        String[] lines = readSecret(path, field).split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            String token = lines[i].trim();
+            if (token.isEmpty()) {
+                continue;
+            }
+            if (token.length() < MIN_TOKEN_LENGTH) {
+                throw new ConfigException(field + ": the token on line " + (i + 1) + " of " + path + " has "
+                        + token.length() + " characters; every token must be at least " + MIN_TOKEN_LENGTH);
+            }
+            tokens.add(token);
+        }
+        return tokens;
+    }
+
     static String describe(JsonMappingException e) {
         String path = e.getPath().stream()
                 .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")

@@ -104,12 +104,16 @@ public final class DemoCommand implements Callable<Integer> {
         String enrolment = newToken();
         String viewer = newToken();
         String operator = newToken();
-        CoordinatorConfig config = config(enrolment, viewer, operator);
+        // The agent channel uses TLS here too: the demo's own CA in the work dir, pinned by its agents.
+        Path tlsDir = work.resolve("tls");
+        CoordinatorConfig config = config(enrolment, viewer, operator, tlsDir);
+        Path caFile = tlsDir.resolve(dev.drover.coordinator.tls.GatewayTls.CA_CERT);
         AtomicReference<LocalScaleSet> local = new AtomicReference<>();
         Coordinator coordinator;
         try {
             coordinator = new Coordinator(config, Clock.systemUTC(), (pool, vertx, gatewayPort) -> {
-                local.set(new LocalScaleSet(pool.name(), jar, work, "127.0.0.1:" + gatewayPort, enrolment));
+                local.set(new LocalScaleSet(pool.name(), jar, work, "127.0.0.1:" + gatewayPort, enrolment,
+                        caFile));
                 return local.get();
             }).start().await();
         } catch (Coordinator.StartException e) {
@@ -179,12 +183,13 @@ public final class DemoCommand implements Callable<Integer> {
         return progress.finished() ? 0 : 130;
     }
 
-    private CoordinatorConfig config(String enrolment, String viewer, String operator) {
+    private CoordinatorConfig config(String enrolment, String viewer, String operator, Path tlsDir) {
         CoordinatorConfig.Pool pool = new CoordinatorConfig.Pool(POOL, "Standard_D4s_v5", "", "spot", 1,
                 List.of("sample", "blender"), 0, maxNodes, price, null, null, idleSeconds, 25,
                 new CoordinatorConfig.ScaleSet("local", null, null, POOL, null));
         return new CoordinatorConfig(
-                new CoordinatorConfig.Gateway("127.0.0.1", 0, null, null, null, null),
+                new CoordinatorConfig.Gateway("127.0.0.1", 0, null, null, null, null,
+                        new CoordinatorConfig.Tls(tlsDir.toString(), null, null, null, List.of("127.0.0.1"), false), null),
                 new CoordinatorConfig.Http("127.0.0.1", httpPort, List.of(viewer), List.of(operator), null, null),
                 new CoordinatorConfig.Liveness(1000, 10, 3, 15_000),
                 new CoordinatorConfig.Enrolment(List.of(enrolment), null), null, List.of(pool), Map.of(), null,

@@ -55,6 +55,7 @@ public final class LocalScaleSet implements ScaleSet, AutoCloseable {
     private final Path agentJar;
     private final Path workDir;
     private final String coordinator;
+    private final Path caFile;
     private final String token;
     private final Map<String, Vm> vms = new LinkedHashMap<>();
     private final List<Vm> ended = new ArrayList<>();
@@ -66,7 +67,9 @@ public final class LocalScaleSet implements ScaleSet, AutoCloseable {
     });
     private int nextId;
 
-    public LocalScaleSet(String pool, Path agentJar, Path workDir, String coordinator, String token) {
+    /** @param caFile the coordinator's CA certificate, which every local agent pins */
+    public LocalScaleSet(String pool, Path agentJar, Path workDir, String coordinator, String token, Path caFile) {
+        this.caFile = caFile;
         this.pool = pool;
         this.agentJar = agentJar;
         this.workDir = workDir;
@@ -207,7 +210,7 @@ public final class LocalScaleSet implements ScaleSet, AutoCloseable {
                     "--coordinator", coordinator, "--node-id", name, "--pool", pool, "--demo-imds-port",
                     Integer.toString(imdsPort), "--local-socket", dir.resolve("agent.sock").toAbsolutePath().toString(),
                     "--state-dir", dir.resolve("state").toAbsolutePath().toString(),
-                    "--heartbeat-millis", "1000")
+                    "--heartbeat-millis", "1000", "--coordinator-ca-file", caFile.toString())
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("agent.log").toFile());
             pb.environment().put("DROVER_ENROLMENT_TOKEN", token);

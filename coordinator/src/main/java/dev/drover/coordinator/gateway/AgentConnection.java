@@ -178,8 +178,9 @@ final class AgentConnection implements AgentLink {
     }
 
     private void reject(Hello hello, Reject reject) {
-        LOGGER.atWarn().addKeyValue("nodeId", hello.identity().nodeId()).addKeyValue("remote", remoteAddress())
-                .addKeyValue("reason", reject.reason()).log("agent rejected: " + reject.detail());
+        // peer-supplied text, before anyone vouched for the peer: cleaned and within the bad-connection budget
+        BadConnectionLog.GATEWAY.warn(remoteAddress(), "agent rejected", reject.reason() + ": " + reject.detail()
+                + " (nodeId " + hello.identity().nodeId() + ")");
         closing = true;
         wire.writeAndClose(reject);
     }
@@ -199,8 +200,12 @@ final class AgentConnection implements AgentLink {
         if (closing) {
             return;
         }
-        LOGGER.atWarn().addKeyValue("nodeId", node != null ? node.id() : "-").addKeyValue("remote", remoteAddress())
-                .log("closing silent agent connection: " + why);
+        if (node == null) {
+            BadConnectionLog.GATEWAY.warn(remoteAddress(), "closing silent agent connection", why);
+        } else {
+            LOGGER.atWarn().addKeyValue("nodeId", node.id()).addKeyValue("remote", remoteAddress())
+                    .log("closing silent agent connection: " + why);
+        }
         close(ByeReason.IDLE_TIMEOUT, why);
     }
 
@@ -214,8 +219,12 @@ final class AgentConnection implements AgentLink {
         if (closing) {
             return;
         }
-        LOGGER.atWarn().addKeyValue("nodeId", node != null ? node.id() : "-").addKeyValue("remote", remoteAddress())
-                .log("closing agent connection: " + why);
+        if (node == null) {
+            BadConnectionLog.GATEWAY.warn(remoteAddress(), "closing agent connection", why);
+        } else {
+            LOGGER.atWarn().addKeyValue("nodeId", node.id()).addKeyValue("remote", remoteAddress())
+                    .log("closing agent connection: " + LogText.clean(why));
+        }
         close(ByeReason.PROTOCOL_ERROR, why);
     }
 

@@ -22,7 +22,11 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +54,9 @@ public final class AgentGatewayVerticle extends VerticleBase {
     private final InboundStreams streams;
     private final Set<AgentConnection> live = ConcurrentHashMap.newKeySet();
     private volatile boolean shuttingDown;
+    private final Admission admission;
+    private final BadConnectionLog badConnections = BadConnectionLog.GATEWAY;
+    private SslContext tls;
     private NetServer server;
 
     public AgentGatewayVerticle(CoordinatorConfig config, NodeRegistry registry, EnrolmentTokens tokens,
@@ -67,10 +74,20 @@ public final class AgentGatewayVerticle extends VerticleBase {
         this.connections = connections;
         this.metrics = metrics;
         this.streams = new InboundStreams(ledger);
+        this.admission = new Admission(config.gateway().maxPendingPerAddress());
     }
 
     @Override
     public Future<?> start() {
+        // Before listening (a TLS problem stops the start, naming the field), and off the event loop: the first
+        // run creates keys.
+        return vertx.executeBlocking(() -> TlsSetup.serverContext(config)).compose(context -> {
+            tls = context;
+            return listen();
+        });
+    }
+
+    private Future<NetServer> listen() {
         server = vertx.createNetServer(new NetServerOptions().setHost(config.host()).setPort(config.port())
                 .setTcpNoDelay(true).setTcpKeepAlive(true));
         server.connectHandler(this::onConnect);
@@ -118,7 +135,26 @@ public final class AgentGatewayVerticle extends VerticleBase {
             return;
         }
         LinkKeepalive.configure(socket.channelHandlerContext().channel(), settings);
-        pipeline.addBefore(VERTX_HANDLER, "idle", new LinkIdle(settings.helloTimeoutMillis(), 0));
+        InetAddress address = ((InetSocketAddress) pipeline.channel().remoteAddress()).getAddress();
+        if (!admission.tryAdmit(address)) {
+            connections.decrementAndGet();
+            badConnections.warn(socket.remoteAddress(), "refusing agent connection", "already "
+                    + config.maxPendingPerAddress() + " connections from this address without an accepted Hello");
+            socket.close();
+            return;
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                admission.release(address);
+            }
+        };
+        if (tls != null) {
+            pipeline.addFirst("tls", TlsSetup.newHandler(tls, pipeline.channel(), settings.helloTimeoutMillis()));
+        }
+        // One deadline for the whole Hello from accept, and bounded bytes before it (PreHelloGuard).
+        pipeline.addBefore(VERTX_HANDLER, "preHello", new PreHelloGuard(settings.helloTimeoutMillis(),
+                PreHelloGuard.MAX_BYTES_BEFORE_HELLO, String.valueOf(socket.remoteAddress()), badConnections, release));
         pipeline.addBefore(VERTX_HANDLER, "frameDecoder", new FrameDecoder(settings.maxFrameLength()));
         pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
 
@@ -131,7 +167,9 @@ public final class AgentGatewayVerticle extends VerticleBase {
             if (!wasEnrolled && connection.enrolled()) {
                 // Past the handshake: silent for the Suspect time means the link is gone; and we write at
                 // least every keepalive interval so the agent knows we are here.
-                pipeline.replace("idle", "idle", new LinkIdle(settings.idleCloseMillis(), settings.keepaliveMillis()));
+                pipeline.remove("preHello");
+                pipeline.addBefore(VERTX_HANDLER, "idle", new LinkIdle(settings.idleCloseMillis(),
+                        settings.keepaliveMillis()));
             }
         });
         socket.eventHandler(event -> {
@@ -143,7 +181,12 @@ public final class AgentGatewayVerticle extends VerticleBase {
             }
         });
         socket.exceptionHandler(error -> {
-            if (error instanceof ProtocolException) {
+            if (!connection.enrolled()) {
+                // Nobody has vouched for this peer yet: no Bye, no stack trace, and logged within a budget.
+                badConnections.warn(socket.remoteAddress(), "closing agent connection", "before Hello: "
+                        + error.getMessage());
+                socket.close();
+            } else if (error instanceof ProtocolException) {
                 connection.fail("protocol error: " + error.getMessage());
             } else {
                 LOGGER.atDebug().addKeyValue("remote", socket.remoteAddress()).setCause(error).log("connection error");
@@ -151,6 +194,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
             }
         });
         socket.closeHandler(v -> {
+            release.run();
             connections.decrementAndGet();
             live.remove(connection);
             connection.onClosed();

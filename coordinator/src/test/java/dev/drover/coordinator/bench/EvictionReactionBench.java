@@ -34,13 +34,18 @@ class EvictionReactionBench {
     static final String TOKEN = "bench-enrolment-token-0123456789";
     static final Path AGENT_JAR = Path.of("../agent/target/drover-agent.jar").toAbsolutePath().normalize();
 
+    /** Where the bench keeps its coordinator's TLS material (the agents pin that CA). */
+    private static Path logsRoot() {
+        return Path.of("target", "bench").toAbsolutePath();
+    }
+
     @Test
     void preemptVisibleToEjectall() throws Exception {
         Vertx vertx = Vertx.vertx();
         FakeTractorEngine engine = new FakeTractorEngine(vertx);
         int enginePort = engine.listen(0).await();
         CoordinatorConfig config = new CoordinatorConfig(
-                new CoordinatorConfig.Gateway("127.0.0.1", 0, null, null, null, null),
+                dev.drover.coordinator.TestTls.gateway(logsRoot()),
                 new CoordinatorConfig.Http("127.0.0.1", 0), new CoordinatorConfig.Liveness(1000, 10, 3, 30_000),
                 new CoordinatorConfig.Enrolment(List.of(TOKEN), null),
                 new CoordinatorConfig.Tractor("127.0.0.1", enginePort, "drover", 1000, 2000), List.of(), Map.of(), null);
@@ -57,7 +62,8 @@ class EvictionReactionBench {
                 int imds = freePort();
                 ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Xms8m", "-Xmx64m", "-XX:+UseSerialGC", "-jar", AGENT_JAR.toString(), "--coordinator",
-                        "127.0.0.1:" + coordinator.gatewayPort(), "--node-id", node, "--pool", "spot",
+                        "127.0.0.1:" + coordinator.gatewayPort(), "--coordinator-ca-file",
+                        dev.drover.coordinator.TestTls.caFile(logsRoot()).toString(), "--node-id", node, "--pool", "spot",
                         "--demo-imds-port", String.valueOf(imds), "--heartbeat-millis", "1000",
                         "--state-dir", Files.createTempDirectory("drover-bench-state").toString())
                         .redirectErrorStream(true).redirectOutput(logs.resolve(node + ".log").toFile());
