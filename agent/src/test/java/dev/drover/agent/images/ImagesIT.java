@@ -17,11 +17,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The release tarballs as a TD uses them (images/README.md): checksum checked, unpacked into a scratch
+ * The agent's release tarball as a TD uses it (images/README.md): checksum checked, unpacked into a scratch
  * directory, installed with their own scripts into a scratch root (the agent's jlink runtime built by the
  * installer), the installed units verified with systemd-analyze (warnings count as failures), both daemons'
  * launchers run from the installed tree; Packer validated from another directory, cloud-init schema,
- * shellcheck. Needs `package` first (verify does that).
+ * shellcheck. Needs `package` first (verify does that). The coordinator's tarball is built after this module,
+ * so coordinator's CoordinatorReleaseIT checks it.
  */
 class ImagesIT {
     static final Path REPO = Path.of("..").toAbsolutePath().normalize();
@@ -31,7 +32,6 @@ class ImagesIT {
     static Path work;
     static Path root;
     static Path agentDir;
-    static Path coordinatorDir;
     static String version;
 
     record Result(int code, String output) {
@@ -75,19 +75,15 @@ class ImagesIT {
         HostPackages.require("cloud-init", "cloud-init");
         HostPackages.require("shellcheck", "shellcheck");
         agentDir = unpack("agent", "drover-agent");
-        coordinatorDir = unpack("coordinator", "drover-coordinator");
         root = work.resolve("root");
         // no --runtime: the installer builds it with jlink, as on the Packer VM (a JDK: this test's JVM)
         Result agent = run(work, Map.of("JAVA_HOME", System.getProperty("java.home")), "bash",
                 agentDir.resolve("install-agent.sh").toString(), "--root", root.toString());
         assertThat(agent.code()).as(agent.output()).isZero();
-        Result coordinator = run(work, "bash", coordinatorDir.resolve("install-coordinator.sh").toString(), "--root",
-                root.toString());
-        assertThat(coordinator.code()).as(coordinator.output()).isZero();
     }
 
     @Test
-    void tarballsHoldEverythingTheInstallersNeed() {
+    void tarballHoldsEverythingTheInstallerNeeds() {
         assertThat(agentDir.resolve("lib/drover-agent.jar")).isRegularFile();
         for (String f : List.of("bin/drover-agent", "bin/drover-run", "install-agent.sh", "build-runtime.sh")) {
             assertThat(Files.isExecutable(agentDir.resolve(f))).as(f).isTrue();
@@ -95,11 +91,6 @@ class ImagesIT {
         assertThat(agentDir.resolve("systemd/drover-agent.service")).isRegularFile();
         assertThat(agentDir.resolve("agent.example.yaml")).isRegularFile();
         assertThat(agentDir.resolve("README.md")).isRegularFile();
-        assertThat(coordinatorDir.resolve("lib/drover-coordinator.jar")).isRegularFile();
-        assertThat(Files.isExecutable(coordinatorDir.resolve("bin/drover-coordinator"))).isTrue();
-        assertThat(Files.isExecutable(coordinatorDir.resolve("install-coordinator.sh"))).isTrue();
-        assertThat(coordinatorDir.resolve("systemd/drover-coordinator.service")).isRegularFile();
-        assertThat(coordinatorDir.resolve("coordinator.example.yaml")).isRegularFile();
         assertThat(version).matches("[0-9]+\\.[0-9]+\\.[0-9]+.*");
     }
 
@@ -109,8 +100,6 @@ class ImagesIT {
         Map<String, String> modes = Map.of("opt/drover/lib/drover-agent.jar", "644",
                 "opt/drover/bin/drover-agent", "755", "opt/drover/bin/drover-run", "755",
                 "etc/drover/agent.yaml", "640", "etc/systemd/system/drover-agent.service", "644",
-                "opt/drover/lib/drover-coordinator.jar", "644", "opt/drover/bin/drover-coordinator", "755",
-                "etc/drover/coordinator.yaml", "640", "etc/systemd/system/drover-coordinator.service", "644",
                 "var/spool/drover/tasks", "1777");
         for (Map.Entry<String, String> e : modes.entrySet()) {
             Result stat = run(root, "stat", "-c", "%a %U", root.resolve(e.getKey()).toString());
@@ -130,9 +119,6 @@ class ImagesIT {
         Result second = run(work, "bash", agentDir.resolve("install-agent.sh").toString(), "--root", root.toString(),
                 "--runtime", runtimeCopy.toString());
         assertThat(second.code()).as(second.output()).isZero();
-        Result third = run(work, "bash", coordinatorDir.resolve("install-coordinator.sh").toString(), "--root",
-                root.toString());
-        assertThat(third.code()).as(third.output()).isZero();
         assertThat(Files.readString(root.resolve("etc/drover/agent.yaml"))).isEqualTo("node:\n  pool: edited\n");
         TreeMap<String, Long> after = listing(root);
         before.remove("etc/drover/agent.yaml");
@@ -141,8 +127,8 @@ class ImagesIT {
     }
 
     @Test
-    void installedUnitsPassSystemdAnalyze() throws Exception {
-        for (String unit : List.of("drover-agent.service", "drover-coordinator.service")) {
+    void installedUnitPassesSystemdAnalyze() throws Exception {
+        for (String unit : List.of("drover-agent.service")) {
             Path dir = Files.createDirectories(work.resolve("units-" + unit));
             Files.writeString(dir.resolve(unit), Files.readString(root.resolve("etc/systemd/system/" + unit))
                     .replace("/opt/drover", root.resolve("opt/drover").toString()));
@@ -176,23 +162,6 @@ class ImagesIT {
         String log = Files.readString(out);
         assertThat(log).contains("agent starting").contains("agent stopped").doesNotContain("Exception");
         assertThat(agent.exitValue()).isZero();
-    }
-
-    @Test
-    void coordinatorLauncherFindsAJava17AndRefusesAnOlderOne() throws Exception {
-        Path launcher = root.resolve("opt/drover/bin/drover-coordinator");
-        String java = Path.of(System.getProperty("java.home"), "bin/java").toString();
-        Result ok = run(work, Map.of("DROVER_JAVA", java), launcher.toString(), "--version");
-        assertThat(ok.code()).as(ok.output()).isZero();
-        assertThat(ok.output()).contains(version);
-
-        Path old = work.resolve("java11/bin/java");
-        Files.createDirectories(old.getParent());
-        Files.writeString(old, "#!/bin/sh\necho '    java.specification.version = 11' >&2\n");
-        old.toFile().setExecutable(true);
-        Result refused = run(work, Map.of("DROVER_JAVA", old.toString()), launcher.toString(), "--version");
-        assertThat(refused.code()).isEqualTo(1);
-        assertThat(refused.output()).contains("is Java 11; Java 17 or newer is needed");
     }
 
     @Test
