@@ -1,24 +1,23 @@
 #!/usr/bin/env bash
-# Installs (or upgrades) the Drover agent into a render image. Idempotent: run it again with a newer jar to
-# upgrade; an existing /etc/drover/agent.yaml is never overwritten.
+# Installs (or upgrades) the Drover agent from an unpacked release tarball (drover-agent-VERSION.tar.gz, built by
+# `./mvnw package` into agent/target/). Idempotent: run the newer tarball's copy to upgrade; an existing
+# /etc/drover/agent.yaml is never overwritten.
 #
-# Usage: install-agent.sh [--root DIR] [--jar FILE] [--runtime DIR] [--no-systemctl]
-#   --root DIR      install into DIR instead of / (image builds and tests)
-#   --jar FILE      the agent jar (default: agent/target/drover-agent.jar next to this script's repo)
-#   --runtime DIR   a jlink runtime from images/build-runtime.sh (default: agent/target/runtime)
-#   --no-systemctl  do not run systemctl (implied with --root)
+# Usage: install-agent.sh [--root DIR] [--runtime DIR] [--no-systemctl]
+#   --root DIR      install into DIR instead of / (image builds and tests); implies --no-systemctl
+#   --runtime DIR   use this jlink runtime instead of the tarball's runtime/ or building one here with
+#                   build-runtime.sh (which needs a JDK 17+ with jlink: JAVA_HOME or PATH)
+#   --no-systemctl  do not run systemctl daemon-reload / enable
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=/
-jar=$here/../agent/target/drover-agent.jar
-runtime=$here/../agent/target/runtime
+runtime=
 use_systemctl=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root=$2; use_systemctl=0; shift 2 ;;
-    --jar) jar=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
     --no-systemctl) use_systemctl=0; shift ;;
     -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
@@ -26,31 +25,43 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-[ -f "$jar" ] || { echo "install-agent: agent jar $jar not found" >&2; exit 1; }
-[ -x "$runtime/bin/java" ] || { echo "install-agent: runtime $runtime/bin/java not found (run images/build-runtime.sh)" >&2; exit 1; }
+for f in lib/drover-agent.jar bin/drover-agent bin/drover-run systemd/drover-agent.service agent.example.yaml; do
+  [ -f "$here/$f" ] || { echo "install-agent: $here/$f missing; run this from an unpacked drover-agent tarball" >&2; exit 1; }
+done
 
 prefix=${root%/}
 install -d -m 0755 "$prefix/opt/drover/lib" "$prefix/opt/drover/bin" "$prefix/etc/drover" \
-  "$prefix/etc/systemd/system" "$prefix/var/spool/drover/logs"
+  "$prefix/etc/systemd/system" "$prefix/usr/local/bin" "$prefix/var/spool/drover/logs"
 # Renders run as the farm user and write their captured output here; sticky like /tmp.
 install -d -m 1777 "$prefix/var/spool/drover/tasks"
 
-# Replace the runtime and jar atomically enough for an image build: copy beside, then swap.
+# The runtime: given, shipped in the tarball, or built here from the jar (only the modules the agent needs).
 rm -rf "$prefix/opt/drover/runtime.new"
-cp -a "$runtime" "$prefix/opt/drover/runtime.new"
+if [ -n "$runtime" ]; then
+  [ -x "$runtime/bin/java" ] || { echo "install-agent: $runtime/bin/java not found" >&2; exit 1; }
+  cp -a "$runtime" "$prefix/opt/drover/runtime.new"
+elif [ -x "$here/runtime/bin/java" ]; then
+  cp -a "$here/runtime" "$prefix/opt/drover/runtime.new"
+else
+  bash "$here/build-runtime.sh" "$here/lib/drover-agent.jar" "$prefix/opt/drover/runtime.new"
+fi
+# Swap the runtime, then the jar and scripts: a running agent keeps its open files until it is restarted.
 rm -rf "$prefix/opt/drover/runtime"
 mv "$prefix/opt/drover/runtime.new" "$prefix/opt/drover/runtime"
-install -m 0644 "$jar" "$prefix/opt/drover/lib/drover-agent.jar"
-install -m 0755 "$here/../agent/src/main/dist/drover-run" "$prefix/opt/drover/bin/drover-run"
+install -m 0644 "$here/lib/drover-agent.jar" "$prefix/opt/drover/lib/drover-agent.jar"
+install -m 0755 "$here/bin/drover-agent" "$prefix/opt/drover/bin/drover-agent"
+install -m 0755 "$here/bin/drover-run" "$prefix/opt/drover/bin/drover-run"
 install -m 0644 "$here/systemd/drover-agent.service" "$prefix/etc/systemd/system/drover-agent.service"
+ln -sfn /opt/drover/bin/drover-run "$prefix/usr/local/bin/drover-run"
 
+# Config: root-only, it may name the enrolment token file. Never replaced on upgrade.
 if [ ! -e "$prefix/etc/drover/agent.yaml" ]; then
-  install -m 0640 "$here/../agent/agent.example.yaml" "$prefix/etc/drover/agent.yaml"
+  install -m 0640 "$here/agent.example.yaml" "$prefix/etc/drover/agent.yaml"
 fi
-ln -sfn /opt/drover/bin/drover-run "$prefix/usr/local/bin/drover-run" 2>/dev/null || {
-  install -d -m 0755 "$prefix/usr/local/bin"
-  ln -sfn /opt/drover/bin/drover-run "$prefix/usr/local/bin/drover-run"
-}
+if [ "$(id -u)" = 0 ]; then
+  chown -R root:root "$prefix/opt/drover"
+  chown root:root "$prefix/etc/drover/agent.yaml" "$prefix/etc/systemd/system/drover-agent.service"
+fi
 
 # An AppCDS archive of drover-run's classes, so every task's wrapper starts faster. Java ties it to the exact
 # jar path it was made with, so it is made only when installing into this machine's own root (as Packer does);

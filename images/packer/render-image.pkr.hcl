@@ -1,11 +1,21 @@
-# Packer template for a Drover render image on Azure: Ubuntu with the Drover agent, its jlink runtime, the
-# systemd unit and a default config. Works with the Packer in Debian (1.6.6): the azure-arm builder is built
-# in, so there is no required_plugins block and no `packer init`.
+# Packer template for a Drover render image on Azure: Ubuntu with the Drover agent installed from its release
+# tarball (agent/target/drover-agent-VERSION.tar.gz from `./mvnw package`): jar, jlink runtime (built on the VM
+# by the tarball's install-agent.sh with a JDK that is removed again), systemd unit and a default config.
 #
-#   images/build-runtime.sh
+#   ./mvnw -B package -DskipTests
+#   packer validate -var resource_group=render-images images/packer/render-image.pkr.hcl   # from any directory
 #   packer build -var resource_group=render-images -var location=westeurope images/packer/render-image.pkr.hcl
 #
-# Authentication: the Azure CLI login of whoever runs the build (use_azure_cli_auth).
+# Packer versions. Debian's Packer 1.6.6 has the azure-arm builder built in and knows no required_plugins
+# (1.7+), so this file has no `packer {}` block. With a current Packer (1.11+, where azure-arm is a plugin),
+# install the plugin once before building:
+#   packer plugins install github.com/hashicorp/azure
+# or put this block in a file next to the template and run `packer init`:
+#   packer { required_plugins { azure = { source = "github.com/hashicorp/azure", version = ">= 2.0.0" } } }
+#
+# Authentication: the Azure CLI login of whoever runs the build (`az login`; use_azure_cli_auth). The image
+# name carries the agent version: building the same version twice fails on an existing image (delete it or
+# bump the version) rather than silently replacing what running pools use.
 
 variable "resource_group" {
   type        = string
@@ -47,14 +57,15 @@ variable "base_image_sku" {
   default = "22_04-lts-gen2"
 }
 
-variable "agent_jar" {
-  type    = string
-  default = "agent/target/drover-agent.jar"
+variable "agent_tarball" {
+  type        = string
+  default     = ""
+  description = "The agent release tarball; default agent/target/drover-agent-<agent_version>.tar.gz in this repository."
 }
 
-variable "agent_runtime" {
-  type    = string
-  default = "agent/target/runtime"
+locals {
+  # path.root is this file's directory, so the template validates and builds from any working directory.
+  agent_tarball = var.agent_tarball != "" ? var.agent_tarball : "${path.root}/../../agent/target/drover-agent-${var.agent_version}.tar.gz"
 }
 
 source "azure-arm" "render" {
@@ -75,37 +86,23 @@ source "azure-arm" "render" {
 build {
   sources = ["source.azure-arm.render"]
 
-  provisioner "shell" {
-    inline = ["mkdir -p /tmp/drover/images /tmp/drover/agent/target /tmp/drover/agent/src/main/dist"]
-  }
-
   provisioner "file" {
-    sources     = [var.agent_jar, var.agent_runtime]
-    destination = "/tmp/drover/agent/target/"
-  }
-
-  provisioner "file" {
-    sources     = ["images/install-agent.sh", "images/systemd"]
-    destination = "/tmp/drover/images/"
-  }
-
-  provisioner "file" {
-    sources     = ["agent/src/main/dist/drover-run"]
-    destination = "/tmp/drover/agent/src/main/dist/"
-  }
-
-  provisioner "file" {
-    sources     = ["agent/agent.example.yaml"]
-    destination = "/tmp/drover/agent/"
+    source      = local.agent_tarball
+    destination = "/tmp/drover-agent.tar.gz"
   }
 
   provisioner "shell" {
     execute_command = "chmod +x {{ .Path }}; sudo sh -c '{{ .Vars }} {{ .Path }}'"
     inline = [
+      "set -e",
       "apt-get update -q",
-      "DEBIAN_FRONTEND=noninteractive apt-get install -y -q nfs-common",
-      "bash /tmp/drover/images/install-agent.sh",
-      "rm -rf /tmp/drover",
+      # nfs-common: mount.nfs; the JDK only to jlink the agent's runtime, removed again below.
+      "DEBIAN_FRONTEND=noninteractive apt-get install -y -q nfs-common openjdk-17-jdk-headless",
+      "mkdir -p /tmp/drover && tar -xzf /tmp/drover-agent.tar.gz -C /tmp/drover --strip-components=1",
+      "JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 bash /tmp/drover/install-agent.sh",
+      "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q openjdk-17-jdk-headless openjdk-17-jre-headless && apt-get autoremove -y -q",
+      "/opt/drover/bin/drover-agent --version",
+      "rm -rf /tmp/drover /tmp/drover-agent.tar.gz",
       "/usr/sbin/waagent -force -deprovision+user && export HISTSIZE=0 && sync",
     ]
   }

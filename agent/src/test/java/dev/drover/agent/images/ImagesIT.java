@@ -2,14 +2,13 @@ package dev.drover.agent.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drover.agent.HostPackages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -18,72 +17,166 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Everything in images/ checked with the real tools from Debian: packer validate, cloud-init schema,
- * systemd-analyze verify (warnings count as failures), shellcheck; the jlink runtime built and the agent
- * started from it; the install script run twice into a scratch root.
+ * The agent's release tarball as a TD uses it (images/README.md): checksum checked, unpacked into a scratch
+ * directory, installed with their own scripts into a scratch root (the agent's jlink runtime built by the
+ * installer), the installed units verified with systemd-analyze (warnings count as failures), both daemons'
+ * launchers run from the installed tree; Packer validated from another directory, cloud-init schema,
+ * shellcheck. Needs `package` first (verify does that). The coordinator's tarball is built after this module,
+ * so coordinator's CoordinatorReleaseIT checks it.
  */
 class ImagesIT {
     static final Path REPO = Path.of("..").toAbsolutePath().normalize();
     static final Path IMAGES = REPO.resolve("images");
-    static final Path AGENT_JAR = REPO.resolve("agent/target/drover-agent.jar");
 
     @TempDir
     static Path work;
-    static Path runtime;
+    static Path root;
+    static Path agentDir;
+    static String version;
 
     record Result(int code, String output) {
     }
 
-    static Result run(Path dir, String... command) throws Exception {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    static Result run(Path dir, Map<String, String> env, String... command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
         return new Result(p.exitValue(), out);
     }
 
+    static Result run(Path dir, String... command) throws Exception {
+        return run(dir, Map.of(), command);
+    }
+
+    /** target/drover-NAME-VERSION.tar.gz, checked against its .sha256 and unpacked into work/NAME. */
+    static Path unpack(String module, String name) throws Exception {
+        Path target = REPO.resolve(module + "/target");
+        List<Path> tarballs;
+        try (Stream<Path> s = Files.list(target)) {
+            tarballs = s.filter(p -> p.getFileName().toString().matches(name + "-.+\\.tar\\.gz")).toList();
+        }
+        assertThat(tarballs).as("one release tarball in %s", target).hasSize(1);
+        Path tarball = tarballs.get(0);
+        Result sum = run(target, "sha256sum", "-c", tarball.getFileName() + ".sha256");
+        assertThat(sum.code()).as(sum.output()).isZero();
+        Path dir = Files.createDirectories(work.resolve(name));
+        Result tar = run(dir, "tar", "-xzf", tarball.toString(), "--strip-components=1");
+        assertThat(tar.code()).as(tar.output()).isZero();
+        String file = tarball.getFileName().toString();
+        version = file.substring(name.length() + 1, file.length() - ".tar.gz".length());
+        return dir;
+    }
+
     @BeforeAll
-    static void buildRuntime() throws Exception {
+    static void unpackAndInstall() throws Exception {
         HostPackages.require("packer", "packer");
         HostPackages.require("cloud-init", "cloud-init");
         HostPackages.require("shellcheck", "shellcheck");
-        runtime = work.resolve("runtime");
-        Result r = run(REPO, "bash", IMAGES.resolve("build-runtime.sh").toString(), AGENT_JAR.toString(),
-                runtime.toString());
-        assertThat(r.code()).as(r.output()).isZero();
+        agentDir = unpack("agent", "drover-agent");
+        root = work.resolve("root");
+        // no --runtime: the installer builds it with jlink, as on the Packer VM (a JDK: this test's JVM)
+        Result agent = run(work, Map.of("JAVA_HOME", System.getProperty("java.home")), "bash",
+                agentDir.resolve("install-agent.sh").toString(), "--root", root.toString());
+        assertThat(agent.code()).as(agent.output()).isZero();
     }
 
     @Test
-    void agentRunsFromTheJlinkRuntime() throws Exception {
-        Result version = run(REPO, runtime.resolve("bin/java").toString(), "-jar", AGENT_JAR.toString(), "--version");
+    void tarballHoldsEverythingTheInstallerNeeds() {
+        assertThat(agentDir.resolve("lib/drover-agent.jar")).isRegularFile();
+        for (String f : List.of("bin/drover-agent", "bin/drover-run", "install-agent.sh", "build-runtime.sh")) {
+            assertThat(Files.isExecutable(agentDir.resolve(f))).as(f).isTrue();
+        }
+        assertThat(agentDir.resolve("systemd/drover-agent.service")).isRegularFile();
+        assertThat(agentDir.resolve("agent.example.yaml")).isRegularFile();
+        assertThat(agentDir.resolve("README.md")).isRegularFile();
+        assertThat(version).matches("[0-9]+\\.[0-9]+\\.[0-9]+.*");
+    }
+
+    @Test
+    void installedFilesHaveTheirModesAndOwnersAndAReinstallChangesNothing() throws Exception {
+        // stat(1), not Java's PosixFilePermissions, which cannot show the sticky bit
+        Map<String, String> modes = Map.of("opt/drover/lib/drover-agent.jar", "644",
+                "opt/drover/bin/drover-agent", "755", "opt/drover/bin/drover-run", "755",
+                "etc/drover/agent.yaml", "640", "etc/systemd/system/drover-agent.service", "644",
+                "var/spool/drover/tasks", "1777");
+        for (Map.Entry<String, String> e : modes.entrySet()) {
+            Result stat = run(root, "stat", "-c", "%a %U", root.resolve(e.getKey()).toString());
+            assertThat(stat.output().strip()).as(e.getKey()).isEqualTo(e.getValue() + " root");
+        }
+        assertThat(Files.readSymbolicLink(root.resolve("usr/local/bin/drover-run")).toString())
+                .isEqualTo("/opt/drover/bin/drover-run");
+        assertThat(root.resolve("opt/drover/runtime/bin/java")).isExecutable();
+        assertThat(root.resolve("opt/drover/runtime/bin/javac")).doesNotExist();
+
+        // an operator edits the config; the upgrade (same tarball, runtime given) keeps it and changes nothing else
+        TreeMap<String, Long> before = listing(root);
+        Files.writeString(root.resolve("etc/drover/agent.yaml"), "node:\n  pool: edited\n");
+        Path runtimeCopy = work.resolve("runtime-copy");
+        assertThat(run(work, "cp", "-a", root.resolve("opt/drover/runtime").toString(), runtimeCopy.toString())
+                .code()).isZero();
+        Result second = run(work, "bash", agentDir.resolve("install-agent.sh").toString(), "--root", root.toString(),
+                "--runtime", runtimeCopy.toString());
+        assertThat(second.code()).as(second.output()).isZero();
+        assertThat(Files.readString(root.resolve("etc/drover/agent.yaml"))).isEqualTo("node:\n  pool: edited\n");
+        TreeMap<String, Long> after = listing(root);
+        before.remove("etc/drover/agent.yaml");
+        after.remove("etc/drover/agent.yaml");
+        assertThat(after).isEqualTo(before);
+    }
+
+    @Test
+    void installedUnitPassesSystemdAnalyze() throws Exception {
+        for (String unit : List.of("drover-agent.service")) {
+            Path dir = Files.createDirectories(work.resolve("units-" + unit));
+            Files.writeString(dir.resolve(unit), Files.readString(root.resolve("etc/systemd/system/" + unit))
+                    .replace("/opt/drover", root.resolve("opt/drover").toString()));
+            Result verify = run(REPO, "systemd-analyze", "verify", dir.resolve(unit).toString());
+            assertThat(verify.code()).as(verify.output()).isZero();
+            assertThat(verify.output().trim()).as("warnings from systemd-analyze").isEmpty();
+        }
+    }
+
+    @Test
+    void agentRunsFromTheInstalledLauncherAndRuntime() throws Exception {
+        Path launcher = root.resolve("opt/drover/bin/drover-agent");
+        Result version = run(work, launcher.toString(), "--version");
         assertThat(version.code()).as(version.output()).isZero();
         assertThat(version.output()).contains("drover-agent");
 
-        // The daemon itself starts (Netty, logging, config) and keeps running without a coordinator.
-        Path out = work.resolve("jlink-agent.log");
-        Process agent = new ProcessBuilder(runtime.resolve("bin/java").toString(), "-jar", AGENT_JAR.toString(),
-                "--no-imds", "--node-id", "jlink-test", "--coordinator", "127.0.0.1:9", "--local-socket",
-                work.resolve("a.sock").toString(), "--state-dir", work.resolve("state").toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        // the daemon itself starts (Netty, logging, config) on the jlink runtime and stops cleanly on TERM
+        Path out = work.resolve("installed-agent.log");
+        Process agent = new ProcessBuilder(launcher.toString(), "--no-imds", "--node-id", "jlink-test",
+                "--coordinator", "127.0.0.1:9", "--local-socket", work.resolve("a.sock").toString(), "--state-dir",
+                work.resolve("state").toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
             // on a loaded machine the JVM alone can take seconds: wait for the agent to say it started
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90))
                     .until(() -> Files.readString(out).contains("agent starting"));
             Thread.sleep(1000);
             assertThat(agent.isAlive()).isTrue();
+            assertThat(agent.info().command().orElse("")).as("launcher execs the runtime's java")
+                    .isEqualTo(root.resolve("opt/drover/runtime/bin/java").toString());
         } finally {
             agent.destroy();
-            agent.waitFor(10, TimeUnit.SECONDS);
+            agent.waitFor(30, TimeUnit.SECONDS);
         }
         String log = Files.readString(out);
         assertThat(log).contains("agent starting").contains("agent stopped").doesNotContain("Exception");
         assertThat(agent.exitValue()).isZero();
-        assertThat(runtime.resolve("bin/javac")).doesNotExist();
     }
 
     @Test
-    void packerTemplateValidatesWithDebiansPacker() throws Exception {
-        Result r = run(REPO, "packer", "validate", "-var", "resource_group=render-images", "-var",
-                "agent_runtime=" + runtime, "images/packer/render-image.pkr.hcl");
+    void packerTemplateValidatesFromAnyDirectoryWithDebiansPacker() throws Exception {
+        Result r = run(work, "packer", "validate", "-var", "resource_group=render-images", "-var",
+                "agent_version=" + version, IMAGES.resolve("packer/render-image.pkr.hcl").toString());
         assertThat(r.code()).as(r.output()).isZero();
+        // and it really uploads the tarball: a missing one is an error, not a silent empty image
+        Result missing = run(work, "packer", "validate", "-var", "resource_group=render-images", "-var",
+                "agent_version=0.0.0-missing", IMAGES.resolve("packer/render-image.pkr.hcl").toString());
+        assertThat(missing.code()).isNotZero();
+        assertThat(missing.output()).contains("drover-agent-0.0.0-missing.tar.gz");
     }
 
     @Test
@@ -95,93 +188,32 @@ class ImagesIT {
 
     @Test
     void scriptsPassShellcheck() throws Exception {
-        Result r = run(REPO, "shellcheck", "images/install-agent.sh", "images/build-runtime.sh",
-                "agent/src/main/dist/drover-run");
+        Result r = run(REPO, "shellcheck", "images/install-agent.sh", "images/install-coordinator.sh",
+                "images/build-runtime.sh", "agent/src/main/dist/drover-run", "agent/src/main/dist/drover-agent",
+                "coordinator/src/main/dist/drover-coordinator");
         assertThat(r.code()).as(r.output()).isZero();
     }
 
     @Test
-    void installScriptLaysDownTheAgentAndIsIdempotent() throws Exception {
-        Path root = work.resolve("root");
-        Result first = run(REPO, "bash", "images/install-agent.sh", "--root", root.toString(), "--runtime",
-                runtime.toString());
-        assertThat(first.code()).as(first.output()).isZero();
-        TreeMap<String, Long> afterFirst = listing(root);
-
-        assertThat(afterFirst).containsKeys("opt/drover/lib/drover-agent.jar", "opt/drover/bin/drover-run",
-                "opt/drover/runtime/bin/java", "etc/drover/agent.yaml", "etc/systemd/system/drover-agent.service",
-                "usr/local/bin/drover-run");
-        assertThat(Files.isDirectory(root.resolve("var/spool/drover/tasks"))).isTrue();
-        assertThat(Files.isExecutable(root.resolve("opt/drover/bin/drover-run"))).isTrue();
-
-        // an operator edits the config; a second run (an upgrade) must keep it and change nothing else
-        Files.writeString(root.resolve("etc/drover/agent.yaml"), "node:\n  pool: edited\n");
-        Result second = run(REPO, "bash", "images/install-agent.sh", "--root", root.toString(), "--runtime",
-                runtime.toString());
-        assertThat(second.code()).as(second.output()).isZero();
-        assertThat(Files.readString(root.resolve("etc/drover/agent.yaml"))).isEqualTo("node:\n  pool: edited\n");
-        TreeMap<String, Long> afterSecond = listing(root);
-        afterSecond.remove("etc/drover/agent.yaml");
-        afterFirst.remove("etc/drover/agent.yaml");
-        assertThat(afterSecond).isEqualTo(afterFirst);
-
-        // the installed unit passes systemd-analyze with no warnings, its ExecStart pointed at the scratch root
-        for (String unit : List.of("drover-agent.service", "drover-coordinator.service")) {
-            Path dir = Files.createDirectories(work.resolve("units-" + unit));
-            Files.writeString(dir.resolve(unit), Files.readString(IMAGES.resolve("systemd/" + unit))
-                    .replace("/opt/drover", root.resolve("opt/drover").toString()));
-            if (unit.startsWith("drover-coordinator")) {
-                Files.copy(AGENT_JAR, root.resolve("opt/drover/lib/drover-coordinator.jar"));
-            }
-            Result verify = run(REPO, "systemd-analyze", "verify", dir.resolve(unit).toString());
-            assertThat(verify.code()).as(verify.output()).isZero();
-            assertThat(verify.output().trim()).as("warnings from systemd-analyze").isEmpty();
-            if (unit.startsWith("drover-coordinator")) {
-                Files.delete(root.resolve("opt/drover/lib/drover-coordinator.jar"));
-            }
-        }
-    }
-
-    @Test
-    void deploymentExampleHasWhatDroverReliesOn() throws Exception {
-        JsonNode t = new ObjectMapper().readTree(IMAGES.resolve("deploy/render-pools.json").toFile());
-        List<JsonNode> sets = new ArrayList<>();
-        List<String> roles = new ArrayList<>();
-        for (JsonNode r : t.path("resources")) {
-            if (r.path("type").asText().equals("Microsoft.Compute/virtualMachineScaleSets")) {
-                sets.add(r);
-            } else if (r.path("type").asText().equals("Microsoft.Authorization/roleAssignments")) {
-                roles.add(r.path("properties").path("roleDefinitionId").asText());
-            }
-        }
-        JsonNode spot = sets.stream().filter(s -> s.at("/properties/virtualMachineProfile/priority").asText()
-                .equals("Spot")).findFirst().orElseThrow();
-        assertThat(spot.at("/properties/virtualMachineProfile/evictionPolicy").asText()).isEqualTo("Delete");
-        JsonNode regular = sets.stream().filter(s -> s.at("/properties/virtualMachineProfile/priority").asText()
-                .equals("Regular")).findFirst().orElseThrow();
-        assertThat(regular.at("/properties/virtualMachineProfile/scheduledEventsProfile/terminateNotificationProfile"
-                + "/enable").asBoolean()).isTrue();
-        assertThat(sets).allSatisfy(s -> assertThat(s.at("/identity/type").asText()).isEqualTo("UserAssigned"));
-        assertThat(t.at("/variables/osProfile/customData").asText()).contains("customData");
-        assertThat(roles).containsExactlyInAnyOrder("[variables('virtualMachineContributor')]",
-                "[variables('storageBlobDataContributor')]");
-        assertThat(t.at("/variables/virtualMachineContributor").asText())
-                .contains("9980e02c-c2be-4d73-94e8-173b1dc7cf3c"); // built-in Virtual Machine Contributor
-        assertThat(t.at("/variables/storageBlobDataContributor").asText())
-                .contains("ba92f5b4-2d11-453d-a403-e96b0029c9fe"); // built-in Storage Blob Data Contributor
-        new ObjectMapper().readTree(IMAGES.resolve("tractor/blade-profile.json").toFile());
+    void tractorExamplesParseAndGoThroughDroverRun() throws Exception {
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(IMAGES.resolve("tractor/blade-profile.json").toFile());
         assertThat(Files.readString(IMAGES.resolve("tractor/render-job.alf"))).contains("drover-run --");
     }
 
-    /** Every file under root with its size; the runtime is collapsed to its file count and total size. */
+    /** Every file under root with its size; the runtime counted as one entry (its file count). */
     private static TreeMap<String, Long> listing(Path root) throws Exception {
         TreeMap<String, Long> map = new TreeMap<>();
+        List<Path> files = new ArrayList<>();
         try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all::iterator) {
-                if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                        || Files.isSymbolicLink(p)) {
-                    map.put(root.relativize(p).toString(), Files.isSymbolicLink(p) ? -1L : Files.size(p));
-                }
+            all.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(p))
+                    .forEach(files::add);
+        }
+        for (Path p : files) {
+            String rel = root.relativize(p).toString();
+            if (rel.startsWith("opt/drover/runtime/")) {
+                map.merge("opt/drover/runtime (files)", 1L, Long::sum);
+            } else {
+                map.put(rel, Files.isSymbolicLink(p) ? -1L : Files.size(p));
             }
         }
         return map;
