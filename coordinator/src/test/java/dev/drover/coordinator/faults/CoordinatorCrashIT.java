@@ -1,0 +1,321 @@
+package dev.drover.coordinator.faults;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.drover.protocol.EvictionNotice;
+import dev.drover.protocol.Reliable;
+import dev.drover.protocol.RunTask;
+import dev.drover.protocol.TaskFinished;
+import dev.drover.protocol.TaskRef;
+import dev.drover.protocol.TaskStarted;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kill -9} of the coordinator under 1,000 simulated streaming agents (each on its own TCP connection,
+ * speaking PROTOCOL.md, keeping a ledger of every reliable event it sent and what was acknowledged) and three
+ * real agents running a built-in job, then a restart with the same config and working directory. Checked
+ * through the HTTP API only: every agent back within 10 s of the coordinator answering, no reliable event lost
+ * or applied twice, every queued task run exactly once, and an eviction acknowledged before the crash is
+ * still an eviction after it. The coordinator runs with {@value #HEAP} of heap.
+ */
+class CoordinatorCrashIT {
+    static final String HEAP = "768m";
+    static final int SIMS = Integer.getInteger("drover.faults.sims", 1000);
+    static final int REAL = 3;
+    static final int OWN_TASKS = 5;
+
+    @TempDir
+    Path dir;
+
+    private Farm farm;
+    private SimFleet fleet;
+    private TaskMarks marks;
+    private final List<String> realTasks = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        if (fleet != null) {
+            fleet.close();
+        }
+        if (farm != null) {
+            farm.close();
+        }
+        if (marks != null) {
+            marks.killAll(realTasks);
+        }
+    }
+
+    @Test
+    void killNineUnderAThousandAgentsLosesNothingAndRepeatsNothing() throws Exception {
+        farm = new Farm(dir, null, """
+                pools:
+                  - {name: work, vmSize: Standard_D2s_v5, priority: spot, slotsPerNode: 1, serviceKeys: [faults], minNodes: 0, maxNodes: 10, pricePerNodeHour: 0.1}
+                  - {name: simwork, vmSize: Standard_D2s_v5, priority: spot, slotsPerNode: 1, serviceKeys: [simjob], minNodes: 0, maxNodes: 2000, pricePerNodeHour: 0.1}
+                  - {name: sim, vmSize: Standard_D2s_v5, priority: spot, slotsPerNode: 1, serviceKeys: [nothing], minNodes: 0, maxNodes: 2000, pricePerNodeHour: 0.1}
+                """, HEAP);
+        marks = new TaskMarks(dir);
+        farm.startCoordinator();
+        for (int i = 0; i < REAL; i++) {
+            farm.startAgent("real-" + i, "work", null);
+        }
+        // sims 0..99 take the built-in queue's "simjob" tasks; 100..149 are evicted before the crash,
+        // 150..199 at the moment of the crash
+        fleet = new SimFleet("127.0.0.1", farm.gatewayPort(), Farm.TOKEN, SIMS, i -> i < 100 ? "simwork" : "sim",
+                OWN_TASKS, 15_000, 3000);
+        fleet.start();
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> farm.api.nodes().stream().filter(n -> List.of("READY", "BUSY")
+                        .contains(n.getString("state"))).count() == SIMS + REAL);
+
+        List<Integer> evictedBefore = IntStream.range(100, 150).boxed().toList();
+        List<Integer> evictedAtCrash = IntStream.range(150, 200).boxed().toList();
+        fleet.evict(evictedBefore);
+        await().atMost(Duration.ofSeconds(60)).until(() -> evictedBefore.stream()
+                .allMatch(i -> acked(fleet.agents.get(i), EvictionNotice.class)));
+
+        List<JsonObject> real = new ArrayList<>();
+        for (int i = 1; i <= 9; i++) {
+            realTasks.add("real-task-" + i);
+            real.add(marks.task("real-task-" + i, 8));
+        }
+        farm.api.submit(TaskMarks.job("real", "faults", real));
+        List<JsonObject> simJob = new ArrayList<>();
+        for (int i = 1; i <= 300; i++) {
+            simJob.add(new JsonObject().put("title", "sim-task-" + i).put("argv", List.of("true")));
+        }
+        farm.api.submit(TaskMarks.job("simjob", "simjob", simJob));
+        // let work be in flight: some real tasks running, sim tasks started and finishing
+        await().atMost(Duration.ofSeconds(90)).until(() -> marks.runsUnchecked("real-task-1").size()
+                + marks.runsUnchecked("real-task-2").size() > 0);
+        Thread.sleep(3000);
+
+        List<JsonObject> timelineBefore = farm.api.timeline();
+        fleet.evict(evictedAtCrash);
+        Thread.sleep(20);
+        Instant crashAt = Instant.now();
+        farm.coordinator.kill9();
+        farm.startCoordinator();
+        long upAt = System.currentTimeMillis();
+        double downSeconds = (upAt - crashAt.toEpochMilli()) / 1000.0;
+
+        // every agent back: simulated ones by their ledger, real ones by the API
+        boolean allBack = PartitionIT.waitQuietly(() -> fleet.agents.stream().allMatch(a -> a.lastWelcome() > upAt)
+                && realBack(upAt), Duration.ofSeconds(90));
+        List<Long> resume = new ArrayList<>();
+        for (SimAgent a : fleet.agents) {
+            if (a.lastWelcome() > upAt) {
+                resume.add(a.lastWelcome() - upAt);
+            }
+        }
+        resume.sort(null);
+
+        // then let the work finish and every outbox drain
+        boolean jobsDone = PartitionIT.waitQuietly(() -> farm.api.queueTasks().stream()
+                .allMatch(t -> "DONE".equals(t.getString("state"))), Duration.ofSeconds(240));
+        boolean drained = PartitionIT.waitQuietly(() -> fleet.agents.stream()
+                .allMatch(a -> a.unacked() == 0 && a.ownTask() == null && a.ownTasksStarted == OWN_TASKS
+                        || a.evicting && a.unacked() == 0), Duration.ofSeconds(120));
+        Thread.sleep(3000);
+
+        Verdict v = verify(timelineBefore, evictedBefore, evictedAtCrash);
+        Figures f = new Figures("coordinator-kill9-" + SIMS + "-sims").put("heap", HEAP)
+                .put("downSeconds", downSeconds).put("allBack", allBack)
+                .put("resumedSims", resume.size() + "/" + SIMS)
+                .put("resumeP50Ms", pct(resume, 50)).put("resumeP99Ms", pct(resume, 99))
+                .put("resumeMaxMs", resume.isEmpty() ? -1 : resume.get(resume.size() - 1))
+                .put("eventsSent", v.sent).put("applied", v.applied).put("lost", v.lostCount)
+                .put("duplicated", v.dupCount).put("queueTasks", v.queueTasks)
+                .put("queueTasksNotDone", v.notDone.size()).put("simRunTaskExecutedTwice", v.simTwice.size())
+                .put("realTaskExecutions", v.realExecutions).put("evictionsStillEvicting", v.stillEvicting + "/100")
+                .put("jobsDone", jobsDone).put("outboxesDrained", drained);
+        f.write();
+
+        SoftAssertions soft = new SoftAssertions();
+        soft.assertThat(allBack).as("every agent resumed after the restart").isTrue();
+        soft.assertThat(resume.isEmpty() ? Long.MAX_VALUE : resume.get(resume.size() - 1))
+                .as("slowest simulated agent back after the coordinator was up (ms)").isLessThanOrEqualTo(10_000);
+        soft.assertThat(v.lost).as("reliable events lost (first 20)").isEmpty();
+        soft.assertThat(v.duplicated).as("reliable events applied twice (first 20)").isEmpty();
+        soft.assertThat(v.notDone).as("queued tasks not DONE, or not run exactly once").isEmpty();
+        soft.assertThat(v.simTwice).as("RunTasks executed twice by simulated agents").isEmpty();
+        soft.assertThat(v.stillEvicting).as("nodes whose eviction notice was sent are EVICTING").isEqualTo(100);
+        soft.assertThat(v.realExecutions).as("executions of the real job's 9 tasks").isEqualTo(9);
+        soft.assertAll();
+    }
+
+    private boolean realBack(long upAt) throws Exception {
+        for (int i = 0; i < REAL; i++) {
+            JsonObject n = farm.api.node("real-" + i).orElse(null);
+            if (n == null || !n.getBoolean("connected", false) || n.getString("lastHeartbeat") == null
+                    || Instant.parse(n.getString("lastHeartbeat")).toEpochMilli() <= upAt) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean acked(SimAgent a, Class<? extends Reliable> type) {
+        return a.ledgerCopy().stream().filter(type::isInstance).allMatch(r -> r.seq() <= a.ackedUpTo());
+    }
+
+    private static long pct(List<Long> sorted, int p) {
+        return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, sorted.size() * p / 100));
+    }
+
+    /** What the API shows against what the ledgers say was sent. */
+    static final class Verdict {
+        long sent;
+        long applied;
+        final List<String> lost = new ArrayList<>();
+        final List<String> duplicated = new ArrayList<>();
+        final List<String> notDone = new ArrayList<>();
+        final List<String> simTwice = new ArrayList<>();
+        long queueTasks;
+        long realExecutions;
+        long stillEvicting;
+
+        void lost(String s) {
+            if (lost.size() < 20) {
+                lost.add(s);
+            }
+            lostCount++;
+        }
+
+        void duplicated(String s) {
+            if (duplicated.size() < 20) {
+                duplicated.add(s);
+            }
+            dupCount++;
+        }
+
+        long lostCount;
+        long dupCount;
+    }
+
+    private Verdict verify(List<JsonObject> timelineBefore, List<Integer> evictedBefore, List<Integer> evictedAtCrash)
+            throws Exception {
+        Verdict v = new Verdict();
+        // evictions per node over both coordinator lives (a timeline the restart kept appears in both)
+        Map<String, Set<String>> evictionEvents = new HashMap<>();
+        List<JsonObject> timeline = new ArrayList<>(timelineBefore);
+        timeline.addAll(farm.api.timeline());
+        for (JsonObject e : timeline) {
+            if (e.getString("kind", "").contains("evict") && e.getString("node", "").startsWith("sim-")) {
+                evictionEvents.computeIfAbsent(e.getString("node"), k -> new HashSet<>())
+                        .add(e.getString("at") + "|" + e.getString("message"));
+            }
+        }
+        Set<Integer> evicted = new HashSet<>(evictedBefore);
+        evicted.addAll(evictedAtCrash);
+        Map<TaskRef, Integer> simExecutions = new HashMap<>();
+        for (SimAgent a : fleet.agents) {
+            JsonObject node = farm.api.node(a.nodeId).orElse(null);
+            List<Reliable> ledger = a.ledgerCopy();
+            v.sent += ledger.size();
+            if (node == null) {
+                ledger.forEach(r -> v.lost(a.nodeId + " (node absent) " + r));
+                continue;
+            }
+            Map<String, List<JsonObject>> shown = new HashMap<>();
+            for (String field : List.of("currentTasks", "recentTasks")) {
+                for (JsonObject t : Api.objects(node.getJsonArray(field))) {
+                    shown.computeIfAbsent(t.getLong("jid") + "/" + t.getInteger("tid") + "/" + t.getInteger("cid"),
+                            k -> new ArrayList<>()).add(t);
+                }
+            }
+            for (Reliable r : ledger) {
+                if (r instanceof TaskStarted s && s.task().jid() == SimAgent.OWN_JID) {
+                    List<JsonObject> copies = shown.getOrDefault(key(s.task()), List.of());
+                    if (copies.isEmpty()) {
+                        v.lost(a.nodeId + " " + r);
+                    } else {
+                        v.applied++;
+                        if (copies.size() > 1) {
+                            v.duplicated(a.nodeId + " shown " + copies.size() + "x: " + r);
+                        }
+                    }
+                } else if (r instanceof TaskFinished fin && fin.task().jid() == SimAgent.OWN_JID) {
+                    List<JsonObject> copies = shown.getOrDefault(key(fin.task()), List.of());
+                    boolean finished = copies.stream().anyMatch(t -> "FINISHED".equals(t.getString("state"))
+                            && Integer.valueOf(fin.exitCode()).equals(t.getInteger("exitCode"))
+                            && Long.valueOf(fin.runtimeMillis()).equals(t.getLong("runtimeMillis")));
+                    if (!finished) {
+                        v.lost(a.nodeId + " " + r + " shown as " + copies);
+                    } else {
+                        v.applied++;
+                        if (copies.stream().anyMatch(t -> !"FINISHED".equals(t.getString("state")))) {
+                            v.duplicated(a.nodeId + " finished task revived: " + copies);
+                        }
+                    }
+                } else if (r instanceof EvictionNotice) {
+                    int count = evictionEvents.getOrDefault(a.nodeId, Set.of()).size();
+                    boolean evicting = "EVICTING".equals(node.getString("state")) && node.getValue("eviction") != null;
+                    if (evicting) {
+                        v.stillEvicting++;
+                    }
+                    if (!evicting || count == 0) {
+                        v.lost(a.nodeId + " eviction: state " + node.getString("state") + ", timeline " + count);
+                    } else {
+                        v.applied++;
+                    }
+                    if (count > 1) {
+                        v.duplicated(a.nodeId + " eviction in timeline " + count + "x: "
+                                + evictionEvents.get(a.nodeId));
+                    }
+                } else {
+                    v.applied += 0; // TaskStarted/Finished of queue tasks are checked through the queue below
+                }
+            }
+            synchronized (a) {
+                for (RunTask run : a.executed) {
+                    simExecutions.merge(run.task(), 1, Integer::sum);
+                }
+            }
+        }
+        simExecutions.forEach((t, n) -> {
+            if (n > 1) {
+                v.simTwice.add(t + " x" + n);
+            }
+        });
+        for (JsonObject t : farm.api.queueTasks()) {
+            v.queueTasks++;
+            TaskRef ref = new TaskRef(t.getLong("jid"), t.getInteger("tid"), t.getInteger("cid"));
+            boolean done = "DONE".equals(t.getString("state")) && t.getInteger("attempts") == 1;
+            String title = t.getString("title");
+            if (title.startsWith("real-task-")) {
+                done = done && marks.runs(title).size() == 1;
+            } else {
+                done = done && simExecutions.getOrDefault(ref, 0) == 1;
+            }
+            if (!done) {
+                v.notDone.add(title + " " + t.getString("state") + " attempts " + t.getInteger("attempts")
+                        + " sims " + simExecutions.getOrDefault(ref, 0));
+            }
+        }
+        for (String r : realTasks) {
+            v.realExecutions += marks.runs(r).size();
+        }
+        if (v.queueTasks != 309) {
+            v.notDone.add("queue shows " + v.queueTasks + " tasks, 309 were queued");
+        }
+        return v;
+    }
+
+    private static String key(TaskRef t) {
+        return t.jid() + "/" + t.tid() + "/" + t.cid();
+    }
+}
