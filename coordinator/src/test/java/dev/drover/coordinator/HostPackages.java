@@ -12,6 +12,9 @@ import java.util.concurrent.TimeUnit;
  * A test that cannot get its tool fails with a clear message; it is never silently skipped.
  */
 public final class HostPackages {
+    /** Another apt (unattended upgrades, a second test JVM) may hold the dpkg lock: wait for it, don't fail. */
+    private static final String LOCK_WAIT = "DPkg::Lock::Timeout=900";
+    private static final int ATTEMPTS = 4;
     private static boolean updated;
 
     private HostPackages() {
@@ -26,10 +29,11 @@ public final class HostPackages {
                     + String.join(" ", packages) + " (apt-get install -y " + String.join(" ", packages) + ")");
         }
         if (!updated) {
-            run(List.of("apt-get", "update", "-q"));
+            run(List.of("apt-get", "-o", LOCK_WAIT, "update", "-q"));
             updated = true;
         }
-        List<String> install = new ArrayList<>(List.of("apt-get", "install", "-y", "-q", "--no-install-recommends"));
+        List<String> install = new ArrayList<>(List.of("apt-get", "-o", LOCK_WAIT, "install", "-y", "-q",
+                "--no-install-recommends"));
         install.addAll(List.of(packages));
         run(install);
         if (!onPath(executable)) {
@@ -51,12 +55,23 @@ public final class HostPackages {
         // Not inheritIO: the test JVM's stdout is surefire's channel, which foreign output corrupts.
         Path log = Path.of("target", "host-packages.log").toAbsolutePath();
         Files.createDirectories(log.getParent());
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
-        Process p = pb.start();
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed; see " + log);
+        for (int attempt = 1; ; attempt++) {
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
+            Process p = pb.start();
+            if (!p.waitFor(20, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " did not finish in 20 min; see " + log);
+            }
+            if (p.exitValue() == 0) {
+                return;
+            }
+            // apt-get update's list lock is not covered by DPkg::Lock::Timeout on every apt: retry a few times.
+            if (attempt == ATTEMPTS) {
+                throw new IllegalStateException(String.join(" ", command) + " failed " + ATTEMPTS + " times; see " + log);
+            }
+            Thread.sleep(15_000L * attempt);
         }
     }
 }
