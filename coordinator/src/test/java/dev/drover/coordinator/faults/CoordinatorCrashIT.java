@@ -104,24 +104,28 @@ class CoordinatorCrashIT {
         Thread.sleep(3000);
 
         List<JsonObject> timelineBefore = farm.api.timeline();
+        Map<String, JsonObject> before = nodeDetails();
         fleet.evict(evictedAtCrash);
         Thread.sleep(20);
-        Instant crashAt = Instant.now();
+        long crashAt = System.currentTimeMillis();
         farm.coordinator.kill9();
+        GatewayWatch watch = GatewayWatch.start(farm.gatewayPort());
         farm.startCoordinator();
-        long upAt = System.currentTimeMillis();
-        double downSeconds = (upAt - crashAt.toEpochMilli()) / 1000.0;
+        long healthyAt = System.currentTimeMillis();
+        long upAt = watch.acceptingAt();
+        double downSeconds = (upAt - crashAt) / 1000.0;
 
-        // every agent back: simulated ones by their ledger, real ones by the API
-        boolean allBack = PartitionIT.waitQuietly(() -> fleet.agents.stream().allMatch(a -> a.lastWelcome() > upAt)
-                && realBack(upAt), Duration.ofSeconds(90));
+        // every agent back: simulated ones by their ledger (a Welcome from the new coordinator), real ones by the API
+        boolean allBack = PartitionIT.waitQuietly(() -> fleet.agents.stream().allMatch(a -> a.lastWelcome() > crashAt)
+                && realBack(upAt), Duration.ofSeconds(120));
         List<Long> resume = new ArrayList<>();
         for (SimAgent a : fleet.agents) {
-            if (a.lastWelcome() > upAt) {
-                resume.add(a.lastWelcome() - upAt);
+            if (a.lastWelcome() > crashAt) {
+                resume.add(Math.max(0, a.lastWelcome() - upAt));
             }
         }
         resume.sort(null);
+        Long realResumeMs = realBackAt(upAt);
 
         // then let the work finish and every outbox drain
         boolean jobsDone = PartitionIT.waitQuietly(() -> farm.api.queueTasks().stream()
@@ -131,9 +135,11 @@ class CoordinatorCrashIT {
                         || a.evicting && a.unacked() == 0), Duration.ofSeconds(120));
         Thread.sleep(3000);
 
-        Verdict v = verify(timelineBefore, evictedBefore, evictedAtCrash);
+        Verdict v = verify(before, timelineBefore, evictedBefore, evictedAtCrash);
         Figures f = new Figures("coordinator-kill9-" + SIMS + "-sims").put("heap", HEAP)
-                .put("downSeconds", downSeconds).put("allBack", allBack)
+                .put("downSeconds", downSeconds)
+                .put("healthzAfterGatewaySeconds", (healthyAt - upAt) / 1000.0).put("allBack", allBack)
+                .put("realAgentsBackMs", realResumeMs)
                 .put("resumedSims", resume.size() + "/" + SIMS)
                 .put("resumeP50Ms", pct(resume, 50)).put("resumeP99Ms", pct(resume, 99))
                 .put("resumeMaxMs", resume.isEmpty() ? -1 : resume.get(resume.size() - 1))
@@ -155,6 +161,40 @@ class CoordinatorCrashIT {
         soft.assertThat(v.stillEvicting).as("nodes whose eviction notice was sent are EVICTING").isEqualTo(100);
         soft.assertThat(v.realExecutions).as("executions of the real job's 9 tasks").isEqualTo(9);
         soft.assertAll();
+    }
+
+    /** Every simulated node's details, fetched 16 at a time. */
+    private Map<String, JsonObject> nodeDetails() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+        try {
+            Map<String, java.util.concurrent.Future<JsonObject>> futures = new HashMap<>();
+            for (SimAgent a : fleet.agents) {
+                futures.put(a.nodeId, pool.submit(() -> farm.api.node(a.nodeId).orElse(null)));
+            }
+            Map<String, JsonObject> out = new HashMap<>();
+            for (Map.Entry<String, java.util.concurrent.Future<JsonObject>> e : futures.entrySet()) {
+                JsonObject n = e.getValue().get();
+                if (n != null) {
+                    out.put(e.getKey(), n);
+                }
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** When the real agents' heartbeats were seen again, polled; ms after upAt, or null. */
+    private Long realBackAt(long upAt) throws Exception {
+        long latest = 0;
+        for (int i = 0; i < REAL; i++) {
+            JsonObject n = farm.api.node("real-" + i).orElse(null);
+            if (n == null || n.getString("enrolledAt") == null) {
+                return null;
+            }
+            latest = Math.max(latest, Instant.parse(n.getString("enrolledAt")).toEpochMilli());
+        }
+        return latest - upAt;
     }
 
     private boolean realBack(long upAt) throws Exception {
@@ -206,8 +246,9 @@ class CoordinatorCrashIT {
         long dupCount;
     }
 
-    private Verdict verify(List<JsonObject> timelineBefore, List<Integer> evictedBefore, List<Integer> evictedAtCrash)
-            throws Exception {
+    private Verdict verify(Map<String, JsonObject> before, List<JsonObject> timelineBefore, List<Integer> evictedBefore,
+            List<Integer> evictedAtCrash) throws Exception {
+        Map<String, JsonObject> after = nodeDetails();
         Verdict v = new Verdict();
         // evictions per node over both coordinator lives (a timeline the restart kept appears in both)
         Map<String, Set<String>> evictionEvents = new HashMap<>();
@@ -223,43 +264,39 @@ class CoordinatorCrashIT {
         evicted.addAll(evictedAtCrash);
         Map<TaskRef, Integer> simExecutions = new HashMap<>();
         for (SimAgent a : fleet.agents) {
-            JsonObject node = farm.api.node(a.nodeId).orElse(null);
+            JsonObject node = after.get(a.nodeId);
             List<Reliable> ledger = a.ledgerCopy();
             v.sent += ledger.size();
             if (node == null) {
                 ledger.forEach(r -> v.lost(a.nodeId + " (node absent) " + r));
                 continue;
             }
-            Map<String, List<JsonObject>> shown = new HashMap<>();
-            for (String field : List.of("currentTasks", "recentTasks")) {
-                for (JsonObject t : Api.objects(node.getJsonArray(field))) {
-                    shown.computeIfAbsent(t.getLong("jid") + "/" + t.getInteger("tid") + "/" + t.getInteger("cid"),
-                            k -> new ArrayList<>()).add(t);
-                }
-            }
+            Map<String, List<JsonObject>> shownBefore = tasksShown(before.get(a.nodeId));
+            Map<String, List<JsonObject>> shownAfter = tasksShown(node);
             for (Reliable r : ledger) {
                 if (r instanceof TaskStarted s && s.task().jid() == SimAgent.OWN_JID) {
-                    List<JsonObject> copies = shown.getOrDefault(key(s.task()), List.of());
-                    if (copies.isEmpty()) {
+                    String k = key(s.task());
+                    List<JsonObject> b = shownBefore.getOrDefault(k, List.of());
+                    List<JsonObject> c = shownAfter.getOrDefault(k, List.of());
+                    if (b.isEmpty() && c.isEmpty()) {
                         v.lost(a.nodeId + " " + r);
                     } else {
                         v.applied++;
-                        if (copies.size() > 1) {
-                            v.duplicated(a.nodeId + " shown " + copies.size() + "x: " + r);
-                        }
+                    }
+                    if (b.size() > 1 || c.size() > 1) {
+                        v.duplicated(a.nodeId + " shown " + b.size() + "x before, " + c.size() + "x after: " + r);
                     }
                 } else if (r instanceof TaskFinished fin && fin.task().jid() == SimAgent.OWN_JID) {
-                    List<JsonObject> copies = shown.getOrDefault(key(fin.task()), List.of());
-                    boolean finished = copies.stream().anyMatch(t -> "FINISHED".equals(t.getString("state"))
-                            && Integer.valueOf(fin.exitCode()).equals(t.getInteger("exitCode"))
-                            && Long.valueOf(fin.runtimeMillis()).equals(t.getLong("runtimeMillis")));
-                    if (!finished) {
-                        v.lost(a.nodeId + " " + r + " shown as " + copies);
+                    String k = key(fin.task());
+                    List<JsonObject> b = shownBefore.getOrDefault(k, List.of());
+                    List<JsonObject> c = shownAfter.getOrDefault(k, List.of());
+                    if (!finished(b, fin) && !finished(c, fin)) {
+                        v.lost(a.nodeId + " " + r + " shown before " + b + " after " + c);
                     } else {
                         v.applied++;
-                        if (copies.stream().anyMatch(t -> !"FINISHED".equals(t.getString("state")))) {
-                            v.duplicated(a.nodeId + " finished task revived: " + copies);
-                        }
+                    }
+                    if (c.stream().anyMatch(t -> !"FINISHED".equals(t.getString("state")))) {
+                        v.duplicated(a.nodeId + " finished task shown running after the restart: " + c);
                     }
                 } else if (r instanceof EvictionNotice) {
                     int count = evictionEvents.getOrDefault(a.nodeId, Set.of()).size();
@@ -276,8 +313,6 @@ class CoordinatorCrashIT {
                         v.duplicated(a.nodeId + " eviction in timeline " + count + "x: "
                                 + evictionEvents.get(a.nodeId));
                     }
-                } else {
-                    v.applied += 0; // TaskStarted/Finished of queue tasks are checked through the queue below
                 }
             }
             synchronized (a) {
@@ -301,7 +336,7 @@ class CoordinatorCrashIT {
             } else {
                 done = done && simExecutions.getOrDefault(ref, 0) == 1;
             }
-            if (!done) {
+            if (!done && v.notDone.size() < 30) {
                 v.notDone.add(title + " " + t.getString("state") + " attempts " + t.getInteger("attempts")
                         + " sims " + simExecutions.getOrDefault(ref, 0));
             }
@@ -313,6 +348,27 @@ class CoordinatorCrashIT {
             v.notDone.add("queue shows " + v.queueTasks + " tasks, 309 were queued");
         }
         return v;
+    }
+
+    private static boolean finished(List<JsonObject> shown, TaskFinished fin) {
+        return shown.stream().anyMatch(t -> "FINISHED".equals(t.getString("state"))
+                && Integer.valueOf(fin.exitCode()).equals(t.getInteger("exitCode"))
+                && Long.valueOf(fin.runtimeMillis()).equals(t.getLong("runtimeMillis")));
+    }
+
+    /** A node's current and recent tasks by jid/tid/cid (several entries for one task = shown twice). */
+    private static Map<String, List<JsonObject>> tasksShown(JsonObject node) {
+        Map<String, List<JsonObject>> shown = new HashMap<>();
+        if (node == null) {
+            return shown;
+        }
+        for (String field : List.of("currentTasks", "recentTasks")) {
+            for (JsonObject t : Api.objects(node.getJsonArray(field))) {
+                shown.computeIfAbsent(t.getLong("jid") + "/" + t.getInteger("tid") + "/" + t.getInteger("cid"),
+                        k -> new ArrayList<>()).add(t);
+            }
+        }
+        return shown;
     }
 
     private static String key(TaskRef t) {
