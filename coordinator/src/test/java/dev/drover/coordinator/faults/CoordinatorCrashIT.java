@@ -2,12 +2,14 @@ package dev.drover.coordinator.faults;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.drover.coordinator.azure.FakeArm;
 import dev.drover.protocol.EvictionNotice;
 import dev.drover.protocol.Reliable;
 import dev.drover.protocol.RunTask;
 import dev.drover.protocol.TaskFinished;
 import dev.drover.protocol.TaskRef;
 import dev.drover.protocol.TaskStarted;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,11 +45,19 @@ class CoordinatorCrashIT {
 
     private Farm farm;
     private SimFleet fleet;
+    private Vertx vertx;
+    private FakeIdentity identity;
     private TaskMarks marks;
     private final List<String> realTasks = new ArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
+        if (identity != null) {
+            identity.close();
+        }
+        if (vertx != null) {
+            vertx.close().await();
+        }
         if (fleet != null) {
             fleet.close();
         }
@@ -61,12 +71,39 @@ class CoordinatorCrashIT {
 
     @Test
     void killNineUnderAThousandAgentsLosesNothingAndRepeatsNothing() throws Exception {
+        // a scale set behind a fake ARM, and a managed identity for the real jar to get its ARM token from
+        vertx = Vertx.vertx();
+        FakeArm arm = new FakeArm(vertx, "00000000-0000-0000-0000-00000000fa17", "rg-faults", "burst-vmss", "burst",
+                Duration.ofMillis(500), new FakeArm.Hooks() {
+                    @Override
+                    public void created(String instanceId, String computerName) {
+                        // the machine boots and never enrols: booting, not deleted within the test
+                    }
+
+                    @Override
+                    public void deleted(String instanceId, String computerName, boolean evicted) {
+                        // nothing runs there
+                    }
+                });
+        String armEndpoint = arm.listen().await();
+        identity = new FakeIdentity();
         farm = new Farm(dir, null, """
+                azure: {armEndpoint: "%s"}
                 pools:
+                  - name: burst
+                    vmSize: Standard_D2s_v5
+                    priority: spot
+                    slotsPerNode: 1
+                    serviceKeys: [burst]
+                    minNodes: 0
+                    maxNodes: 5
+                    pricePerNodeHour: 0.1
+                    scaleSet: {provider: azure, subscription: 00000000-0000-0000-0000-00000000fa17, resourceGroup: rg-faults, name: burst-vmss}
                   - {name: work, vmSize: Standard_D2s_v5, priority: spot, slotsPerNode: 1, serviceKeys: [faults], minNodes: 0, maxNodes: 10, pricePerNodeHour: 0.1}
                   - {name: simwork, vmSize: Standard_D2s_v5, priority: spot, slotsPerNode: 1, serviceKeys: [simjob], minNodes: 0, maxNodes: 2000, pricePerNodeHour: 0.1}
                   - {name: sim, vmSize: Standard_D2s_v5, priority: spot, slotsPerNode: 1, serviceKeys: [nothing], minNodes: 0, maxNodes: 2000, pricePerNodeHour: 0.1}
-                """, HEAP);
+                """.formatted(armEndpoint), HEAP);
+        farm.coordinatorEnv(identity.env());
         marks = new TaskMarks(dir);
         farm.startCoordinator();
         for (int i = 0; i < REAL; i++) {
@@ -98,6 +135,12 @@ class CoordinatorCrashIT {
             simJob.add(new JsonObject().put("title", "sim-task-" + i).put("argv", List.of("true")));
         }
         farm.api.submit(TaskMarks.job("simjob", "simjob", simJob));
+        List<JsonObject> burst = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            burst.add(new JsonObject().put("title", "burst-" + i).put("argv", List.of("true")));
+        }
+        farm.api.submit(TaskMarks.job("burst", "burst", burst));
+        await().atMost(Duration.ofSeconds(90)).until(() -> arm.instanceCount() == 3);
         // let work be in flight: some real tasks running, sim tasks started and finishing
         await().atMost(Duration.ofSeconds(90)).until(() -> marks.runsUnchecked("real-task-1").size()
                 + marks.runsUnchecked("real-task-2").size() > 0);
@@ -105,8 +148,10 @@ class CoordinatorCrashIT {
 
         List<JsonObject> timelineBefore = farm.api.timeline();
         Map<String, JsonObject> before = nodeDetails();
+        List<JsonObject> queueBefore = farm.api.queueTasks();
         fleet.evict(evictedAtCrash);
         Thread.sleep(20);
+        int armCallsBeforeCrash = arm.calls().size();
         long crashAt = System.currentTimeMillis();
         farm.coordinator.kill9();
         GatewayWatch watch = GatewayWatch.start(farm.gatewayPort());
@@ -129,13 +174,18 @@ class CoordinatorCrashIT {
 
         // then let the work finish and every outbox drain
         boolean jobsDone = PartitionIT.waitQuietly(() -> farm.api.queueTasks().stream()
+                .filter(t -> !t.getString("title").startsWith("burst-"))
                 .allMatch(t -> "DONE".equals(t.getString("state"))), Duration.ofSeconds(240));
         boolean drained = PartitionIT.waitQuietly(() -> fleet.agents.stream()
                 .allMatch(a -> a.unacked() == 0 && a.ownTask() == null && a.ownTasksStarted == OWN_TASKS
                         || a.evicting && a.unacked() == 0), Duration.ofSeconds(120));
         Thread.sleep(3000);
 
-        Verdict v = verify(before, timelineBefore, evictedBefore, evictedAtCrash);
+        List<String> armAfter = arm.calls().subList(armCallsBeforeCrash, arm.calls().size()).stream()
+                .filter(c -> !c.startsWith("GET")).toList();
+        long repeatedScaleOuts = armAfter.stream().filter(c -> c.startsWith("PATCH capacity ")
+                && Integer.parseInt(c.substring("PATCH capacity ".length()).trim()) >= 3).count();
+        Verdict v = verify(before, queueBefore, timelineBefore, evictedBefore, evictedAtCrash);
         Figures f = new Figures("coordinator-kill9-" + SIMS + "-sims").put("heap", HEAP)
                 .put("downSeconds", downSeconds)
                 .put("healthzAfterGatewaySeconds", (healthyAt - upAt) / 1000.0).put("allBack", allBack)
@@ -144,10 +194,12 @@ class CoordinatorCrashIT {
                 .put("resumeP50Ms", pct(resume, 50)).put("resumeP99Ms", pct(resume, 99))
                 .put("resumeMaxMs", resume.isEmpty() ? -1 : resume.get(resume.size() - 1))
                 .put("eventsSent", v.sent).put("applied", v.applied).put("lost", v.lostCount)
-                .put("duplicated", v.dupCount).put("queueTasks", v.queueTasks)
+                .put("duplicated", v.dupCount)
+                .put("byType(sent/applied/lost/dup)", v.byTypeText()).put("queueTasks", v.queueTasks)
                 .put("queueTasksNotDone", v.notDone.size()).put("simRunTaskExecutedTwice", v.simTwice.size())
                 .put("realTaskExecutions", v.realExecutions).put("evictionsStillEvicting", v.stillEvicting + "/100")
-                .put("jobsDone", jobsDone).put("outboxesDrained", drained);
+                .put("armWritesAfterRestart", armAfter).put("repeatedScaleOuts", repeatedScaleOuts)
+                .put("armPeakInstances", arm.peakInstances()).put("jobsDone", jobsDone).put("outboxesDrained", drained);
         f.write();
 
         SoftAssertions soft = new SoftAssertions();
@@ -159,6 +211,8 @@ class CoordinatorCrashIT {
         soft.assertThat(v.notDone).as("queued tasks not DONE, or not run exactly once").isEmpty();
         soft.assertThat(v.simTwice).as("RunTasks executed twice by simulated agents").isEmpty();
         soft.assertThat(v.stillEvicting).as("nodes whose eviction notice was sent are EVICTING").isEqualTo(100);
+        soft.assertThat(repeatedScaleOuts).as("scale-outs repeated after the restart: " + armAfter).isZero();
+        soft.assertThat(arm.peakInstances()).as("instances ever in the scale set (3 asked for)").isEqualTo(3);
         soft.assertThat(v.realExecutions).as("executions of the real job's 9 tasks").isEqualTo(9);
         soft.assertAll();
     }
@@ -244,12 +298,37 @@ class CoordinatorCrashIT {
 
         long lostCount;
         long dupCount;
+        /** per reliable message type: sent, applied, lost, duplicated */
+        final Map<String, long[]> byType = new java.util.TreeMap<>();
+
+        void count(Reliable r, long applied0, long lost0, long dup0) {
+            long[] c = byType.computeIfAbsent(r.getClass().getSimpleName(), k -> new long[4]);
+            c[0]++;
+            c[1] += applied - applied0;
+            c[2] += lostCount - lost0;
+            c[3] += dupCount - dup0;
+        }
+
+        String byTypeText() {
+            StringBuilder b = new StringBuilder();
+            byType.forEach((k, c) -> b.append(b.length() == 0 ? "" : ",").append(k).append(':').append(c[0]).append('/')
+                    .append(c[1]).append('/').append(c[2]).append('/').append(c[3]));
+            return b.toString();
+        }
     }
 
-    private Verdict verify(Map<String, JsonObject> before, List<JsonObject> timelineBefore, List<Integer> evictedBefore,
+    private Verdict verify(Map<String, JsonObject> before, List<JsonObject> queueBefore, List<JsonObject> timelineBefore, List<Integer> evictedBefore,
             List<Integer> evictedAtCrash) throws Exception {
         Map<String, JsonObject> after = nodeDetails();
         Verdict v = new Verdict();
+        // built-in queue tasks as either coordinator life showed them: "jid/tid/cid" -> states seen
+        Map<String, Set<String>> queueStates = new HashMap<>();
+        List<JsonObject> queueSeen = new ArrayList<>(queueBefore);
+        queueSeen.addAll(farm.api.queueTasks());
+        for (JsonObject t : queueSeen) {
+            queueStates.computeIfAbsent(t.getLong("jid") + "/" + t.getInteger("tid") + "/" + t.getInteger("cid"),
+                    k -> new HashSet<>()).add(t.getString("state"));
+        }
         // evictions per node over both coordinator lives (a timeline the restart kept appears in both)
         Map<String, Set<String>> evictionEvents = new HashMap<>();
         List<JsonObject> timeline = new ArrayList<>(timelineBefore);
@@ -274,6 +353,9 @@ class CoordinatorCrashIT {
             Map<String, List<JsonObject>> shownBefore = tasksShown(before.get(a.nodeId));
             Map<String, List<JsonObject>> shownAfter = tasksShown(node);
             for (Reliable r : ledger) {
+                long applied0 = v.applied;
+                long lost0 = v.lostCount;
+                long dup0 = v.dupCount;
                 if (r instanceof TaskStarted s && s.task().jid() == SimAgent.OWN_JID) {
                     String k = key(s.task());
                     List<JsonObject> b = shownBefore.getOrDefault(k, List.of());
@@ -298,6 +380,20 @@ class CoordinatorCrashIT {
                     if (c.stream().anyMatch(t -> !"FINISHED".equals(t.getString("state")))) {
                         v.duplicated(a.nodeId + " finished task shown running after the restart: " + c);
                     }
+                } else if (r instanceof TaskStarted s) {
+                    // a built-in queue task: applied if either queue showed it taken or done
+                    Set<String> states = queueStates.getOrDefault(key(s.task()), Set.of());
+                    if (states.contains("ACTIVE") || states.contains("DONE")) {
+                        v.applied++;
+                    } else {
+                        v.lost(a.nodeId + " " + r + " queue states " + states);
+                    }
+                } else if (r instanceof TaskFinished fin) {
+                    if (queueStates.getOrDefault(key(fin.task()), Set.of()).contains("DONE")) {
+                        v.applied++;
+                    } else {
+                        v.lost(a.nodeId + " " + r + " queue states " + queueStates.get(key(fin.task())));
+                    }
                 } else if (r instanceof EvictionNotice) {
                     int count = evictionEvents.getOrDefault(a.nodeId, Set.of()).size();
                     boolean evicting = "EVICTING".equals(node.getString("state")) && node.getValue("eviction") != null;
@@ -314,6 +410,7 @@ class CoordinatorCrashIT {
                                 + evictionEvents.get(a.nodeId));
                     }
                 }
+                v.count(r, applied0, lost0, dup0);
             }
             synchronized (a) {
                 for (RunTask run : a.executed) {
@@ -329,9 +426,12 @@ class CoordinatorCrashIT {
         for (JsonObject t : farm.api.queueTasks()) {
             v.queueTasks++;
             TaskRef ref = new TaskRef(t.getLong("jid"), t.getInteger("tid"), t.getInteger("cid"));
-            boolean done = "DONE".equals(t.getString("state")) && t.getInteger("attempts") == 1;
             String title = t.getString("title");
-            if (title.startsWith("real-task-")) {
+            boolean done = "DONE".equals(t.getString("state")) && t.getInteger("attempts") == 1;
+            if (title.startsWith("burst-")) {
+                // no agent ever enrols in the burst pool: still queued, never taken
+                done = "READY".equals(t.getString("state")) && t.getInteger("attempts") == 0;
+            } else if (title.startsWith("real-task-")) {
                 done = done && marks.runs(title).size() == 1;
             } else {
                 done = done && simExecutions.getOrDefault(ref, 0) == 1;
@@ -344,8 +444,8 @@ class CoordinatorCrashIT {
         for (String r : realTasks) {
             v.realExecutions += marks.runs(r).size();
         }
-        if (v.queueTasks != 309) {
-            v.notDone.add("queue shows " + v.queueTasks + " tasks, 309 were queued");
+        if (v.queueTasks != 312) {
+            v.notDone.add("queue shows " + v.queueTasks + " tasks, 312 were queued");
         }
         return v;
     }

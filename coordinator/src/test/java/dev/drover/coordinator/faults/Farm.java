@@ -28,6 +28,7 @@ final class Farm implements AutoCloseable {
     private final int gatewayPort;
     private final String gatewayHost;
     private int coordinatorStarts;
+    private Map<String, String> coordinatorEnv = Map.of();
     private final Map<String, FaultProcess> agents = new java.util.concurrent.ConcurrentHashMap<>();
     FaultProcess coordinator;
     final Api api;
@@ -58,6 +59,11 @@ final class Farm implements AutoCloseable {
         api = new Api(httpPort);
     }
 
+    /** Environment of the coordinator process (e.g. a managed identity for a fake ARM). */
+    void coordinatorEnv(Map<String, String> env) {
+        coordinatorEnv = Map.copyOf(env);
+    }
+
     String gateway() {
         return gatewayHost + ":" + gatewayPort;
     }
@@ -73,7 +79,7 @@ final class Farm implements AutoCloseable {
         Files.writeString(config, coordinatorYaml);
         coordinator = FaultProcess.startJar(net == null ? null : net.head, FaultProcess.COORDINATOR_JAR,
                 coordinatorHeap, "coordinator-" + dir.getFileName() + "-" + (++coordinatorStarts), home,
-                List.of("--config", config.toString()), Map.of());
+                List.of("--config", config.toString()), coordinatorEnv);
         processes.add(coordinator);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(api::healthy);
         return coordinator;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * 5 % random packet loss in both directions between three real agents and the coordinator (nftables
  * {@code numgen random} drop rules in network namespaces) for a minute while a built-in job runs: every task
  * runs exactly once, every TaskStarted/TaskFinished is applied once (attempts 1, DONE), and every node ends
- * Ready or Busy. Shipped liveness defaults.
+ * Ready or Busy. Heartbeats every second (not the shipped 5 s) to put more packets at risk.
  */
 class PacketLossIT {
     static final Duration LOSS = Duration.ofSeconds(Long.getLong("drover.faults.lossSeconds", 60));
@@ -37,6 +37,7 @@ class PacketLossIT {
     static void start() throws Exception {
         net = NetNs.create(dir);
         farm = new Farm(dir, net, """
+                liveness: {heartbeatIntervalMillis: 1000, jitterPercent: 20, suspectAfterMissed: 3, lostAfterMillis: 60000}
                 pools:
                   - {name: loss, vmSize: Standard_D2s_v5, priority: spot, slotsPerNode: 1, serviceKeys: [loss], minNodes: 0, maxNodes: 4, pricePerNodeHour: 0.1}
                 """, "256m");
@@ -65,6 +66,16 @@ class PacketLossIT {
                 net.close();
             }
         }
+    }
+
+    /** How often a node went Suspect (state history of each node). */
+    private static long suspectTransitions() throws Exception {
+        long n = 0;
+        for (String node : NODES) {
+            n += Api.objects(farm.api.node(node).orElseThrow().getJsonArray("history")).stream()
+                    .filter(h -> "SUSPECT".equals(h.getString("to"))).count();
+        }
+        return n;
     }
 
     @Test
@@ -101,6 +112,7 @@ class PacketLossIT {
         new Figures("loss-" + PERCENT + "pct-" + LOSS.toSeconds() + "s").put("tasks", TASKS.size())
                 .put("executions", executions).put("completedDuringLoss", completedDuringLoss)
                 .put("tasksNotDoneOnce", notOnce).put("packetsDropped", dropped)
+                .put("suspectTransitions", suspectTransitions())
                 .put("allDoneSecondsAfterHeal", done ? doneAfterHeal : -1).write();
 
         SoftAssertions soft = new SoftAssertions();
