@@ -4,7 +4,7 @@ package dev.drover.protocol;
 public record CancelTask(long seq, TaskRef task, String reason) implements Reliable {
 
     public CancelTask {
-        Fields.nonNegative(seq, "cancelTask.seq");
+        Fields.positive(seq, "cancelTask.seq");
         java.util.Objects.requireNonNull(task, "cancelTask.task must not be null");
         Fields.text(reason, "cancelTask.reason");
     }

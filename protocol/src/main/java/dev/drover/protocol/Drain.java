@@ -9,7 +9,7 @@ package dev.drover.protocol;
 public record Drain(long seq, DrainMode mode, long deadlineMillis, String reason) implements Reliable {
 
     public Drain {
-        Fields.nonNegative(seq, "drain.seq");
+        Fields.positive(seq, "drain.seq");
         java.util.Objects.requireNonNull(mode, "drain.mode must not be null");
         Fields.nonNegative(deadlineMillis, "drain.deadlineMillis");
         if ((mode == DrainMode.DEADLINE) != (deadlineMillis > 0)) {

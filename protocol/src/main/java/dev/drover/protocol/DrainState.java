@@ -4,7 +4,7 @@ package dev.drover.protocol;
 public record DrainState(long seq, DrainPhase phase, int runningTasks) implements Reliable {
 
     public DrainState {
-        Fields.nonNegative(seq, "drainState.seq");
+        Fields.positive(seq, "drainState.seq");
         java.util.Objects.requireNonNull(phase, "drainState.phase must not be null");
         Fields.range(runningTasks, 0, 0xFFFF, "drainState.runningTasks");
     }

@@ -10,7 +10,7 @@ public record EvictionNotice(long seq, String eventId, EvictionType eventType, l
         String description, long observedAtMillis) implements Reliable {
 
     public EvictionNotice {
-        Fields.nonNegative(seq, "evictionNotice.seq");
+        Fields.positive(seq, "evictionNotice.seq");
         Fields.nonBlank(eventId, "evictionNotice.eventId");
         java.util.Objects.requireNonNull(eventType, "evictionNotice.eventType must not be null");
         Fields.nonNegative(notBeforeMillis, "evictionNotice.notBeforeMillis");

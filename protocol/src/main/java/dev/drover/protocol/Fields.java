@@ -25,6 +25,14 @@ final class Fields {
         return value;
     }
 
+    /** Reliable sequences start at 1: a seq of 0 would be acknowledged by "Ack(0)" without being processed. */
+    static long positive(long value, String field) {
+        if (value < 1) {
+            throw new IllegalArgumentException(field + " must be >= 1, got " + value);
+        }
+        return value;
+    }
+
     static int range(int value, int min, int max, String field) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", got " + value);

@@ -4,18 +4,29 @@ import java.util.Objects;
 
 /**
  * Agent → coordinator, first frame of every connection. Offers a version range, says who the node is and
- * what it can run, proves enrolment, and (after a reconnect) names the session to resume together with the
- * last coordinator sequence the agent has processed, so the coordinator can resend what the agent missed.
+ * what it can run, proves enrolment, and names the reliable streams (PROTOCOL.md §6): the agent's own
+ * agent → coordinator stream, and the coordinator → agent stream it has processed up to {@code lastReceivedSeq}.
+ *
+ * <p>Version and node id are range-checked by the coordinator rather than here, so a bad range or a blank
+ * node id gets a Reject with a reason instead of a protocol error.
  *
  * @param previousSessionId empty on a fresh agent start
- * @param lastReceivedSeq highest coordinator → agent reliable sequence the agent has processed; 0 if none
+ * @param lastReceivedSeq highest seq of stream {@code commandStreamId} the agent has processed; 0 if none
+ * @param agentStreamId extension 1: id of the agent's outbox stream; empty when not stated (pre-stream agents)
+ * @param commandStreamId extension 2: the coordinator stream {@code lastReceivedSeq} counts; empty if none
+ * @param maxFrameLength extension 3: the agent's own receive limit; 0 when not stated (then 65,536)
  */
 public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIdentity identity, int slots, int gpus,
-        String enrolmentToken, String previousSessionId, long lastReceivedSeq) implements Message {
+        String enrolmentToken, String previousSessionId, long lastReceivedSeq, String agentStreamId,
+        String commandStreamId, int maxFrameLength) implements Message {
+
+    static final int EXT_AGENT_STREAM = 1;
+    static final int EXT_COMMAND_STREAM = 2;
+    static final int EXT_MAX_FRAME_LENGTH = 3;
 
     public Hello {
-        Fields.range(minVersion, 1, 0xFFFF, "hello.minVersion");
-        Fields.range(maxVersion, minVersion, 0xFFFF, "hello.maxVersion");
+        Fields.range(minVersion, 0, 0xFFFF, "hello.minVersion");
+        Fields.range(maxVersion, 0, 0xFFFF, "hello.maxVersion");
         Fields.text(agentVersion, "hello.agentVersion");
         Objects.requireNonNull(identity, "hello.identity must not be null");
         Fields.range(slots, 0, 0xFFFF, "hello.slots");
@@ -23,6 +34,35 @@ public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIde
         Fields.text(enrolmentToken, "hello.enrolmentToken");
         Fields.text(previousSessionId, "hello.previousSessionId");
         Fields.nonNegative(lastReceivedSeq, "hello.lastReceivedSeq");
+        Fields.text(agentStreamId, "hello.agentStreamId");
+        Fields.text(commandStreamId, "hello.commandStreamId");
+        if (maxFrameLength != 0) {
+            Fields.range(maxFrameLength, 1024, ProtocolLimits.MAX_FRAME_LENGTH_CEILING, "hello.maxFrameLength");
+        }
+    }
+
+    /** A Hello without the stream extensions, as a pre-stream agent sends it. */
+    public Hello(int minVersion, int maxVersion, String agentVersion, NodeIdentity identity, int slots, int gpus,
+            String enrolmentToken, String previousSessionId, long lastReceivedSeq) {
+        this(minVersion, maxVersion, agentVersion, identity, slots, gpus, enrolmentToken, previousSessionId,
+                lastReceivedSeq, "", "", 0);
+    }
+
+    /** This Hello naming the agent's stream and the coordinator stream position it has processed. */
+    public Hello withStreams(String agentStream, String commandStream, long commandSeq) {
+        return new Hello(minVersion, maxVersion, agentVersion, identity, slots, gpus, enrolmentToken,
+                previousSessionId, commandSeq, agentStream, commandStream, maxFrameLength);
+    }
+
+    /** This Hello stating the agent's receive limit. */
+    public Hello withMaxFrameLength(int limit) {
+        return new Hello(minVersion, maxVersion, agentVersion, identity, slots, gpus, enrolmentToken,
+                previousSessionId, lastReceivedSeq, agentStreamId, commandStreamId, limit);
+    }
+
+    /** The largest frame the coordinator may send this agent. */
+    public int receiveLimit() {
+        return maxFrameLength != 0 ? maxFrameLength : ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH;
     }
 
     @Override
@@ -36,12 +76,42 @@ public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIde
         identity.write(w);
         w.u16(slots).u16(gpus).shortString(enrolmentToken, "hello.enrolmentToken")
                 .shortString(previousSessionId, "hello.previousSessionId").i64(lastReceivedSeq);
+        if (!agentStreamId.isEmpty()) {
+            w.extension(EXT_AGENT_STREAM, v -> v.shortString(agentStreamId, "hello.agentStreamId"));
+        }
+        if (!commandStreamId.isEmpty()) {
+            w.extension(EXT_COMMAND_STREAM, v -> v.shortString(commandStreamId, "hello.commandStreamId"));
+        }
+        if (maxFrameLength != 0) {
+            w.extension(EXT_MAX_FRAME_LENGTH, v -> v.i32(maxFrameLength));
+        }
     }
 
     static Hello read(WireReader r) {
-        return new Hello(r.u16("hello.minVersion"), r.u16("hello.maxVersion"), r.shortString("hello.agentVersion"),
-                NodeIdentity.read(r), r.u16("hello.slots"), r.u16("hello.gpus"), r.shortString("hello.enrolmentToken"),
-                r.shortString("hello.previousSessionId"), r.i64("hello.lastReceivedSeq"));
+        int minVersion = r.u16("hello.minVersion");
+        int maxVersion = r.u16("hello.maxVersion");
+        String agentVersion = r.shortString("hello.agentVersion");
+        NodeIdentity identity = NodeIdentity.read(r);
+        int slots = r.u16("hello.slots");
+        int gpus = r.u16("hello.gpus");
+        String token = r.shortString("hello.enrolmentToken");
+        String previousSessionId = r.shortString("hello.previousSessionId");
+        long lastReceivedSeq = r.i64("hello.lastReceivedSeq");
+        String[] streams = {"", ""};
+        int[] limit = {0};
+        r.readExtensions("HELLO", (tag, v) -> {
+            switch (tag) {
+                case EXT_AGENT_STREAM -> streams[0] = v.shortString("hello.agentStreamId");
+                case EXT_COMMAND_STREAM -> streams[1] = v.shortString("hello.commandStreamId");
+                case EXT_MAX_FRAME_LENGTH -> limit[0] = v.i32("hello.maxFrameLength");
+                default -> {
+                    return false;
+                }
+            }
+            return true;
+        });
+        return new Hello(minVersion, maxVersion, agentVersion, identity, slots, gpus, token, previousSessionId,
+                lastReceivedSeq, streams[0], streams[1], limit[0]);
     }
 
     /** Never print the enrolment token. */
@@ -49,6 +119,7 @@ public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIde
     public String toString() {
         return "Hello[versions=" + minVersion + ".." + maxVersion + ", agentVersion=" + agentVersion + ", identity="
                 + identity + ", slots=" + slots + ", gpus=" + gpus + ", previousSessionId=" + previousSessionId
-                + ", lastReceivedSeq=" + lastReceivedSeq + "]";
+                + ", lastReceivedSeq=" + lastReceivedSeq + ", agentStreamId=" + agentStreamId + ", commandStreamId="
+                + commandStreamId + ", maxFrameLength=" + maxFrameLength + "]";
     }
 }

@@ -10,7 +10,7 @@ public record NodeIdentity(String nodeId, String vmId, String computerName, Stri
         String vmSize, Priority priority, String location, String zone, String pool) {
 
     public NodeIdentity {
-        Fields.nonBlank(nodeId, "identity.nodeId");
+        Fields.text(nodeId, "identity.nodeId"); // blank is refused by the coordinator: Reject(INVALID_HELLO)
         Fields.text(vmId, "identity.vmId");
         Fields.text(computerName, "identity.computerName");
         Fields.text(scaleSet, "identity.scaleSet");

@@ -12,16 +12,50 @@ import java.util.function.LongFunction;
  * Thread-safe; the agent adds from task threads and acknowledges from its network loop.
  */
 public final class Outbox<T extends Reliable> {
+    private final String streamId;
     private final int capacity;
     private final ArrayDeque<T> pending = new ArrayDeque<>();
     private long lastSeq;
     private long dropped;
 
+    /** A new stream with a fresh random id (PROTOCOL.md §6: a new outbox is a new stream, seqs from 1). */
     public Outbox(int capacity) {
+        this(newStreamId(), capacity, 0, 0, java.util.List.of());
+    }
+
+    /**
+     * An outbox restored from durable storage: the same stream, continuing after {@code lastSeq}, with the
+     * messages that were still unacknowledged (oldest first).
+     */
+    public Outbox(String streamId, int capacity, long lastSeq, long dropped, List<T> pending) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: >= 1)");
         }
+        if (streamId == null || streamId.isBlank() || streamId.length() > 64) {
+            throw new IllegalArgumentException("streamId must be 1..64 characters, got '" + streamId + "'");
+        }
+        long previous = 0;
+        for (T message : pending) {
+            if (message.seq() <= previous || message.seq() > lastSeq) {
+                throw new IllegalArgumentException("pending seq " + message.seq() + " out of order or above lastSeq "
+                        + lastSeq);
+            }
+            previous = message.seq();
+        }
+        this.streamId = streamId;
         this.capacity = capacity;
+        this.lastSeq = lastSeq;
+        this.dropped = dropped;
+        this.pending.addAll(pending);
+    }
+
+    /** A random stream id: 128 bits, so two outboxes never share one by chance. */
+    public static String newStreamId() {
+        return java.util.UUID.randomUUID().toString();
+    }
+
+    public String streamId() {
+        return streamId;
     }
 
     /** Creates the next message with a fresh sequence number and keeps it until acknowledged. */

@@ -8,6 +8,6 @@ package dev.drover.protocol;
 public sealed interface Reliable extends Message permits EvictionNotice, TaskStarted, TaskFinished, DrainState,
         Drain, RunTask, CancelTask {
 
-    /** Sequence number, starting at 1, increasing per direction for the life of the sender's outbox. */
+    /** Sequence number within the sender's stream: starts at 1 and increases by one per message; never 0. */
     long seq();
 }

@@ -13,7 +13,7 @@ public record RunTask(long seq, TaskRef task, String serviceKey, List<String> ar
         String workingDir) implements Reliable {
 
     public RunTask {
-        Fields.nonNegative(seq, "runTask.seq");
+        Fields.positive(seq, "runTask.seq");
         java.util.Objects.requireNonNull(task, "runTask.task must not be null");
         Fields.text(serviceKey, "runTask.serviceKey");
         argv = List.copyOf(argv);

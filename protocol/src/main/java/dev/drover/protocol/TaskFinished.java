@@ -17,7 +17,7 @@ public record TaskFinished(long seq, TaskRef task, int exitCode, int signal, lon
     public static final int NOT_STARTED = -2;
 
     public TaskFinished {
-        Fields.nonNegative(seq, "taskFinished.seq");
+        Fields.positive(seq, "taskFinished.seq");
         java.util.Objects.requireNonNull(task, "taskFinished.task must not be null");
         Fields.range(signal, 0, 255, "taskFinished.signal");
         Fields.nonNegative(runtimeMillis, "taskFinished.runtimeMillis");

@@ -4,7 +4,7 @@ package dev.drover.protocol;
 public record TaskStarted(long seq, TaskRef task, long startedAtMillis, int pid) implements Reliable {
 
     public TaskStarted {
-        Fields.nonNegative(seq, "taskStarted.seq");
+        Fields.positive(seq, "taskStarted.seq");
         java.util.Objects.requireNonNull(task, "taskStarted.task must not be null");
         Fields.nonNegative(pid, "taskStarted.pid");
     }

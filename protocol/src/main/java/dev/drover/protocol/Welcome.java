@@ -4,12 +4,16 @@ package dev.drover.protocol;
  * Coordinator → agent: the session is accepted.
  *
  * @param resumed true when the Hello's previous session was found and its state kept
- * @param lastReceivedSeq highest agent → coordinator reliable sequence already processed in this session;
- *     the agent drops buffered events up to it and resends the rest
+ * @param lastReceivedSeq highest seq of the agent stream named in the Hello that the coordinator has
+ *     processed (0 if it does not know that stream); the agent drops buffered events up to it and resends the rest
+ * @param maxFrameLength the coordinator's receive limit: the agent must not send a larger frame
+ * @param commandStreamId extension 1: id of the coordinator → agent stream of this node; empty when not stated
  */
 public record Welcome(int version, String sessionId, String nodeId, boolean resumed, long lastReceivedSeq,
-        int heartbeatIntervalMillis, int heartbeatJitterPercent, int maxFrameLength, long serverTimeMillis)
-        implements Message {
+        int heartbeatIntervalMillis, int heartbeatJitterPercent, int maxFrameLength, long serverTimeMillis,
+        String commandStreamId) implements Message {
+
+    static final int EXT_COMMAND_STREAM = 1;
 
     public Welcome {
         Fields.range(version, 1, 0xFFFF, "welcome.version");
@@ -19,6 +23,14 @@ public record Welcome(int version, String sessionId, String nodeId, boolean resu
         Fields.range(heartbeatIntervalMillis, 100, 3_600_000, "welcome.heartbeatIntervalMillis");
         Fields.range(heartbeatJitterPercent, 0, 50, "welcome.heartbeatJitterPercent");
         Fields.range(maxFrameLength, 1024, ProtocolLimits.MAX_FRAME_LENGTH_CEILING, "welcome.maxFrameLength");
+        Fields.text(commandStreamId, "welcome.commandStreamId");
+    }
+
+    /** A Welcome without the stream extension, as a pre-stream coordinator sends it. */
+    public Welcome(int version, String sessionId, String nodeId, boolean resumed, long lastReceivedSeq,
+            int heartbeatIntervalMillis, int heartbeatJitterPercent, int maxFrameLength, long serverTimeMillis) {
+        this(version, sessionId, nodeId, resumed, lastReceivedSeq, heartbeatIntervalMillis, heartbeatJitterPercent,
+                maxFrameLength, serverTimeMillis, "");
     }
 
     @Override
@@ -31,12 +43,30 @@ public record Welcome(int version, String sessionId, String nodeId, boolean resu
         w.u16(version).shortString(sessionId, "welcome.sessionId").shortString(nodeId, "welcome.nodeId")
                 .bool(resumed).i64(lastReceivedSeq).i32(heartbeatIntervalMillis).u8(heartbeatJitterPercent)
                 .i32(maxFrameLength).i64(serverTimeMillis);
+        if (!commandStreamId.isEmpty()) {
+            w.extension(EXT_COMMAND_STREAM, v -> v.shortString(commandStreamId, "welcome.commandStreamId"));
+        }
     }
 
     static Welcome read(WireReader r) {
-        return new Welcome(r.u16("welcome.version"), r.shortString("welcome.sessionId"),
-                r.shortString("welcome.nodeId"), r.bool("welcome.resumed"), r.i64("welcome.lastReceivedSeq"),
-                r.i32("welcome.heartbeatIntervalMillis"), r.u8("welcome.heartbeatJitterPercent"),
-                r.i32("welcome.maxFrameLength"), r.i64("welcome.serverTimeMillis"));
+        int version = r.u16("welcome.version");
+        String sessionId = r.shortString("welcome.sessionId");
+        String nodeId = r.shortString("welcome.nodeId");
+        boolean resumed = r.bool("welcome.resumed");
+        long lastReceivedSeq = r.i64("welcome.lastReceivedSeq");
+        int interval = r.i32("welcome.heartbeatIntervalMillis");
+        int jitter = r.u8("welcome.heartbeatJitterPercent");
+        int maxFrameLength = r.i32("welcome.maxFrameLength");
+        long serverTime = r.i64("welcome.serverTimeMillis");
+        String[] stream = {""};
+        r.readExtensions("WELCOME", (tag, v) -> {
+            if (tag != EXT_COMMAND_STREAM) {
+                return false;
+            }
+            stream[0] = v.shortString("welcome.commandStreamId");
+            return true;
+        });
+        return new Welcome(version, sessionId, nodeId, resumed, lastReceivedSeq, interval, jitter, maxFrameLength,
+                serverTime, stream[0]);
     }
 }

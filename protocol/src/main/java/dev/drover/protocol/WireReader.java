@@ -111,11 +111,38 @@ public final class WireReader {
      * fields without breaking older peers; a malformed entry is still an error, so every byte is accounted for.
      */
     public void skipExtensions(String message) {
+        readExtensions(message, (tag, value) -> false);
+    }
+
+    /** Reads one known extension's value; returns false for a tag it does not know (then it is skipped). */
+    @FunctionalInterface
+    public interface ExtensionReader {
+        boolean read(int tag, WireReader value);
+    }
+
+    /**
+     * Reads the extension area, handing each entry's value to {@code known} as a reader over exactly that
+     * value. A known value must be used completely (every byte accounted for); a known tag seen twice is an error,
+     * because a peer that repeats a field has a bug that guessing which one wins would hide.
+     */
+    public void readExtensions(String message, ExtensionReader known) {
+        java.util.BitSet seen = new java.util.BitSet();
         while (in.isReadable()) {
-            u16(message + ".extension.tag");
+            int tag = u16(message + ".extension.tag");
             int length = u16(message + ".extension.length");
             need(length, message + ".extension.value");
-            in.skipBytes(length);
+            WireReader value = new WireReader(in.readSlice(length));
+            if (!known.read(tag, value)) {
+                continue;
+            }
+            if (value.in.isReadable()) {
+                throw new ProtocolException(message + ".extension " + tag + ": " + value.in.readableBytes()
+                        + " trailing bytes");
+            }
+            if (seen.get(tag)) {
+                throw new ProtocolException(message + ".extension " + tag + " appears twice");
+            }
+            seen.set(tag);
         }
     }
 }

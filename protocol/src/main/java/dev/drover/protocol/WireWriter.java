@@ -69,6 +69,23 @@ public final class WireWriter {
         return this;
     }
 
+    /**
+     * Writes one extension entry (PROTOCOL.md §2): u16 tag, u16 length, then the value {@code body} writes.
+     * The length is patched once the value is written, so a value can never disagree with its length.
+     */
+    public WireWriter extension(int tag, java.util.function.Consumer<WireWriter> body) {
+        out.writeShort(tag);
+        int lengthAt = out.writerIndex();
+        out.writeShort(0);
+        body.accept(this);
+        int length = out.writerIndex() - lengthAt - 2;
+        if (length > 0xFFFF) {
+            throw new IllegalArgumentException("extension " + tag + ": value length " + length + " exceeds 65535");
+        }
+        out.setShort(lengthAt, length);
+        return this;
+    }
+
     public <T> WireWriter list(List<T> items, int limit, String field, BiConsumer<WireWriter, T> writeItem) {
         if (items.size() > limit) {
             throw new IllegalArgumentException(field + ": " + items.size() + " items exceed limit " + limit);

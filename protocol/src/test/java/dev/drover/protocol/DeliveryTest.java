@@ -57,6 +57,57 @@ class DeliveryTest {
     }
 
     @Test
+    void inboundFollowingANewStreamStartsCountingAgain() {
+        // given a receiver that processed seq 1..5 of stream "a"
+        InboundSequence inbound = new InboundSequence("a", 5);
+
+        // when the sender restarts with a new outbox (stream "b") numbering from 1
+        assertThat(inbound.follow("a")).as("same stream: nothing changes").isFalse();
+        assertThat(inbound.accept(1)).isFalse();
+        assertThat(inbound.follow("b")).isTrue();
+
+        // then seq 1 of the new stream is new, and the old stream's position is no longer reported
+        assertThat(inbound.accept(1)).isTrue();
+        assertThat(inbound.lastOf("a")).isZero();
+        assertThat(inbound.lastOf("b")).isEqualTo(1);
+        assertThat(inbound.follow("")).as("a peer naming no stream resets nothing").isFalse();
+        assertThat(inbound.last()).isEqualTo(1);
+    }
+
+    @Test
+    void newOutboxesAreNewStreamsAndARestoredOneContinuesItsOwn() {
+        Outbox<Reliable> first = new Outbox<>(4);
+        Outbox<Reliable> second = new Outbox<>(4);
+        assertThat(first.streamId()).isNotBlank().isNotEqualTo(second.streamId());
+
+        Outbox<Reliable> restored = new Outbox<>("a-1", 4, 7, 2, java.util.List.of(started(6), started(7)));
+        restored.add(DeliveryTest::started);
+
+        assertThat(restored.streamId()).isEqualTo("a-1");
+        assertThat(restored.unacknowledged()).extracting(Reliable::seq).containsExactly(6L, 7L, 8L);
+        assertThat(restored.dropped()).isEqualTo(2);
+        assertThatThrownBy(() -> new Outbox<>("a-1", 4, 5, 0, java.util.List.of(started(6))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("above lastSeq 5");
+        assertThatThrownBy(() -> new Outbox<Reliable>(" ", 4, 0, 0, java.util.List.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("streamId");
+    }
+
+    @Test
+    void reliableMessagesRefuseSequenceZero() {
+        assertThatThrownBy(() -> started(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("taskStarted.seq must be >= 1, got 0");
+        assertThatThrownBy(() -> new CancelTask(0, SampleMessages.TASK, ""))
+                .hasMessage("cancelTask.seq must be >= 1, got 0");
+    }
+
+    @Test
+    void rangesWithoutACommonVersionOrUpsideDownDoNotNegotiate() {
+        assertThat(ProtocolVersion.negotiate(0, 1, 1, 1)).hasValue(1);
+        assertThat(ProtocolVersion.negotiate(0, 0, 1, 1)).isEmpty();
+        assertThat(ProtocolVersion.negotiate(3, 1, 1, 5)).isEmpty();
+    }
+
+    @Test
     void negotiatesHighestCommonVersion() {
         assertThat(ProtocolVersion.negotiate(1, 3, 1, 2)).hasValue(2);
         assertThat(ProtocolVersion.negotiate(2, 3, 1, 2)).hasValue(2);

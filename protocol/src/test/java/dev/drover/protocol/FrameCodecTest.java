@@ -282,6 +282,66 @@ class FrameCodecTest {
     }
 
     @Test
+    void helloWithoutExtensionsIsReadAsAPreStreamAgent() {
+        // a v1 Hello as written before the stream extensions existed: no bytes after lastReceivedSeq
+        Hello old = new Hello(1, 1, "0.1.0", SampleMessages.IDENTITY, 1, 0, "t", "", 0);
+        EmbeddedChannel ch = decoderChannel(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH);
+        ch.writeInbound(frameOf(old));
+
+        Hello decoded = ch.readInbound();
+        assertThat(decoded.agentStreamId()).isEmpty();
+        assertThat(decoded.commandStreamId()).isEmpty();
+        assertThat(decoded.receiveLimit()).isEqualTo(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH);
+    }
+
+    @Test
+    void helloKeepsUnknownExtensionsSkippable() {
+        // given a Hello with its stream extension and a tag a newer agent might add after it
+        ByteBuf frame = frameOf(new Hello(1, 1, "x", SampleMessages.IDENTITY, 1, 0, "t", "", 0, "a-1", "", 0));
+        frame.writeShort(0x7777).writeShort(2).writeShort(1);
+        frame.setInt(0, frame.readableBytes() - 4);
+        EmbeddedChannel ch = decoderChannel(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH);
+
+        ch.writeInbound(frame);
+
+        assertThat(((Hello) ch.readInbound()).agentStreamId()).isEqualTo("a-1");
+    }
+
+    @Test
+    void rejectsAKnownExtensionTwiceOrWithTrailingBytes() {
+        ByteBuf twice = frameOf(new Hello(1, 1, "x", SampleMessages.IDENTITY, 1, 0, "t", "", 0, "a-1", "", 0));
+        twice.writeShort(1).writeShort(3).writeShort(1).writeByte('b');
+        twice.setInt(0, twice.readableBytes() - 4);
+        assertThatThrownBy(() -> decoderChannel(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH).writeInbound(twice))
+                .isInstanceOf(ProtocolException.class).hasMessage("HELLO.extension 1 appears twice");
+
+        ByteBuf padded = frameOf(new Welcome(1, "s", "n", false, 0, 5000, 0, 65536, 0));
+        padded.writeShort(1).writeShort(4).writeShort(1).writeByte('c').writeByte(0);
+        padded.setInt(0, padded.readableBytes() - 4);
+        assertThatThrownBy(() -> decoderChannel(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH).writeInbound(padded))
+                .isInstanceOf(ProtocolException.class).hasMessage("WELCOME.extension 1: 1 trailing bytes");
+    }
+
+    @Test
+    void rejectsAgentReceiveLimitOutsideTheAllowedRange() {
+        ByteBuf frame = frameOf(new Hello(1, 1, "x", SampleMessages.IDENTITY, 1, 0, "t", "", 0, "", "", 2048));
+        frame.setInt(frame.writerIndex() - 4, 512); // the i32 value of extension 3 is the frame's last 4 bytes
+
+        assertThatThrownBy(() -> decoderChannel(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH).writeInbound(frame))
+                .isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("hello.maxFrameLength must be between 1024 and 1048576, got 512");
+    }
+
+    @Test
+    void helloCarriesAnyVersionRangeAndABlankNodeIdForTheCoordinatorToRefuse() {
+        // [0,0], [3,1] and a blank node id are the coordinator's to Reject with a reason, not protocol errors
+        Hello odd = new Hello(3, 1, "x", NodeIdentity.local(" ", "p"), 1, 0, "t", "", 0);
+        EmbeddedChannel ch = decoderChannel(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH);
+        ch.writeInbound(frameOf(odd));
+        assertThat((Message) ch.readInbound()).isEqualTo(odd);
+    }
+
+    @Test
     void helloNeverPrintsTheEnrolmentToken() {
         Hello hello = new Hello(1, 1, "0.1.0", SampleMessages.IDENTITY, 1, 0, "top-secret-token", "", 0);
         assertThat(hello.toString()).doesNotContain("top-secret-token");

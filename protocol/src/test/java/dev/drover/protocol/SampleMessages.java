@@ -16,6 +16,10 @@ final class SampleMessages {
         return List.of(
                 new Hello(1, 1, "0.1.0", IDENTITY, 16, 0, "enrol-secret", "", 0),
                 new Welcome(1, "s-0001", IDENTITY.nodeId(), false, 0, 5000, 20, 65536, 1_780_000_000_000L),
+                // with the stream extensions (PROTOCOL.md §6) and the agent's own receive limit
+                new Hello(1, 1, "0.2.0", IDENTITY, 16, 0, "enrol-secret", "s-0001", 17,
+                        "a-3f1c9e2b", "c-77d0", 131_072),
+                new Welcome(1, "s-0002", IDENTITY.nodeId(), true, 42, 5000, 20, 65536, 1_780_000_000_000L, "c-77d0"),
                 new Reject(RejectReason.UNSUPPORTED_VERSION, "agent speaks 7..9, coordinator 1..1", 1, 1),
                 new Heartbeat(1_780_000_000_000L, AgentState.BUSY, 2,
                         new HostMetrics(87.5f, 14.2f, 64L << 30, 12L << 30, 200L << 30, 1_048_576, 312, 1, 45f),

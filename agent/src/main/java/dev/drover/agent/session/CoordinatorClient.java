@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * latest-value progress (coalesced per task). Runs on one small event loop; everything that touches the
  * channel happens on that loop, so ordering needs no locks.
  */
-public final class CoordinatorClient {
+public final class CoordinatorClient implements SessionListener {
     private static final Logger LOGGER = LoggerFactory.getLogger(CoordinatorClient.class);
 
     private final AgentConfig config;
@@ -53,6 +53,8 @@ public final class CoordinatorClient {
     private volatile boolean stopping;
     private volatile Channel channel;
     private volatile SessionHandler session;
+    /** What the coordinator last said about coming back; used for the next wait only. */
+    private ReconnectAdvice advice = ReconnectAdvice.BACKOFF;
 
     public CoordinatorClient(AgentConfig config, AgentCommands commands, SessionMemory memory) {
         this.config = config;
@@ -63,7 +65,7 @@ public final class CoordinatorClient {
         this.backoff = new Backoff(config.reconnect().initialDelayMillis(), config.reconnect().maxDelayMillis(),
                 ThreadLocalRandom.current());
         this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
-        int idleSeconds = Math.max(1, 2 * config.heartbeat().intervalMillis() / 1000);
+        long silenceMillis = SessionHandler.silenceMillis(config.heartbeat().intervalMillis());
         this.bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelType)
@@ -75,8 +77,10 @@ public final class CoordinatorClient {
                     protected void initChannel(SocketChannel ch) {
                         SessionHandler handler = new SessionHandler(CoordinatorClient.this, commands, memory);
                         session = handler;
+                        AgentKeepalive.configure(ch, silenceMillis);
                         ch.pipeline()
-                                .addLast("idle", new IdleStateHandler(idleSeconds, 0, 0, TimeUnit.SECONDS))
+                                .addLast(SessionHandler.IDLE,
+                                        new IdleStateHandler(silenceMillis, 0, 0, TimeUnit.MILLISECONDS))
                                 .addLast("decoder", new FrameDecoder())
                                 .addLast("encoder", FrameEncoder.INSTANCE)
                                 .addLast("session", handler);
@@ -122,13 +126,20 @@ public final class CoordinatorClient {
         if (stopping) {
             return;
         }
-        long delay = backoff.nextDelayMillis();
+        long delay = advice.delayMillis(backoff, ThreadLocalRandom.current());
+        advice = ReconnectAdvice.BACKOFF;
         LOGGER.atDebug().addKeyValue("delayMillis", delay).log("reconnect scheduled");
         loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
     }
 
+    @Override
+    public void advise(ReconnectAdvice advice) {
+        this.advice = advice;
+    }
+
     /** Called by the session once the coordinator welcomed us. */
-    void onEstablished() {
+    @Override
+    public void established() {
         backoff.reset();
         flushProgress();
     }

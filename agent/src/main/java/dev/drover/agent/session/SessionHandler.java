@@ -3,10 +3,12 @@ package dev.drover.agent.session;
 import dev.drover.protocol.Ack;
 import dev.drover.protocol.Bye;
 import dev.drover.protocol.ByeReason;
+import dev.drover.protocol.FrameEncoder;
 import dev.drover.protocol.Hello;
 import dev.drover.protocol.Message;
 import dev.drover.protocol.Ping;
 import dev.drover.protocol.Pong;
+import dev.drover.protocol.ProtocolLimits;
 import dev.drover.protocol.Reject;
 import dev.drover.protocol.Reliable;
 import dev.drover.protocol.Welcome;
@@ -14,6 +16,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -21,14 +24,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One connection's protocol, agent side: Hello → Welcome, then heartbeats, acknowledgements both ways,
- * and liveness (a silent coordinator gets a Ping, then the connection is dropped and re-made).
- * All methods run on the channel's event loop.
+ * One connection's protocol, agent side: Hello → Welcome (streams, PROTOCOL.md §6), then heartbeats,
+ * acknowledgements both ways, and liveness (a coordinator silent for {@link #silenceMillis} gets a Ping,
+ * then the connection is dropped and re-made). All methods run on the channel's event loop.
  */
-final class SessionHandler extends SimpleChannelInboundHandler<Message> {
+public final class SessionHandler extends SimpleChannelInboundHandler<Message> {
     private static final Logger LOGGER = LoggerFactory.getLogger(SessionHandler.class);
+    /** Name of the idle handler in the pipeline, re-timed once Welcome says the real interval. */
+    static final String IDLE = "idle";
 
-    private final CoordinatorClient client;
+    private final SessionListener listener;
     private final AgentCommands commands;
     private final SessionMemory memory;
     private ChannelHandlerContext ctx;
@@ -40,17 +45,26 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
     /** Highest reliable sequence written on this connection, so a resend and a late send never both go out. */
     private long highestSentSeq;
 
-    SessionHandler(CoordinatorClient client, AgentCommands commands, SessionMemory memory) {
-        this.client = client;
+    public SessionHandler(SessionListener listener, AgentCommands commands, SessionMemory memory) {
+        this.listener = listener;
         this.commands = commands;
         this.memory = memory;
     }
 
-    boolean established() {
+    /**
+     * How long the coordinator may be silent before the agent pings it (and, as long again, before the link
+     * is dropped). The coordinator writes at least every two intervals, so this is generous: a coordinator
+     * that stalls for a few seconds must not make the fleet reconnect.
+     */
+    static long silenceMillis(int heartbeatIntervalMillis) {
+        return Math.max(4L * heartbeatIntervalMillis, 8_000);
+    }
+
+    public boolean established() {
         return established && ctx != null && ctx.channel().isActive();
     }
 
-    void sendIfEstablished(Message message) {
+    public void sendIfEstablished(Message message) {
         if (!established()) {
             return;
         }
@@ -66,7 +80,10 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        Hello hello = commands.hello(memory.sessionId(), memory.inbound().last());
+        DeliveryStore store = memory.outbox();
+        Hello hello = commands.hello(memory.sessionId(), store.lastCommandSeq())
+                .withStreams(store.streamId(), store.commandStreamId(), store.lastCommandSeq())
+                .withMaxFrameLength(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH);
         ctx.writeAndFlush(hello);
         LOGGER.atDebug().addKeyValue("nodeId", hello.identity().nodeId()).log("connected; hello sent");
     }
@@ -90,10 +107,9 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
         if (message instanceof Welcome w) {
             onWelcome(w);
         } else if (message instanceof Reject r) {
-            LOGGER.atError().addKeyValue("reason", r.reason()).addKeyValue("detail", r.detail())
-                    .addKeyValue("coordinatorVersions", r.minVersion() + ".." + r.maxVersion())
-                    .log("coordinator rejected this agent; will retry with backoff");
-            ctx.close();
+            onReject(r);
+        } else if (message instanceof Bye b) {
+            onBye(b);
         } else if (!established) {
             LOGGER.atWarn().addKeyValue("type", message.type()).log("message before welcome; closing");
             ctx.close();
@@ -102,28 +118,46 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
         } else if (message instanceof Ping p) {
             ctx.writeAndFlush(new Pong(p.nonce()));
         } else if (message instanceof Reliable command) {
-            if (memory.inbound().accept(command.seq())) {
-                commands.onCommand(command);
-            }
-            ctx.writeAndFlush(new Ack(memory.inbound().last()));
-        } else if (message instanceof Bye b) {
-            LOGGER.atInfo().addKeyValue("reason", b.reason()).addKeyValue("detail", b.detail())
-                    .log("coordinator closed the session");
-            ctx.close();
+            onCommand(command);
         } else if (!(message instanceof Pong)) {
             LOGGER.atWarn().addKeyValue("type", message.type()).log("unexpected message from coordinator; closing");
             ctx.close();
         }
     }
 
+    /** Applies a command once (by stream and seq), after which it counts as processed; acknowledges either way. */
+    private void onCommand(Reliable command) {
+        DeliveryStore store = memory.outbox();
+        if (command.seq() > store.lastCommandSeq()) {
+            commands.onCommand(command);
+            store.commandProcessed(store.commandStreamId(), command.seq());
+        }
+        ctx.writeAndFlush(new Ack(store.lastCommandSeq()));
+    }
+
     private void onWelcome(Welcome w) {
         boolean newSession = !w.sessionId().equals(memory.sessionId());
+        DeliveryStore store = memory.outbox();
+        if (!w.commandStreamId().isEmpty() && !w.commandStreamId().equals(store.commandStreamId())) {
+            // A coordinator stream we have not followed (the coordinator restarted without its old one):
+            // its seqs start again from 1, and none of them has been processed yet.
+            LOGGER.atInfo().addKeyValue("from", store.commandStreamId()).addKeyValue("to", w.commandStreamId())
+                    .log("coordinator command stream changed; counting from 0");
+            store.commandProcessed(w.commandStreamId(), 0);
+        }
         memory.sessionId(w.sessionId());
-        memory.outbox().acknowledge(w.lastReceivedSeq());
+        store.acknowledge(w.lastReceivedSeq());
         heartbeatMillis = w.heartbeatIntervalMillis();
         jitterPercent = w.heartbeatJitterPercent();
+        if (w.maxFrameLength() < ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH && ctx.pipeline().get("encoder") != null) {
+            ctx.pipeline().replace("encoder", "encoder", new FrameEncoder(w.maxFrameLength()));
+        }
+        if (ctx.pipeline().get(IDLE) != null) {
+            long silence = silenceMillis(heartbeatMillis);
+            ctx.pipeline().replace(IDLE, IDLE, new IdleStateHandler(silence, 0, 0, TimeUnit.MILLISECONDS));
+        }
         established = true;
-        var unacked = memory.outbox().unacknowledged();
+        var unacked = store.unacknowledged();
         for (Reliable r : unacked) {
             ctx.write(r);
             highestSentSeq = Math.max(highestSentSeq, r.seq());
@@ -133,7 +167,27 @@ final class SessionHandler extends SimpleChannelInboundHandler<Message> {
                 .addKeyValue("version", w.version()).addKeyValue("resumed", w.resumed() && !newSession)
                 .addKeyValue("resent", unacked.size()).log("session established");
         sendHeartbeat();
-        client.onEstablished();
+        listener.established();
+    }
+
+    private void onReject(Reject r) {
+        ReconnectAdvice advice = ReconnectAdvice.after(r.reason());
+        var log = advice.needsOperator() ? LOGGER.atError() : LOGGER.atWarn();
+        log.addKeyValue("reason", r.reason()).addKeyValue("detail", r.detail())
+                .addKeyValue("coordinatorVersions", r.minVersion() + ".." + r.maxVersion())
+                .addKeyValue("advice", advice).log("coordinator rejected this agent; will retry later");
+        listener.advise(advice);
+        ctx.close();
+    }
+
+    private void onBye(Bye b) {
+        ReconnectAdvice advice = ReconnectAdvice.after(b.reason());
+        var log = advice.needsOperator() ? LOGGER.atError() : LOGGER.atInfo();
+        log.addKeyValue("reason", b.reason()).addKeyValue("detail", b.detail()).addKeyValue("advice", advice)
+                .log(b.reason() == ByeReason.SUPERSEDED ? "another connection speaks for this node; backing off"
+                        : "coordinator closed the session");
+        listener.advise(advice);
+        ctx.close();
     }
 
     private void sendHeartbeat() {

@@ -1,29 +1,25 @@
 package dev.drover.agent.session;
 
-import dev.drover.protocol.InboundSequence;
-import dev.drover.protocol.Outbox;
-import dev.drover.protocol.Reliable;
-
 /**
- * What survives a reconnect: the session id to resume, the reliable events not yet acknowledged by the
- * coordinator, and the last coordinator command processed (so a resent command is not run twice).
- * Lives for the life of the agent process; a restarted agent starts a fresh session.
+ * What survives a reconnect: the session id to resume and the delivery store (this agent's stream of
+ * events not yet acknowledged, and its position in the coordinator's command stream). A restarted agent
+ * process starts a fresh session; whether it keeps its streams depends on the store.
  */
 public final class SessionMemory {
-    private final Outbox<Reliable> outbox;
-    private final InboundSequence inbound = new InboundSequence();
+    private final DeliveryStore store;
     private volatile String sessionId = "";
 
     public SessionMemory(int outboxCapacity) {
-        this.outbox = new Outbox<>(outboxCapacity);
+        this(new MemoryDeliveryStore(outboxCapacity));
     }
 
-    public Outbox<Reliable> outbox() {
-        return outbox;
+    public SessionMemory(DeliveryStore store) {
+        this.store = store;
     }
 
-    public InboundSequence inbound() {
-        return inbound;
+    /** The delivery store: the agent's outbox and its command position. */
+    public DeliveryStore outbox() {
+        return store;
     }
 
     public String sessionId() {

@@ -3,7 +3,6 @@ package dev.drover.coordinator.fleet;
 import dev.drover.protocol.EvictionNotice;
 import dev.drover.protocol.Heartbeat;
 import dev.drover.protocol.Hello;
-import dev.drover.protocol.InboundSequence;
 import dev.drover.protocol.NodeIdentity;
 import dev.drover.protocol.Outbox;
 import dev.drover.protocol.Reliable;
@@ -41,7 +40,6 @@ public final class Node {
     private Instant lastHeartbeatAt;
     private EvictionNotice eviction;
     private String sessionId = "";
-    private InboundSequence inbound = new InboundSequence();
     private AgentLink link;
     private final java.util.LinkedHashMap<dev.drover.protocol.TaskRef, TaskView> runningTasks =
             new java.util.LinkedHashMap<>();
@@ -88,10 +86,13 @@ public final class Node {
     }
 
     /**
-     * Binds a new connection after a valid Hello and greets the agent on it. The session resumes (keeping
-     * what was received) only if the agent names the session this node has; otherwise the agent process is
-     * new and so is the session. The greeting and the resent commands go out under this node's lock, so a
-     * command queued concurrently can never overtake the Welcome.
+     * Binds a new connection after a valid Hello and greets the agent on it. The session resumes only if the
+     * agent names the session this node has; otherwise the agent process is new and so is the session.
+     * Commands are this node's coordinator → agent stream (PROTOCOL.md §6): the Hello's position acknowledges
+     * them only if it counts this very stream (or names none, as pre-stream agents do); a position in another
+     * stream (one a previous coordinator process numbered) says nothing about ours, so all pending ones are
+     * resent. The greeting and the resent commands go out under this node's lock, so a command queued
+     * concurrently can never overtake the Welcome.
      *
      * @return the binding, including the connection it replaces if one was still open
      */
@@ -100,7 +101,6 @@ public final class Node {
         boolean resumed = !sessionId.isEmpty() && sessionId.equals(hello.previousSessionId());
         if (!resumed) {
             sessionId = newSessionId;
-            inbound = new InboundSequence();
         }
         AgentLink previous = link != newLink ? link : null;
         link = newLink;
@@ -111,8 +111,10 @@ public final class Node {
         gpus = hello.gpus();
         lastSeen = now;
         enrolledAt = now;
-        commands.acknowledge(hello.lastReceivedSeq());
-        Binding binding = new Binding(sessionId, resumed, inbound.last(), Optional.ofNullable(previous));
+        if (hello.commandStreamId().isEmpty() || hello.commandStreamId().equals(commands.streamId())) {
+            commands.acknowledge(hello.lastReceivedSeq());
+        }
+        Binding binding = new Binding(sessionId, resumed, commands.streamId(), Optional.ofNullable(previous));
         newLink.send(greeting.apply(binding));
         for (Reliable command : commands.unacknowledged()) {
             newLink.send(command);
@@ -120,8 +122,8 @@ public final class Node {
         return binding;
     }
 
-    /** The outcome of {@link #bind}: the session in force and what the agent must resend after. */
-    public record Binding(String sessionId, boolean resumed, long lastReceivedSeq, Optional<AgentLink> replaced) {
+    /** The outcome of {@link #bind}: the session in force, this node's command stream, the replaced link. */
+    public record Binding(String sessionId, boolean resumed, String commandStreamId, Optional<AgentLink> replaced) {
     }
 
     /** Forgets the connection if it is still the current one (a superseded connection closing must not). */
@@ -156,6 +158,9 @@ public final class Node {
             }
         }
         TaskView v = runningTasks.getOrDefault(p.task(), TaskView.started(p.task(), Instant.ofEpochMilli(p.atMillis())));
+        if (v.progressAt() != null && p.atMillis() < v.progressAt().toEpochMilli()) {
+            return; // latest value by the agent's atMillis (PROTOCOL.md §7): an older report never replaces a newer
+        }
         runningTasks.put(p.task(), v.progress(p.percent(), p.frame(), p.etaSeconds(), Instant.ofEpochMilli(p.atMillis())));
     }
 
@@ -186,10 +191,6 @@ public final class Node {
 
     synchronized void acknowledgeCommands(long seq) {
         commands.acknowledge(seq);
-    }
-
-    synchronized InboundSequence inbound() {
-        return inbound;
     }
 
     /** A consistent copy for readers (API, scaler) that must not hold the lock. */

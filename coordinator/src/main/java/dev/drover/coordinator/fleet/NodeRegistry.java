@@ -123,15 +123,12 @@ public final class NodeRegistry {
     }
 
     /**
-     * Applies a reliable event from an agent, once: a duplicate (a resend after a reconnect) is recognised by
-     * its sequence and ignored. Returns the sequence to acknowledge, which the caller does either way.
+     * Applies a reliable event from an agent. Exactly-once is the caller's job: the gateway's delivery ledger
+     * has already dropped duplicates (a resend after a reconnect) by stream and sequence.
      */
-    public long reliable(Node node, Reliable event) {
+    public void reliable(Node node, Reliable event) {
         Instant now = clock.instant();
         node.touch(now);
-        if (!node.inbound().accept(event.seq())) {
-            return node.inbound().last();
-        }
         if (event instanceof EvictionNotice notice) {
             onEviction(node, notice, now);
         } else if (event instanceof dev.drover.protocol.TaskStarted started) {
@@ -145,7 +142,6 @@ public final class NodeRegistry {
         } else if (event instanceof DrainState ds && ds.phase() == DrainPhase.CANCELLED) {
             node.transition(NodeState.READY, "drain cancelled", now);
         }
-        return node.inbound().last();
     }
 
     /** The agent processed every command up to {@code seq}; they need not be resent. */

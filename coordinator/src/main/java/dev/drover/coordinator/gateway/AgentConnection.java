@@ -3,11 +3,13 @@ package dev.drover.coordinator.gateway;
 import dev.drover.coordinator.fleet.AgentLink;
 import dev.drover.coordinator.fleet.Node;
 import dev.drover.coordinator.fleet.NodeRegistry;
+import dev.drover.coordinator.metrics.Metrics;
 import dev.drover.protocol.Ack;
 import dev.drover.protocol.Bye;
 import dev.drover.protocol.ByeReason;
 import dev.drover.protocol.CancelTask;
 import dev.drover.protocol.Drain;
+import dev.drover.protocol.EvictionNotice;
 import dev.drover.protocol.Heartbeat;
 import dev.drover.protocol.Hello;
 import dev.drover.protocol.Message;
@@ -15,44 +17,60 @@ import dev.drover.protocol.Ping;
 import dev.drover.protocol.Pong;
 import dev.drover.protocol.ProtocolVersion;
 import dev.drover.protocol.Reject;
-import dev.drover.protocol.RejectReason;
 import dev.drover.protocol.Reliable;
 import dev.drover.protocol.RunTask;
 import dev.drover.protocol.TaskProgress;
 import dev.drover.protocol.Welcome;
-import io.vertx.core.internal.net.NetSocketInternal;
 import java.util.Optional;
-import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One agent connection, coordinator side: the Hello handshake (version, enrolment), then routing each
- * message to the fleet and acknowledging reliable ones. Anything out of protocol closes this connection
- * and only this one. Runs on the connection's event loop.
+ * One agent connection, coordinator side: the Hello handshake (checks, version, session, streams), then
+ * routing each message to the fleet and acknowledging reliable ones once applied. Anything out of protocol
+ * closes this connection and only this one. Runs on the connection's event loop.
  */
 final class AgentConnection implements AgentLink {
     private static final Logger LOGGER = LoggerFactory.getLogger(AgentConnection.class);
 
-    private final NetSocketInternal socket;
+    /** The socket as this class needs it, so the protocol logic runs without a network in tests. */
+    interface Wire {
+        void write(Message message);
+
+        /** Writes {@code last}, then closes once it is flushed. */
+        void writeAndClose(Message last);
+
+        void close();
+
+        /** The largest frame the peer accepts (its Hello's receive limit). */
+        void peerReceiveLimit(int maxFrameLength);
+
+        String remoteAddress();
+    }
+
+    private final Wire wire;
     private final NodeRegistry registry;
     private final EnrolmentTokens tokens;
     private final GatewaySettings settings;
-    private final String remote;
+    private final InboundStreams streams;
+    private final BooleanSupplier shuttingDown;
+    private final Metrics metrics;
     private Node node;
+    private String agentStream = "";
     private String byeReason;
-    private boolean closing;
+    private volatile boolean closing;
 
-    private final dev.drover.coordinator.metrics.Metrics metrics;
-
-    AgentConnection(NetSocketInternal socket, NodeRegistry registry, EnrolmentTokens tokens,
-            GatewaySettings settings, dev.drover.coordinator.metrics.Metrics metrics) {
-        this.metrics = metrics;
-        this.socket = socket;
+    AgentConnection(Wire wire, NodeRegistry registry, EnrolmentTokens tokens, GatewaySettings settings,
+            InboundStreams streams, BooleanSupplier shuttingDown, Metrics metrics) {
+        this.wire = wire;
         this.registry = registry;
         this.tokens = tokens;
         this.settings = settings;
-        this.remote = String.valueOf(socket.remoteAddress());
+        this.streams = streams;
+        this.shuttingDown = shuttingDown;
+        this.metrics = metrics;
     }
 
     boolean enrolled() {
@@ -61,7 +79,7 @@ final class AgentConnection implements AgentLink {
 
     @Override
     public void send(Message message) {
-        socket.writeMessage(message);
+        wire.write(message);
     }
 
     @Override
@@ -70,12 +88,12 @@ final class AgentConnection implements AgentLink {
             return;
         }
         closing = true;
-        socket.writeMessage(new Bye(reason, detail)).onComplete(done -> socket.close());
+        wire.writeAndClose(new Bye(reason, detail));
     }
 
     @Override
     public String remoteAddress() {
-        return remote;
+        return wire.remoteAddress();
     }
 
     void onMessage(Object msg) {
@@ -100,13 +118,11 @@ final class AgentConnection implements AgentLink {
         } else if (message instanceof Drain || message instanceof RunTask || message instanceof CancelTask) {
             fail(message.type() + " is a coordinator-to-agent message");
         } else if (message instanceof Reliable event) {
-            send(new Ack(registry.reliable(node, event)));
-            if (event instanceof dev.drover.protocol.EvictionNotice notice) {
-                metrics.evictionVisible(notice.observedAtMillis());
-            }
+            onReliable(event);
         } else if (message instanceof Ack ack) {
             registry.commandsAcknowledged(node, ack.seq());
         } else if (message instanceof Ping ping) {
+            registry.alive(node);
             send(new Pong(ping.nonce()));
         } else if (message instanceof TaskProgress progress) {
             registry.progress(node, progress);
@@ -116,41 +132,80 @@ final class AgentConnection implements AgentLink {
         } else if (message instanceof Bye bye) {
             byeReason = bye.reason() + (bye.detail().isEmpty() ? "" : " (" + bye.detail() + ")");
             closing = true;
-            socket.close();
+            wire.close();
         } else {
             fail(message.type() + " after Hello");
         }
     }
 
-    private void onHello(Hello hello) {
-        OptionalInt version = ProtocolVersion.negotiate(hello.minVersion(), hello.maxVersion(),
-                ProtocolVersion.MIN_SUPPORTED, ProtocolVersion.CURRENT);
-        if (version.isEmpty()) {
-            reject(hello, RejectReason.UNSUPPORTED_VERSION, "agent speaks protocol " + hello.minVersion() + ".."
-                    + hello.maxVersion() + ", this coordinator " + ProtocolVersion.MIN_SUPPORTED + ".."
-                    + ProtocolVersion.CURRENT);
+    private void onReliable(Reliable event) {
+        OptionalLong ack = streams.deliver(node, agentStream, event, () -> registry.reliable(node, event));
+        if (ack.isEmpty()) {
+            // A newer connection owns this node's stream now; this one is being closed with SUPERSEDED.
+            LOGGER.atDebug().addKeyValue("nodeId", node.id()).addKeyValue("seq", event.seq())
+                    .log("reliable message on a superseded connection ignored");
             return;
         }
-        if (!tokens.accepts(hello.enrolmentToken())) {
-            reject(hello, RejectReason.BAD_CREDENTIAL, "enrolment token not accepted");
-            return;
+        send(new Ack(ack.getAsLong()));
+        if (event instanceof EvictionNotice notice) {
+            metrics.evictionVisible(notice.observedAtMillis());
         }
-        Node.Binding binding = registry.enrol(hello, version.getAsInt(), this, b -> new Welcome(version.getAsInt(),
-                b.sessionId(), hello.identity().nodeId(), b.resumed(), b.lastReceivedSeq(),
-                settings.heartbeatIntervalMillis(), settings.jitterPercent(), settings.maxFrameLength(),
-                System.currentTimeMillis()));
-        node = registry.find(hello.identity().nodeId()).orElseThrow();
-        LOGGER.atInfo().addKeyValue("nodeId", node.id()).addKeyValue("sessionId", binding.sessionId())
-                .addKeyValue("resumed", binding.resumed()).addKeyValue("remote", remote)
-                .addKeyValue("agentVersion", hello.agentVersion()).log("agent enrolled");
     }
 
-    private void reject(Hello hello, RejectReason reason, String detail) {
-        LOGGER.atWarn().addKeyValue("nodeId", hello.identity().nodeId()).addKeyValue("remote", remote)
-                .addKeyValue("reason", reason).log("agent rejected: " + detail);
+    private void onHello(Hello hello) {
+        Optional<Reject> refusal = HelloCheck.check(hello, shuttingDown.getAsBoolean(), tokens);
+        if (refusal.isPresent()) {
+            reject(hello, refusal.get());
+            return;
+        }
+        int version = ProtocolVersion.negotiate(hello.minVersion(), hello.maxVersion(),
+                ProtocolVersion.MIN_SUPPORTED, ProtocolVersion.CURRENT).orElseThrow();
+        String nodeId = hello.identity().nodeId();
+        wire.peerReceiveLimit(hello.receiveLimit());
+        Node.Binding binding = registry.enrol(hello, version, this, b -> {
+            agentStream = hello.agentStreamId().isEmpty() ? InboundStreams.SESSION_STREAM + b.sessionId()
+                    : hello.agentStreamId();
+            return new Welcome(version, b.sessionId(), nodeId, b.resumed(), streams.open(nodeId, agentStream),
+                    settings.heartbeatIntervalMillis(), settings.jitterPercent(), settings.maxFrameLength(),
+                    System.currentTimeMillis(), b.commandStreamId());
+        });
+        node = registry.find(nodeId).orElseThrow();
+        LOGGER.atInfo().addKeyValue("nodeId", nodeId).addKeyValue("sessionId", binding.sessionId())
+                .addKeyValue("resumed", binding.resumed()).addKeyValue("remote", remoteAddress())
+                .addKeyValue("agentStream", agentStream).addKeyValue("agentVersion", hello.agentVersion())
+                .log("agent enrolled");
+    }
+
+    private void reject(Hello hello, Reject reject) {
+        LOGGER.atWarn().addKeyValue("nodeId", hello.identity().nodeId()).addKeyValue("remote", remoteAddress())
+                .addKeyValue("reason", reject.reason()).log("agent rejected: " + reject.detail());
         closing = true;
-        socket.writeMessage(new Reject(reason, detail, ProtocolVersion.MIN_SUPPORTED, ProtocolVersion.CURRENT))
-                .onComplete(done -> socket.close());
+        wire.writeAndClose(reject);
+    }
+
+    /**
+     * Nothing was written to the agent for a while: an Ack of what was applied tells it the link and the
+     * coordinator are alive, needs no answer and is idempotent (PROTOCOL.md §6, "Liveness").
+     */
+    void keepalive() {
+        if (node != null && !closing) {
+            send(new Ack(streams.applied(node.id(), agentStream)));
+        }
+    }
+
+    /** The agent has been silent too long: say why and close. */
+    void silent(String why) {
+        if (closing) {
+            return;
+        }
+        LOGGER.atWarn().addKeyValue("nodeId", node != null ? node.id() : "-").addKeyValue("remote", remoteAddress())
+                .log("closing silent agent connection: " + why);
+        close(ByeReason.IDLE_TIMEOUT, why);
+    }
+
+    /** The coordinator is stopping: the agent should come back later, and the node is not lost for it. */
+    void shutdown() {
+        close(ByeReason.SHUTDOWN, "coordinator stopping");
     }
 
     /** A protocol violation: log once, close this connection, keep serving everyone else. */
@@ -158,7 +213,7 @@ final class AgentConnection implements AgentLink {
         if (closing) {
             return;
         }
-        LOGGER.atWarn().addKeyValue("nodeId", node != null ? node.id() : "-").addKeyValue("remote", remote)
+        LOGGER.atWarn().addKeyValue("nodeId", node != null ? node.id() : "-").addKeyValue("remote", remoteAddress())
                 .log("closing agent connection: " + why);
         close(ByeReason.PROTOCOL_ERROR, why);
     }

@@ -7,14 +7,21 @@ import dev.drover.protocol.FrameEncoder;
 import dev.drover.protocol.ProtocolException;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import dev.drover.protocol.Message;
+import dev.drover.protocol.ProtocolLimits;
+import dev.drover.protocol.RejectReason;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -32,22 +39,34 @@ public final class AgentGatewayVerticle extends VerticleBase {
     private static final Logger LOGGER = LoggerFactory.getLogger(AgentGatewayVerticle.class);
     /** Vert.x's own handler in each connection pipeline; our codec goes in front of it. */
     private static final String VERTX_HANDLER = "handler";
+    /** How long stop() waits for the Byes to be flushed before closing the listener. */
+    private static final long SHUTDOWN_FLUSH_MILLIS = 2000;
 
     private final CoordinatorConfig.Gateway config;
     private final GatewaySettings settings;
     private final NodeRegistry registry;
     private final EnrolmentTokens tokens;
     private final AtomicInteger connections;
+    private final InboundStreams streams;
+    private final Set<AgentConnection> live = ConcurrentHashMap.newKeySet();
+    private volatile boolean shuttingDown;
     private NetServer server;
 
     public AgentGatewayVerticle(CoordinatorConfig config, NodeRegistry registry, EnrolmentTokens tokens,
             AtomicInteger connections, dev.drover.coordinator.metrics.Metrics metrics) {
+        this(config, registry, tokens, connections, metrics, new MemoryDeliveryLedger());
+    }
+
+    /** @param ledger where applied agent stream positions are kept; durable across restarts when persisted */
+    public AgentGatewayVerticle(CoordinatorConfig config, NodeRegistry registry, EnrolmentTokens tokens,
+            AtomicInteger connections, dev.drover.coordinator.metrics.Metrics metrics, DeliveryLedger ledger) {
         this.config = config.gateway();
         this.settings = GatewaySettings.from(config);
         this.registry = registry;
         this.tokens = tokens;
         this.connections = connections;
         this.metrics = metrics;
+        this.streams = new InboundStreams(ledger);
     }
 
     @Override
@@ -58,37 +77,69 @@ public final class AgentGatewayVerticle extends VerticleBase {
         return server.listen();
     }
 
+    /**
+     * Says Bye(SHUTDOWN) to every agent before the listener closes, so agents reconnect with backoff to the
+     * next coordinator instead of treating the silence as a failure, and new Hellos get Reject(SHUTTING_DOWN).
+     * Closing these connections does not make their nodes Suspect: the agents did not go anywhere.
+     */
+    @Override
+    public Future<?> stop() {
+        shuttingDown = true;
+        for (AgentConnection connection : live) {
+            connection.shutdown();
+        }
+        Promise<Void> flushed = Promise.promise();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SHUTDOWN_FLUSH_MILLIS);
+        vertx.setPeriodic(20, timer -> {
+            if (live.isEmpty() || System.nanoTime() > deadline) {
+                vertx.cancelTimer(timer);
+                flushed.complete();
+            }
+        });
+        LOGGER.atInfo().addKeyValue("agents", live.size()).log("gateway stopping; agents told to reconnect later");
+        return flushed.future().compose(v -> server.close());
+    }
+
     public int actualPort() {
         return server.actualPort();
     }
 
     private void onConnect(NetSocket plain) {
         NetSocketInternal socket = (NetSocketInternal) plain;
+        ChannelPipeline pipeline = socket.channelHandlerContext().pipeline();
         if (connections.incrementAndGet() > settings.maxConnections()) {
             connections.decrementAndGet();
             LOGGER.atWarn().addKeyValue("remote", socket.remoteAddress()).addKeyValue("limit", settings.maxConnections())
                     .log("connection limit reached; refusing agent connection");
-            socket.close();
+            // Said at once, without waiting for the Hello: the agent reads it as the answer to its Hello.
+            pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
+            socket.writeMessage(HelloCheck.rejectOf(RejectReason.OVERLOADED, "connection limit "
+                    + settings.maxConnections() + " reached; retry with backoff")).onComplete(done -> socket.close());
             return;
         }
-        ChannelPipeline pipeline = socket.channelHandlerContext().pipeline();
-        pipeline.addBefore(VERTX_HANDLER, "idle", new SilenceDetector(settings.helloTimeoutMillis()));
+        LinkKeepalive.configure(socket.channelHandlerContext().channel(), settings);
+        pipeline.addBefore(VERTX_HANDLER, "idle", new LinkIdle(settings.helloTimeoutMillis(), 0));
         pipeline.addBefore(VERTX_HANDLER, "frameDecoder", new FrameDecoder(settings.maxFrameLength()));
         pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
 
-        AgentConnection connection = new AgentConnection(socket, registry, tokens, settings, metrics);
+        AgentConnection connection = new AgentConnection(new SocketWire(socket), registry, tokens, settings, streams,
+                () -> shuttingDown, metrics);
+        live.add(connection);
         socket.messageHandler(msg -> {
             boolean wasEnrolled = connection.enrolled();
             connection.onMessage(msg);
             if (!wasEnrolled && connection.enrolled()) {
-                // Past the handshake, a connection may stay quiet for as long as a node may before it is Lost.
-                pipeline.replace("idle", "idle", new SilenceDetector(settings.idleCloseMillis()));
+                // Past the handshake: silent for the Suspect time means the link is gone; and we write at
+                // least every keepalive interval so the agent knows we are here.
+                pipeline.replace("idle", "idle", new LinkIdle(settings.idleCloseMillis(), settings.keepaliveMillis()));
             }
         });
         socket.eventHandler(event -> {
-            if (event == SilenceDetector.SILENT) {
-                connection.fail(connection.enrolled() ? "silent for " + settings.idleCloseMillis() + " ms"
+            if (event == LinkIdle.SILENT) {
+                connection.silent(connection.enrolled() ? "silent for " + settings.idleCloseMillis() + " ms"
                         : "no Hello within " + settings.helloTimeoutMillis() + " ms");
+            } else if (event == LinkIdle.KEEPALIVE) {
+                connection.keepalive();
             }
         });
         socket.exceptionHandler(error -> {
@@ -101,24 +152,77 @@ public final class AgentGatewayVerticle extends VerticleBase {
         });
         socket.closeHandler(v -> {
             connections.decrementAndGet();
+            live.remove(connection);
             connection.onClosed();
         });
     }
 
-    /**
-     * Reader-idle detection that fires its own event: Vert.x closes a connection on Netty's IdleStateEvent
-     * by itself, which would skip our Bye with the reason.
-     */
-    static final class SilenceDetector extends IdleStateHandler {
-        static final Object SILENT = new Object();
+    /** The Vert.x socket as an {@link AgentConnection.Wire}; a frame that cannot be written is logged, never silent. */
+    private record SocketWire(NetSocketInternal socket) implements AgentConnection.Wire {
+        @Override
+        public void write(Message message) {
+            socket.writeMessage(message).onFailure(e -> LOGGER.atWarn().addKeyValue("remote", socket.remoteAddress())
+                    .addKeyValue("type", message.type()).log("cannot send to agent: " + e.getMessage()));
+        }
 
-        SilenceDetector(long millis) {
-            super(millis, 0, 0, TimeUnit.MILLISECONDS);
+        @Override
+        public void writeAndClose(Message last) {
+            socket.writeMessage(last).onComplete(done -> socket.close());
+        }
+
+        @Override
+        public void close() {
+            socket.close();
+        }
+
+        @Override
+        public void peerReceiveLimit(int maxFrameLength) {
+            if (maxFrameLength != ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH) {
+                socket.channelHandlerContext().pipeline().replace("frameEncoder", "frameEncoder",
+                        new FrameEncoder(maxFrameLength));
+            }
+        }
+
+        @Override
+        public String remoteAddress() {
+            return String.valueOf(socket.remoteAddress());
+        }
+    }
+
+    /**
+     * Idle detection that fires its own events: Vert.x closes a connection on Netty's IdleStateEvent by
+     * itself, which would skip our Bye with the reason. Reader silence is confirmed once more after a short
+     * pause before it counts: after an event-loop stall the idle timer can run before the bytes that arrived
+     * during the stall are read, and those bytes prove the agent alive (no reconnect storm after a stall).
+     */
+    static final class LinkIdle extends IdleStateHandler {
+        static final Object SILENT = new Object();
+        static final Object KEEPALIVE = new Object();
+        static final long CONFIRM_MILLIS = 100;
+        private long reads;
+
+        LinkIdle(long silentMillis, long keepaliveMillis) {
+            super(silentMillis, keepaliveMillis, 0, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            reads++;
+            super.channelRead(ctx, msg);
         }
 
         @Override
         protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
-            ctx.fireUserEventTriggered(SILENT);
+            if (evt.state() == IdleState.WRITER_IDLE) {
+                ctx.fireUserEventTriggered(KEEPALIVE);
+                return;
+            }
+            long seen = reads;
+            ctx.executor().schedule(() -> {
+                if (reads == seen && ctx.channel().isActive()) {
+                    ctx.fireUserEventTriggered(SILENT);
+                }
+            }, CONFIRM_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 }

@@ -74,6 +74,8 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         int attempts;
         int requeues;
         String node = "";
+        /** The node this task was last taken from (eviction, loss, eject): its success report still counts. */
+        String requeuedFrom = "";
         final List<String> nodesTried = new ArrayList<>();
         Instant since;
 
@@ -188,6 +190,9 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
     @Override
     public synchronized void taskFinished(String nodeId, String pool, TaskFinished f) {
         Task t = tasks.get(f.task());
+        if (t != null && finishedWhereItWasTakenFrom(t, nodeId, pool, f)) {
+            return;
+        }
         if (t == null || t.state != State.ACTIVE || !t.node.equals(nodeId)) {
             return; // a report from a node the task was already taken from
         }
@@ -212,6 +217,34 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         t.node = t.state == State.READY ? "" : t.node;
         t.since = clock.instant();
         dispatch();
+    }
+
+    /**
+     * A success from the node the task was requeued from wins over the requeue (PROTOCOL.md §7): the agent's
+     * stream is applied in order, so after a partition its eviction notice (or the node's loss) can be
+     * applied before a TaskFinished for a task that had in fact completed. The result stands; the requeued
+     * copy is forgotten if it has not been sent, or cancelled where it was sent. A failure from that node is
+     * the killed attempt and is ignored, as before.
+     */
+    private boolean finishedWhereItWasTakenFrom(Task t, String nodeId, String pool, TaskFinished f) {
+        boolean requeuedCopy = t.state == State.READY || t.state == State.ACTIVE && !t.node.equals(nodeId);
+        if (f.exitCode() != 0 || !requeuedCopy || !t.requeuedFrom.equals(nodeId)) {
+            return false;
+        }
+        if (t.state == State.ACTIVE) {
+            String other = t.node;
+            registry.find(other).ifPresent(n -> n.sendCommand(seq -> new CancelTask(seq, t.ref,
+                    "finished on " + nodeId + " before it was requeued")));
+            t.attempts--;
+        }
+        t.attempts++;
+        t.state = State.DONE;
+        t.node = nodeId;
+        t.since = clock.instant();
+        timeline.record(Timeline.Kind.JOB, pool, nodeId, "task " + t.ref + " (" + t.spec.title()
+                + ") had finished on " + nodeId + " before it was requeued; result kept, not run again");
+        dispatch();
+        return true;
     }
 
     @Override
@@ -264,6 +297,7 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             t.node = "";
             t.attempts--; // the node's fault, not the task's
             t.requeues++;
+            t.requeuedFrom = nodeId;
             t.since = clock.instant();
             timeline.record(Timeline.Kind.REQUEUE, pool, nodeId, "task " + t.ref + " (" + t.spec.title()
                     + ") requeued: " + why);

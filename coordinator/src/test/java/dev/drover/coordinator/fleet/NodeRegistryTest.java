@@ -55,7 +55,7 @@ class NodeRegistryTest {
 
     private Node.Binding enrol(Hello hello, RecordingLink link) {
         return registry.enrol(hello, 1, link, b -> new Welcome(1, b.sessionId(), hello.identity().nodeId(),
-                b.resumed(), b.lastReceivedSeq(), 5000, 20, 65536, 0));
+                b.resumed(), 0, 5000, 20, 65536, 0, b.commandStreamId()));
     }
 
     private static Heartbeat beat(int running) {
@@ -78,32 +78,50 @@ class NodeRegistryTest {
     }
 
     @Test
-    void reconnectNamingTheSessionResumesItAndKeepsReceivedSequence() {
+    void reconnectNamingTheSessionResumesIt() {
         Node.Binding first = enrol(hello("n1", "", 0), new RecordingLink());
-        Node node = registry.find("n1").orElseThrow();
-        registry.reliable(node, new DrainState(1, DrainPhase.DRAINING, 0));
-        registry.reliable(node, new DrainState(2, DrainPhase.DRAINING, 0));
 
         RecordingLink second = new RecordingLink();
         Node.Binding resumed = enrol(hello("n1", first.sessionId(), 0), second);
 
         assertThat(resumed.resumed()).isTrue();
         assertThat(resumed.sessionId()).isEqualTo(first.sessionId());
-        assertThat(((Welcome) second.sent.get(0)).lastReceivedSeq()).isEqualTo(2);
+        assertThat(resumed.commandStreamId()).as("one command stream per node").isEqualTo(first.commandStreamId());
         assertThat(registry.size()).isEqualTo(1);
     }
 
     @Test
     void restartedAgentGetsNewSessionForTheSameNode() {
         Node.Binding first = enrol(hello("n1", "", 0), new RecordingLink());
-        registry.reliable(registry.find("n1").orElseThrow(), new DrainState(5, DrainPhase.DRAINING, 0));
 
         Node.Binding fresh = enrol(hello("n1", "", 0), new RecordingLink());
 
         assertThat(fresh.resumed()).isFalse();
         assertThat(fresh.sessionId()).isNotEqualTo(first.sessionId());
-        assertThat(fresh.lastReceivedSeq()).as("a new process numbers from 1 again").isZero();
         assertThat(registry.size()).isEqualTo(1);
+    }
+
+    @Test
+    void commandPositionInAnotherStreamAcknowledgesNothing() {
+        // given two commands queued for a node
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        node.sendCommand(seq -> new Drain(seq, DrainMode.ON_COMPLETION, 0, "a"));
+        node.sendCommand(seq -> new Drain(seq, DrainMode.ON_COMPLETION, 0, "b"));
+
+        // when the agent reconnects having processed seq 2 of a stream from an earlier coordinator process
+        RecordingLink link = new RecordingLink();
+        Node.Binding b = enrol(hello("n1", "", 2).withStreams("a-1", "c-from-before", 2), link);
+
+        // then both commands are resent after the Welcome, which names this node's stream
+        assertThat(link.sent).hasSize(3);
+        assertThat(((Welcome) link.sent.get(0)).commandStreamId()).isEqualTo(b.commandStreamId()).isNotBlank();
+        assertThat(link.sent.subList(1, 3)).extracting(m -> ((Drain) m).reason()).containsExactly("a", "b");
+
+        // and a position in this very stream does acknowledge
+        RecordingLink again = new RecordingLink();
+        enrol(hello("n1", "", 2).withStreams("a-1", b.commandStreamId(), 2), again);
+        assertThat(again.sent).hasSize(1);
     }
 
     @Test
@@ -118,16 +136,13 @@ class NodeRegistryTest {
     }
 
     @Test
-    void duplicateReliableEventIsAcknowledgedButAppliedOnce() {
+    void evictionNoticeMakesTheNodeEvicting() {
         enrol(hello("n1", "", 0), new RecordingLink());
         Node node = registry.find("n1").orElseThrow();
         EvictionNotice notice = new EvictionNotice(1, "ev-1", EvictionType.PREEMPT, 1_780_000_030_000L, "evicted", 0);
 
-        assertThat(registry.reliable(node, notice)).isEqualTo(1);
-        int transitions = node.snapshot().history().size();
-        assertThat(registry.reliable(node, notice)).isEqualTo(1);
+        registry.reliable(node, notice);
 
-        assertThat(node.snapshot().history()).hasSize(transitions);
         assertThat(node.snapshot().state()).isEqualTo(NodeState.EVICTING);
         assertThat(node.snapshot().stateReason()).isEqualTo(
                 "PREEMPT notice ev-1, not before " + Instant.ofEpochMilli(1_780_000_030_000L));

@@ -56,7 +56,7 @@ public final class TestFleet {
     public Link enrol(String nodeId, String pool, int slots) {
         Link link = new Link();
         registry.enrol(new Hello(1, 1, "test", NodeIdentity.local(nodeId, pool), slots, 0, "t", "", 0), 1, link,
-                b -> new Welcome(1, b.sessionId(), nodeId, b.resumed(), b.lastReceivedSeq(), 5000, 20, 65536, 0));
+                b -> new Welcome(1, b.sessionId(), nodeId, b.resumed(), 0, 5000, 20, 65536, 0));
         links.put(nodeId, link);
         return link;
     }

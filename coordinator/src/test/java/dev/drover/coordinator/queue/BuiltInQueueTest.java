@@ -118,6 +118,44 @@ class BuiltInQueueTest {
     }
 
     @Test
+    void successReportedAfterTheEvictionWinsOverItsRequeue() {
+        // given a task running on a, and after a partition the agent's resent stream: the eviction notice
+        // first, then the TaskFinished (exit 0) of the task that had completed meanwhile
+        TestFleet.Link a = fleet.enrol("a", "spot", 1);
+        queue.submit(job("blender", 2));
+        TaskRef task = a.sent(RunTask.class).get(0).task();
+        fleet.started("a", task);
+        fleet.reliable("a", new EvictionNotice(fleet.nextSeq(), "ev-1", EvictionType.PREEMPT, 0, "", 0));
+        assertThat(queue.task(task).state()).isEqualTo(BuiltInQueue.State.READY);
+
+        // when the success arrives before the requeued copy was sent anywhere
+        fleet.finished("a", task, 0);
+
+        // then the result stands and the task is not run again
+        assertThat(queue.task(task).state()).isEqualTo(BuiltInQueue.State.DONE);
+        assertThat(queue.task(task).attempts()).isEqualTo(1);
+        TestFleet.Link b = fleet.enrol("b", "spot", 1);
+        assertThat(b.sent(RunTask.class)).extracting(RunTask::task).doesNotContain(task);
+    }
+
+    @Test
+    void successFromTheOldNodeCancelsACopyAlreadySentElsewhere() {
+        TestFleet.Link a = fleet.enrol("a", "spot", 1);
+        queue.submit(job("blender", 1));
+        TaskRef task = a.sent(RunTask.class).get(0).task();
+        fleet.reliable("a", new EvictionNotice(fleet.nextSeq(), "ev-1", EvictionType.PREEMPT, 0, "", 0));
+        TestFleet.Link b = fleet.enrol("b", "spot", 1);
+        assertThat(b.sent(RunTask.class)).extracting(RunTask::task).containsExactly(task);
+
+        fleet.finished("a", task, 0);
+
+        assertThat(queue.task(task).state()).isEqualTo(BuiltInQueue.State.DONE);
+        assertThat(b.sent(CancelTask.class)).extracting(CancelTask::task).containsExactly(task);
+        fleet.finished("b", task, 143); // the cancelled copy's report changes nothing
+        assertThat(queue.task(task).state()).isEqualTo(BuiltInQueue.State.DONE);
+    }
+
+    @Test
     void drainingNodeGetsNoWork() {
         TestFleet.Link a = fleet.enrol("a", "spot", 1);
         fleet.registry.drain("a", 0, "test");
