@@ -35,7 +35,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * One simulated agent written from PROTOCOL.md alone (not from Drover's agent): Hello, Welcome, heartbeats
  * with jitter, progress, reliable events kept in an outbox until a cumulative Ack covers them and resent above
  * Welcome.lastReceivedSeq after a reconnect, duplicate suppression of the coordinator's reliable commands,
- * Ping after two silent intervals. It keeps a ledger of every reliable event it created and what was acked,
+ * streams named in Hello/Welcome (§6.3), RunTask idempotent per TaskRef (§7). It keeps a ledger of every reliable event it created and what was acked,
  * which the test compares with what the coordinator's HTTP API shows. Its state is guarded by its monitor;
  * the network side lives in {@link SimFleet}.
  */
@@ -48,14 +48,20 @@ final class SimAgent {
     final String pool;
     private final String token;
 
-    // outbound reliable stream (A->C)
+    // outbound reliable stream (A->C): one stream for this simulated process's life (PROTOCOL.md §6.3)
+    final String agentStreamId = java.util.UUID.randomUUID().toString();
     private long nextSeq = 1;
     private final TreeMap<Long, Reliable> outbox = new TreeMap<>();
     private long ackedUpTo;
     final List<Reliable> ledger = new ArrayList<>();
 
-    // inbound reliable stream (C->A)
+    // inbound reliable stream (C->A): the coordinator's stream for this node and how far it was processed
+    private String commandStreamId = "";
     private long inboundHighest;
+    final java.util.Set<TaskRef> startedInThisProcess = new java.util.HashSet<>();
+    final List<RunTask> repeatedRunTasks = new ArrayList<>();
+    /** The least wait before the next connection attempt, set by a Reject or Bye (PROTOCOL.md §6.6). */
+    long minimumWaitMillis;
     final List<RunTask> executed = new ArrayList<>();
     final List<RunTask> duplicateCommandsDropped = new ArrayList<>();
     int drains;
@@ -89,7 +95,8 @@ final class SimAgent {
     }
 
     synchronized Hello hello() {
-        return new Hello(1, 1, "faults-sim", NodeIdentity.local(nodeId, pool), 1, 0, token, sessionId, inboundHighest);
+        return new Hello(1, 1, "faults-sim", NodeIdentity.local(nodeId, pool), 1, 0, token, sessionId, inboundHighest,
+                agentStreamId, commandStreamId, 0);
     }
 
     /** Handles one message from the coordinator; returns what to send back. */
@@ -98,9 +105,9 @@ final class SimAgent {
         pingOutstanding = false;
         List<Message> out = new ArrayList<>();
         if (m instanceof Welcome w) {
-            boolean resumed = w.resumed() && w.sessionId().equals(sessionId);
-            if (!resumed) {
-                // a new session: the coordinator numbers its commands afresh (PROTOCOL.md §6, "in this session")
+            if (!w.commandStreamId().isEmpty() && !w.commandStreamId().equals(commandStreamId)) {
+                // a new coordinator stream: its seq 1 is new (PROTOCOL.md §6.3)
+                commandStreamId = w.commandStreamId();
                 inboundHighest = 0;
             }
             sessionId = w.sessionId();
@@ -127,15 +134,24 @@ final class SimAgent {
             out.add(new Pong(p.nonce()));
         } else if (m instanceof Reject rj) {
             rejects.add(rj.reason() + ": " + rj.detail());
+            minimumWaitMillis = switch (rj.reason()) {
+                case OVERLOADED -> uniform(5000, 7500);
+                case SHUTTING_DOWN -> 0;
+                default -> uniform(300_000, 450_000);
+            };
         } else if (m instanceof Bye b) {
             byes.add(b.reason() + ": " + b.detail());
+            minimumWaitMillis = b.reason() == dev.drover.protocol.ByeReason.SUPERSEDED ? uniform(60_000, 90_000) : 0;
         }
         return out;
     }
 
     private List<Message> process(Reliable r, long now) {
         List<Message> out = new ArrayList<>();
-        if (r instanceof RunTask run) {
+        if (r instanceof RunTask run && !startedInThisProcess.add(run.task())) {
+            // idempotent per TaskRef (PROTOCOL.md §7): a RunTask resent in a new stream is not run again
+            repeatedRunTasks.add(run);
+        } else if (r instanceof RunTask run) {
             executed.add(run);
             running.put(run.task(), run);
             out.add(enqueue(new TaskStarted(nextSeq, run.task(), now, 10_000 + index)));
@@ -208,6 +224,10 @@ final class SimAgent {
         outbox.put(r.seq(), r);
         ledger.add(r);
         return r;
+    }
+
+    private static long uniform(long from, long to) {
+        return ThreadLocalRandom.current().nextLong(from, to + 1);
     }
 
     /** Next heartbeat delay: the interval ± the jitter the Welcome gave. */

@@ -26,8 +26,8 @@ import java.util.function.IntFunction;
 
 /**
  * A thousand (or any number of) {@link SimAgent}s in this JVM, each on a TCP connection of its own to the
- * coordinator's gateway, reconnecting as PROTOCOL.md §1 says (capped exponential backoff with full jitter:
- * first wait up to 0.5 s, doubling, at most 30 s). Each reports its own synthetic tasks (TaskStarted, progress,
+ * coordinator's gateway, reconnecting as PROTOCOL.md §1 and §6.6 say (capped exponential backoff with full
+ * jitter: first wait up to 0.5 s, doubling, at most 30 s; longer after some Reject and Bye reasons). Each reports its own synthetic tasks (TaskStarted, progress,
  * TaskFinished) every {@code ownTaskPeriodMillis}, runs the built-in queue's RunTasks for {@code runTaskMillis},
  * and sends an eviction notice when the test says so.
  */
@@ -98,13 +98,16 @@ final class SimFleet implements AutoCloseable {
 
     private void reconnectLater(SimAgent a) {
         long cap;
+        long minimum;
         synchronized (a) {
             a.connected = false;
             a.channel = null;
             cap = Math.min(MAX_BACKOFF_MILLIS, INITIAL_BACKOFF_MILLIS << Math.min(a.reconnectAttempts, 16));
             a.reconnectAttempts++;
+            minimum = a.minimumWaitMillis;
+            a.minimumWaitMillis = 0;
         }
-        long wait = ThreadLocalRandom.current().nextLong(cap + 1);
+        long wait = Math.max(minimum, ThreadLocalRandom.current().nextLong(cap + 1));
         loops.get(a.index).schedule(() -> connect(a), wait, TimeUnit.MILLISECONDS);
     }
 
@@ -118,7 +121,7 @@ final class SimFleet implements AutoCloseable {
         }, a.nextBeatMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Heartbeat and progress; Ping after two silent intervals, drop the connection after four (PROTOCOL.md §6). */
+    /** Heartbeat and progress; Ping after max(4 intervals, 8 s) of silence, drop after twice that (PROTOCOL.md §6.5). */
     private void beat(SimAgent a) {
         Channel ch;
         boolean ping = false;
@@ -127,9 +130,10 @@ final class SimFleet implements AutoCloseable {
         synchronized (a) {
             ch = a.connected ? a.channel : null;
             long silent = now - a.lastHeardMillis;
-            if (ch != null && silent > 4L * a.heartbeatMillis) {
+            long allowance = Math.max(4L * a.heartbeatMillis, 8000);
+            if (ch != null && silent > 2 * allowance) {
                 drop = true;
-            } else if (ch != null && silent > 2L * a.heartbeatMillis && !a.pingOutstanding) {
+            } else if (ch != null && silent > allowance && !a.pingOutstanding) {
                 a.pingOutstanding = true;
                 ping = true;
             }
