@@ -11,7 +11,9 @@ import dev.drover.agent.imds.ScheduledEventsPoller;
 import dev.drover.agent.local.LocalTaskServer;
 import dev.drover.agent.local.TaskRelay;
 import dev.drover.agent.logs.LogUploader;
+import dev.drover.agent.outbox.JournalOutbox;
 import dev.drover.agent.runtask.TaskLauncher;
+import dev.drover.agent.state.StateDirectory;
 import dev.drover.protocol.CancelTask;
 import dev.drover.protocol.RunTask;
 import dev.drover.protocol.TaskFinished;
@@ -49,10 +51,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AgentCommands {
     private static final Logger LOGGER = LoggerFactory.getLogger(Agent.class);
+    /**
+     * Stopping: how long tasks get after TERM before KILL, and how long the coordinator gets to acknowledge
+     * the last events. Together well inside systemd's TimeoutStopSec (20 s in drover-agent.service).
+     */
+    private static final Duration TASK_STOP_GRACE = Duration.ofSeconds(8);
+    private static final long ACK_WAIT_MILLIS = 5000;
 
     private final AgentConfig config;
     private final NodeIdentity identity;
     private final String enrolmentToken;
+    private final StateDirectory stateDir;
+    private final JournalOutbox journal;
     private final SessionMemory memory;
     private final HostSampler sampler;
     private final CoordinatorClient client;
@@ -70,7 +80,14 @@ public final class Agent implements AgentCommands {
         this.config = config;
         this.identity = identity;
         this.enrolmentToken = enrolmentToken;
-        this.memory = new SessionMemory(config.outbox().capacity());
+        this.stateDir = StateDirectory.open(config.statePath());
+        try {
+            this.journal = JournalOutbox.open(stateDir.path(), config.outbox().capacity(), Clock.systemUTC());
+        } catch (RuntimeException e) {
+            stateDir.close();
+            throw e;
+        }
+        this.memory = new SessionMemory(journal);
         this.sampler = HostSampler.forThisHost(config.scratchPath());
         this.client = new CoordinatorClient(config, this, memory);
         this.uploader = config.logs() != null ? logUploader(config) : null;
@@ -81,8 +98,10 @@ public final class Agent implements AgentCommands {
         });
         this.local = config.localSocket().isEmpty() ? null
                 : new LocalTaskServer(java.nio.file.Path.of(config.localSocket()), tasks);
-        this.launcher = local == null ? null : new TaskLauncher(client, tasks, java.nio.file.Path.of(config.localSocket()),
-                config.scratchPath().resolve("drover-tasks"), TaskLauncher.droverRunFromThisJar(), this::onIdle);
+        this.launcher = local == null ? null : new TaskLauncher(stateDir.path(), client::send, journal::isSettled,
+                journal.unacknowledged(), tasks, java.nio.file.Path.of(config.localSocket()),
+                config.scratchPath().resolve("drover-tasks"), TaskLauncher.droverRunFromThisJar(), System.getenv(),
+                secrets(config, enrolmentToken), this::onIdle);
         this.mounts = new MountManager(config.mounts(), identity.nodeId(),
                 new RpcNullProbe(client.group(), client.channelType()), new CommandRunner(), () -> !nothingRunning());
         AgentConfig.Imds imds = config.imds();
@@ -99,6 +118,18 @@ public final class Agent implements AgentCommands {
         ImdsIdentity source = new ImdsIdentity(imdsClient(config.imds()), config.node().pool());
         NodeIdentity identity = source.resolve();
         return new Agent(config, identity, enrolmentToken, Optional.of(source.metadata().name()));
+    }
+
+    /** Values a task must never see in its environment. */
+    private static java.util.Set<String> secrets(AgentConfig config, String enrolmentToken) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        if (enrolmentToken != null && !enrolmentToken.isEmpty()) {
+            out.add(enrolmentToken);
+        }
+        if (config.logs() != null && config.logs().connectionString() != null) {
+            out.add(config.logs().connectionString());
+        }
+        return out;
     }
 
     private static LogUploader logUploader(AgentConfig config) {
@@ -119,12 +150,18 @@ public final class Agent implements AgentCommands {
         LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId()).addKeyValue("pool", identity.pool())
                 .addKeyValue("coordinator", config.coordinator().host() + ":" + config.coordinator().port())
                 .addKeyValue("imds", poller != null ? config.imds().baseUrl() : "off")
+                .addKeyValue("stateDir", stateDir.path()).addKeyValue("streamId", journal.streamId())
+                .addKeyValue("unacknowledged", journal.size())
                 .log("agent starting");
         sampler.sample(); // primes the CPU delta so the first heartbeat has a real number soon after
         client.start(); // before the mounts: the coordinator should see this node even if storage is down
         mounts.start();
         if (uploader != null) {
             uploader.start();
+        }
+        if (launcher != null) {
+            // before drover-run can reach us: an orphan's late report must not race its own clean-up
+            launcher.reapPreviousIncarnation(TASK_STOP_GRACE);
         }
         if (local != null) {
             try {
@@ -145,6 +182,7 @@ public final class Agent implements AgentCommands {
             poller.close();
         }
         if (launcher != null) {
+            launcher.stopAll(TASK_STOP_GRACE); // each stopped task reported before the goodbye below
             launcher.close();
         }
         if (local != null) {
@@ -158,9 +196,12 @@ public final class Agent implements AgentCommands {
             uploader.close();
         }
         mounts.close(); // stops probing; never unmounts: a restarting agent must not pull storage from under renders
-        client.stop(ByeReason.SHUTDOWN, "agent stopping", 3000);
+        client.stop(ByeReason.SHUTDOWN, "agent stopping", ACK_WAIT_MILLIS);
         LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId())
-                .addKeyValue("unacknowledged", memory.outbox().size()).log("agent stopped");
+                .addKeyValue("unacknowledged", memory.outbox().size())
+                .log("agent stopped; unacknowledged events stay in the journal for the next start");
+        journal.close();
+        stateDir.close();
     }
 
     @Override

@@ -46,6 +46,9 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--local-socket", paramLabel = "PATH", description = "Overrides localSocket (drover-run reports here).")
     String localSocket;
 
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "Overrides stateDir (outbox journal, task ledger).")
+    String stateDir;
+
     @Option(names = "--heartbeat-millis", paramLabel = "MILLIS", description = "Overrides heartbeat.intervalMillis.")
     Integer heartbeatMillis;
 
@@ -82,9 +85,15 @@ public final class AgentMain implements Callable<Integer> {
             config = new AgentConfig(config.coordinator(), config.node(), new AgentConfig.Imds(true, demoImds.baseUrl(),
                     i.pollMillis(), i.timeoutMillis(), i.approveTerminate(), i.approvePreempt()), config.mounts(),
                     config.heartbeat(), config.reconnect(), config.outbox(), config.scratchDir(), config.localSocket(),
-                    config.logs());
+                    config.logs(), config.stateDir());
         }
-        Agent agent = Agent.create(config, token);
+        Agent agent;
+        try {
+            agent = Agent.create(config, token);
+        } catch (dev.drover.agent.state.StateDirectoryException e) {
+            System.err.println("drover-agent: " + e.getMessage());
+            return 2;
+        }
         // SIGTERM (systemd stop, scale-in) and SIGINT end the agent cleanly with status 0: a JVM left to its
         // default handling would run shutdown hooks and still exit 143, which systemd counts as a failure.
         CountDownLatch stopRequested = new CountDownLatch(1);
@@ -133,7 +142,7 @@ public final class AgentMain implements Callable<Integer> {
                     imds.pollMillis(), imds.timeoutMillis(), imds.approveTerminate(), imds.approvePreempt());
         }
         return new AgentConfig(co, node, imds, c.mounts(), hb, c.reconnect(), c.outbox(), c.scratchDir(),
-                localSocket != null ? localSocket : c.localSocket(), c.logs());
+                localSocket != null ? localSocket : c.localSocket(), c.logs(), stateDir != null ? stateDir : c.stateDir());
     }
 
     private static String enrolmentToken(AgentConfig config) {

@@ -48,7 +48,7 @@ class BlenderProgressIT {
         socket = dir.resolve("agent.sock");
         processes.add(JarProcess.start(JarProcess.AGENT_JAR, "blender-agent", List.of("--coordinator",
                 "127.0.0.1:" + gatewayPort, "--node-id", "blender-node", "--no-imds", "--local-socket",
-                socket.toString()), Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));
+                socket.toString(), "--state-dir", dir.resolve("agent-state").toString()), Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));
         await().atMost(Duration.ofSeconds(20)).until(() -> api.state("blender-node").equals("READY")
                 && Files.exists(socket));
     }

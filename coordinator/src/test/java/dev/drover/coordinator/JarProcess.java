@@ -32,10 +32,28 @@ final class JarProcess implements AutoCloseable {
         Path log = LOG_DIR.resolve(name + ".log");
         List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Xmx128m", "-jar", jar.toString()));
         command.addAll(args);
+        if (jar.equals(AGENT_JAR) && !args.contains("--state-dir") && (args.isEmpty() || args.get(0).startsWith("--"))) {
+            // Each agent daemon its own, empty state directory (outbox journal, task ledger): the default
+            // /var/lib/drover/agent is locked by the first agent and would carry events from one run to the next.
+            Path state = LOG_DIR.resolve(name + ".state");
+            deleteRecursively(state);
+            command.addAll(List.of("--state-dir", state.toString()));
+        }
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
         pb.environment().putAll(env);
         return new JarProcess(pb.start(), log);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     static String javaExecutable() {

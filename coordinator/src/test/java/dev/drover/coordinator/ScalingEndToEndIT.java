@@ -175,6 +175,7 @@ class ScalingEndToEndIT {
             agents.put(name, JarProcess.start(JarProcess.AGENT_JAR, "e2e-" + name + "-" + System.nanoTime(), List.of(
                     "--coordinator", "127.0.0.1:" + gatewayPort, "--node-id", name, "--pool", "spot",
                     "--demo-imds-port", String.valueOf(imdsPort), "--local-socket", socket.toString(),
+                    "--state-dir", dir.resolve(name + "-state").toString(),
                     "--heartbeat-millis", "500"), Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));
             blades.put(name, new FakeBlade(name, enginePort, socket, "blender"));
         } catch (Exception e) {

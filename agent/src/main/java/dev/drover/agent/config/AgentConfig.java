@@ -10,8 +10,11 @@ import java.util.List;
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<MountConfig> mounts,
-        Heartbeat heartbeat, Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket, LogConfig logs) {
+        Heartbeat heartbeat, Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket, LogConfig logs,
+        String stateDir) {
     public static final String DEFAULT_LOCAL_SOCKET = "/run/drover/agent.sock";
+    /** Outbox journal and task ledger: what must survive an agent restart (systemd's StateDirectory=drover). */
+    public static final String DEFAULT_STATE_DIR = "/var/lib/drover/agent";
 
     public AgentConfig {
         coordinator = coordinator != null ? coordinator : new Coordinator(null, null, null, null);
@@ -34,10 +37,29 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
             throw new IllegalArgumentException("localSocket must be an absolute path (or \"\" for none), got "
                     + localSocket);
         }
+        stateDir = stateDir != null ? stateDir : DEFAULT_STATE_DIR;
+        if (stateDir.isBlank()) {
+            throw new IllegalArgumentException("stateDir must not be blank");
+        }
+    }
+
+    /** The configuration before {@code stateDir} existed; the state directory takes its default. */
+    public AgentConfig(Coordinator coordinator, Node node, Imds imds, List<MountConfig> mounts, Heartbeat heartbeat,
+            Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket, LogConfig logs) {
+        this(coordinator, node, imds, mounts, heartbeat, reconnect, outbox, scratchDir, localSocket, logs, null);
+    }
+
+    public AgentConfig withStateDir(String dir) {
+        return new AgentConfig(coordinator, node, imds, mounts, heartbeat, reconnect, outbox, scratchDir, localSocket,
+                logs, dir);
+    }
+
+    public Path statePath() {
+        return Path.of(stateDir);
     }
 
     public static AgentConfig defaults() {
-        return new AgentConfig(null, null, null, null, null, null, null, null, null, null);
+        return new AgentConfig(null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public Path scratchPath() {

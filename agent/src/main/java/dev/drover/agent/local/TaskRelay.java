@@ -27,6 +27,16 @@ public final class TaskRelay implements LocalTaskServer.Listener {
     private final BiConsumer<TaskRef, Path> logs;
     /** Tasks drover-run reported as finished, until the launcher that started them asks (then forgotten). */
     private final java.util.Set<TaskRef> reportedFinished = ConcurrentHashMap.newKeySet();
+    private volatile Owner owner;
+
+    /** Whoever launched a task (the RunTask launcher) reports its start and finish itself, exactly once. */
+    public interface Owner {
+        boolean owns(TaskRef task);
+
+        void started(TaskRef task, long atMillis, int pid);
+
+        void finished(TaskRef task, int exitCode, int signal, long runtimeMillis, long peakRssBytes, long atMillis);
+    }
 
     /**
      * @param onIdle called when the last running task finishes (a drain may then complete)
@@ -55,6 +65,10 @@ public final class TaskRelay implements LocalTaskServer.Listener {
         return reportedFinished.remove(task);
     }
 
+    public void owner(Owner owner) {
+        this.owner = owner;
+    }
+
     public int running() {
         return running.size();
     }
@@ -68,15 +82,27 @@ public final class TaskRelay implements LocalTaskServer.Listener {
                     running.put(task, m.path("log").asText(""));
                     long at = m.path("at").asLong();
                     int pid = (int) m.path("pid").asLong();
-                    client.send(seq -> new TaskStarted(seq, task, at, pid));
+                    Owner o = owner;
+                    if (o != null && o.owns(task)) {
+                        o.started(task, at, pid);
+                    } else {
+                        client.send(seq -> new TaskStarted(seq, task, at, pid));
+                    }
                     LOGGER.atInfo().addKeyValue("task", task).addKeyValue("pid", pid).log("task started");
                 }
                 case "progress" -> client.offerProgress(new TaskProgress(task, (float) m.path("percent").asDouble(),
                         m.path("frame").asInt(-1), m.path("eta").asInt(-1), m.path("at").asLong()));
                 case "finished" -> {
                     int exit = m.path("exitCode").asInt();
-                    client.send(seq -> new TaskFinished(seq, task, exit, m.path("signal").asInt(),
-                            m.path("runtimeMillis").asLong(), m.path("peakRssBytes").asLong(-1), m.path("at").asLong()));
+                    Owner o = owner;
+                    if (o != null && o.owns(task)) {
+                        o.finished(task, exit, m.path("signal").asInt(), m.path("runtimeMillis").asLong(),
+                                m.path("peakRssBytes").asLong(-1), m.path("at").asLong());
+                    } else {
+                        client.send(seq -> new TaskFinished(seq, task, exit, m.path("signal").asInt(),
+                                m.path("runtimeMillis").asLong(), m.path("peakRssBytes").asLong(-1),
+                                m.path("at").asLong()));
+                    }
                     LOGGER.atInfo().addKeyValue("task", task).addKeyValue("exitCode", exit).log("task finished");
                     String log = m.path("log").asText("");
                     if (!log.isEmpty()) {

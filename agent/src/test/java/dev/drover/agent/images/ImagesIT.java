@@ -62,7 +62,7 @@ class ImagesIT {
         Path out = work.resolve("jlink-agent.log");
         Process agent = new ProcessBuilder(runtime.resolve("bin/java").toString(), "-jar", AGENT_JAR.toString(),
                 "--no-imds", "--node-id", "jlink-test", "--coordinator", "127.0.0.1:9", "--local-socket",
-                work.resolve("a.sock").toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                work.resolve("a.sock").toString(), "--state-dir", work.resolve("state").toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
             Thread.sleep(3000);
             assertThat(agent.isAlive()).isTrue();

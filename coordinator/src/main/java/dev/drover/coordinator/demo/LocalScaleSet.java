@@ -206,6 +206,7 @@ public final class LocalScaleSet implements ScaleSet, AutoCloseable {
                     "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + dir.toAbsolutePath(), "-jar", agentJar.toString(),
                     "--coordinator", coordinator, "--node-id", name, "--pool", pool, "--demo-imds-port",
                     Integer.toString(imdsPort), "--local-socket", dir.resolve("agent.sock").toAbsolutePath().toString(),
+                    "--state-dir", dir.resolve("state").toAbsolutePath().toString(),
                     "--heartbeat-millis", "1000")
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("agent.log").toFile());

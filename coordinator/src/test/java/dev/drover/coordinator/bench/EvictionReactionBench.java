@@ -58,7 +58,8 @@ class EvictionReactionBench {
                 ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Xms8m", "-Xmx64m", "-XX:+UseSerialGC", "-jar", AGENT_JAR.toString(), "--coordinator",
                         "127.0.0.1:" + coordinator.gatewayPort(), "--node-id", node, "--pool", "spot",
-                        "--demo-imds-port", String.valueOf(imds), "--heartbeat-millis", "1000")
+                        "--demo-imds-port", String.valueOf(imds), "--heartbeat-millis", "1000",
+                        "--state-dir", Files.createTempDirectory("drover-bench-state").toString())
                         .redirectErrorStream(true).redirectOutput(logs.resolve(node + ".log").toFile());
                 pb.environment().put("DROVER_ENROLMENT_TOKEN", TOKEN);
                 Process agent = pb.start();
