@@ -89,7 +89,9 @@ final class Farm implements AutoCloseable {
     FaultProcess startAgent(String nodeId, String pool, String imdsUrl) throws Exception {
         Path home = Files.createDirectories(dir.resolve("agent-" + nodeId));
         List<String> args = new ArrayList<>(List.of("--coordinator", gateway(), "--pool", pool,
-                "--local-socket", home.resolve("agent.sock").toString()));
+                "--local-socket", home.resolve("agent.sock").toString(),
+                // its own state (outbox journal, task ledger): the default /var/lib/drover/agent is one per host
+                "--state-dir", home.resolve("state").toString()));
         if (imdsUrl == null) {
             args.addAll(List.of("--no-imds", "--node-id", nodeId));
         } else {
