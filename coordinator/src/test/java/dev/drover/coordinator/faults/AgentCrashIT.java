@@ -78,7 +78,7 @@ class AgentCrashIT {
         List<TaskMarks.Run> runs = marks.runs(TASK);
         new Figures("agent-kill9-mid-task").put("executions", runs.size())
                 .put("completedExecutions", marks.completedRuns(TASK)).put("ranTwiceAtOnce", marks.ranTwiceAtOnce(TASK))
-                .put("requeues", task.getInteger("requeues")).put("requeueEventsInTimeline", requeuesInTimeline())
+                .put("requeues", task.getInteger("requeues")).put("attempts", task.getInteger("attempts")).put("requeueEventsInTimeline", requeuesInTimeline())
                 .put("doneAfterKillSeconds", done ? Duration.between(killedAt, doneAt).toSeconds() : -1)
                 .put("state", task.getString("state")).write();
 
@@ -107,7 +107,7 @@ class AgentCrashIT {
         List<TaskMarks.Run> runs = marks.runs(TASK);
         new Figures("agent-kill9-mid-task-then-restart").put("executions", runs.size())
                 .put("completedExecutions", marks.completedRuns(TASK)).put("ranTwiceAtOnce", marks.ranTwiceAtOnce(TASK))
-                .put("requeues", task.getInteger("requeues")).put("requeueEventsInTimeline", requeuesInTimeline())
+                .put("requeues", task.getInteger("requeues")).put("attempts", task.getInteger("attempts")).put("requeueEventsInTimeline", requeuesInTimeline())
                 .put("doneAfterRestartSeconds", done ? Duration.between(restartedAt, doneAt).toSeconds() : -1)
                 .put("state", task.getString("state")).write();
 
@@ -136,7 +136,7 @@ class AgentCrashIT {
         TaskMarks.Run first = runs.isEmpty() ? null : runs.get(0);
         new Figures("agent-sigterm-mid-task").put("agentExit", exit).put("executions", runs.size())
                 .put("completedExecutions", marks.completedRuns(TASK)).put("ranTwiceAtOnce", marks.ranTwiceAtOnce(TASK))
-                .put("requeues", task.getInteger("requeues")).put("requeueEventsInTimeline", requeuesInTimeline())
+                .put("requeues", task.getInteger("requeues")).put("attempts", task.getInteger("attempts")).put("requeueEventsInTimeline", requeuesInTimeline())
                 .put("requeuedWithin15s", requeuedSoon).put("requeueAfterTermSeconds", requeuedSoon ? requeueSeconds : -1)
                 .put("state", task.getString("state")).write();
 
@@ -147,7 +147,8 @@ class AgentCrashIT {
         soft.assertThat(requeuedSoon).as("requeued within 15 s of SIGTERM (TaskFinished sent): " + task).isTrue();
         soft.assertThat(marks.ranTwiceAtOnce(TASK)).as("two executions alive at once: " + runs).isFalse();
         soft.assertThat(done).as("task DONE on the other agent: " + task).isTrue();
-        soft.assertThat(task.getInteger("requeues")).as("requeues").isEqualTo(1);
+        soft.assertThat(requeuesInTimeline()).as("requeue events in the timeline (one stop, one requeue): "
+                + farm.api.timeline()).isEqualTo(1);
         soft.assertThat(marks.completedRuns(TASK)).as("completed executions").isEqualTo(1);
         soft.assertAll();
     }
