@@ -43,6 +43,7 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
      */
     public static final int AGENT_RESTARTED = -3;
     private static final String SETPRIV = "/usr/bin/setpriv";
+    private static final int MIN_SECRET_MATCH = 8;
     /** Inherited variables that never reach a task, whatever their value. */
     private static final Set<String> WITHHELD_ENV = Set.of("DROVER_ENROLMENT_TOKEN", "AZURE_CLIENT_SECRET",
             "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_KEY");
@@ -193,7 +194,9 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
     void taskEnvironment(Map<String, String> env, RunTask run) {
         env.clear();
         inheritedEnv.forEach((name, value) -> {
-            if (!WITHHELD_ENV.contains(name) && secrets.stream().noneMatch(s -> !s.isEmpty() && value.contains(s))) {
+            // Matched by value too (a secret under another name), unless too short to tell from ordinary text.
+            if (!WITHHELD_ENV.contains(name) && secrets.stream()
+                    .noneMatch(s -> s.length() >= MIN_SECRET_MATCH && value.contains(s))) {
                 env.put(name, value);
             }
         });

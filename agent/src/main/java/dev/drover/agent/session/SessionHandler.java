@@ -5,6 +5,7 @@ import dev.drover.protocol.Bye;
 import dev.drover.protocol.ByeReason;
 import dev.drover.protocol.FrameEncoder;
 import dev.drover.protocol.Hello;
+import dev.drover.protocol.LinkTimings;
 import dev.drover.protocol.Message;
 import dev.drover.protocol.Ping;
 import dev.drover.protocol.Pong;
@@ -53,11 +54,11 @@ public final class SessionHandler extends SimpleChannelInboundHandler<Message> {
 
     /**
      * How long the coordinator may be silent before the agent pings it (and, as long again, before the link
-     * is dropped). The coordinator writes at least every two intervals, so this is generous: a coordinator
+     * is dropped). The coordinator writes at least every half of it, so this is generous: a coordinator
      * that stalls for a few seconds must not make the fleet reconnect.
      */
     static long silenceMillis(int heartbeatIntervalMillis) {
-        return Math.max(4L * heartbeatIntervalMillis, 8_000);
+        return LinkTimings.agentSilenceAllowanceMillis(heartbeatIntervalMillis);
     }
 
     public boolean established() {

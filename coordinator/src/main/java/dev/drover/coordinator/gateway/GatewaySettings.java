@@ -1,6 +1,7 @@
 package dev.drover.coordinator.gateway;
 
 import dev.drover.coordinator.config.CoordinatorConfig;
+import dev.drover.protocol.LinkTimings;
 
 /**
  * The numbers the gateway tells agents in Welcome and enforces on connections.
@@ -16,7 +17,8 @@ record GatewaySettings(int heartbeatIntervalMillis, int jitterPercent, int maxFr
         var liveness = config.liveness();
         return new GatewaySettings(liveness.heartbeatIntervalMillis(), liveness.jitterPercent(),
                 config.gateway().maxFrameLength(), config.gateway().helloTimeoutMillis(),
-                (int) liveness.settings().suspectAfter().toMillis(), 2 * liveness.heartbeatIntervalMillis(),
+                (int) liveness.settings().suspectAfter().toMillis(),
+                (int) LinkTimings.coordinatorKeepaliveMillis(liveness.heartbeatIntervalMillis()),
                 config.gateway().maxConnections());
     }
 }
