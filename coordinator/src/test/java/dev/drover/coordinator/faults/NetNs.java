@@ -29,6 +29,7 @@ final class NetNs implements AutoCloseable {
     final String renderIp;
     private final Path dir;
     private final List<FaultProcess> bridges = new ArrayList<>();
+    private final List<Path> sockets = new ArrayList<>();
 
     private NetNs(String head, String render, String headIp, String renderIp, Path dir) {
         this.head = head;
@@ -123,6 +124,7 @@ final class NetNs implements AutoCloseable {
     int expose(String netns, int port, int rootPort) throws Exception {
         Path socket = Path.of("/tmp", "drvf-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet() + ".sock");
         Files.deleteIfExists(socket);
+        sockets.add(socket);
         bridges.add(FaultProcess.start(netns, "socat-ns-" + socket.getFileName(), dir,
                 List.of("socat", "UNIX-LISTEN:" + socket + ",fork,unlink-early", "TCP:127.0.0.1:" + port), Map.of()));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -139,6 +141,9 @@ final class NetNs implements AutoCloseable {
     public void close() throws Exception {
         for (FaultProcess b : bridges) {
             b.close();
+        }
+        for (Path socket : sockets) {
+            Files.deleteIfExists(socket);
         }
         quietly("ip", "netns", "del", render);
         quietly("ip", "netns", "del", head);
