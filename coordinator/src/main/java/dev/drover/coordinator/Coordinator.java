@@ -21,13 +21,11 @@ import dev.drover.coordinator.queue.QueueSource;
 import dev.drover.coordinator.scaling.PoolSpec;
 import dev.drover.coordinator.scaling.ScalingLoop;
 import dev.drover.coordinator.timeline.Timeline;
-import dev.drover.coordinator.tractor.TractorBlades;
-import dev.drover.coordinator.tractor.TractorClient;
+import dev.drover.coordinator.tractor.TractorIntegration;
 import dev.drover.coordinator.tractor.TractorQueueSource;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.ext.web.client.WebClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,6 +58,7 @@ public final class Coordinator {
     private final Metrics metrics = new Metrics();
     private final Timeline timeline;
     private final AtomicInteger connections = new AtomicInteger();
+    private final TractorIntegration engine;
     private final TractorQueueSource tractor;
     private final BuiltInQueue builtIn;
     private final BladeControl blades;
@@ -84,14 +83,12 @@ public final class Coordinator {
         this.pools = config.pools().stream().map(CoordinatorConfig.Pool::spec).toList();
         timeline.preRegister(pools.stream().map(PoolSpec::name).toList());
         if (config.tractor() != null) {
-            CoordinatorConfig.Tractor t = config.tractor();
-            TractorClient client = new TractorClient(WebClient.create(vertx), t.host(), t.port(), t.user(),
-                    t.timeoutMillis());
-            tractor = new TractorQueueSource(vertx, client, t.pollMillis(), t.licenceLimits(),
-                    t.limitsPollSeconds() * 1000L);
-            blades = new TractorBlades(client);
+            engine = new TractorIntegration(config.tractor(), vertx, registry, clock);
+            tractor = engine.queue();
+            blades = engine.blades();
             builtIn = null;
         } else {
+            engine = null;
             tractor = null;
             builtIn = new BuiltInQueue(registry, pools, timeline, clock);
             blades = builtIn;
@@ -128,7 +125,7 @@ public final class Coordinator {
                     if (tractor != null) {
                         // a queue change is acted on at once, not at the next tick (issue 5: within 2 s)
                         tractor.onChange(() -> vertx.runOnContext(v -> scaleNow()));
-                        tractor.start();
+                        engine.start();
                     }
                     LOGGER.atInfo().addKeyValue("gateway", config.gateway().host() + ":" + gateway.actualPort())
                             .addKeyValue("http", config.http().host() + ":" + api.actualPort())
@@ -213,8 +210,8 @@ public final class Coordinator {
     }
 
     public Future<Void> stop() {
-        if (tractor != null) {
-            tractor.stop();
+        if (engine != null) {
+            engine.stop();
         }
         return vertx.close();
     }

@@ -12,7 +12,7 @@ import java.util.Optional;
 
 /** A small blocking client of the coordinator's HTTP API for integration tests. */
 final class CoordinatorApi {
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final String base;
     private final String token;
 
@@ -36,7 +36,7 @@ final class CoordinatorApi {
     }
 
     private HttpRequest.Builder request(String path) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(5));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
         return token == null ? b : b.header("Authorization", "Bearer " + token);
     }
 

@@ -267,16 +267,30 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
 
     /** The Tractor engine whose queue drives scaling (specs/tractor-and-cyclecloud.md §1). */
     public record Tractor(String host, Integer port, String user, Integer pollMillis, Integer timeoutMillis,
-            Map<String, String> licenceLimits, Integer limitsPollSeconds) {
+            Map<String, String> licenceLimits, Integer limitsPollSeconds, String passwordFile,
+            Integer bladeListSeconds) {
+        public static final String DEFAULT_HOST = "tractor-engine";
+        public static final int DEFAULT_PORT = 80;
 
         public Tractor(String host, Integer port, String user, Integer pollMillis, Integer timeoutMillis) {
-            this(host, port, user, pollMillis, timeoutMillis, null, null);
+            this(host, port, user, pollMillis, timeoutMillis, null, null, null, null);
+        }
+
+        public Tractor(String host, Integer port, String user, Integer pollMillis, Integer timeoutMillis,
+                Map<String, String> licenceLimits, Integer limitsPollSeconds) {
+            this(host, port, user, pollMillis, timeoutMillis, licenceLimits, limitsPollSeconds, null, null);
         }
 
         /**
+         * @param host the engine; unset: the host of {@code TRACTOR_ENGINE} (host:port, as Pixar's tools read it,
+         *     specs/tractor-and-cyclecloud.md §1.1), else {@code tractor-engine}
+         * @param port unset: the port of {@code TRACTOR_ENGINE}, else 80
          * @param licenceLimits service key → the Tractor limit (limits.config) that caps how many of its tasks can
          *     run; the limit's SiteMax then caps the key's demand, as a node without a licence renders nothing
          * @param limitsPollSeconds how often limits are read ({@code queue?q=limits} is expensive for the engine)
+         * @param passwordFile the Tractor password of {@code user} on sites with passwords; without it the
+         *     {@code TRACTOR_PASSWORD} environment variable, as Pixar's client reads it (§1.2)
+         * @param bladeListSeconds how often the blade list is read for demand (at most; §1.3 {@code q=blades})
          */
         public Tractor {
             licenceLimits = licenceLimits != null ? Map.copyOf(licenceLimits) : Map.of();
@@ -284,15 +298,42 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
             if (limitsPollSeconds < 5) {
                 throw new IllegalArgumentException("tractor.limitsPollSeconds must be >= 5, got " + limitsPollSeconds);
             }
-            host = host != null ? host : "tractor-engine";
-            port = port != null ? port : 80;
+            String[] engine = engineFromEnvironment(System.getenv("TRACTOR_ENGINE"));
+            host = host != null ? host : engine[0] != null ? engine[0] : DEFAULT_HOST;
+            port = port != null ? port : engine[1] != null ? Integer.valueOf(engine[1]) : DEFAULT_PORT;
             user = user != null ? user : "drover";
             pollMillis = pollMillis != null ? pollMillis : 1000;
             timeoutMillis = timeoutMillis != null ? timeoutMillis : 5000;
+            bladeListSeconds = bladeListSeconds != null ? bladeListSeconds : 10;
             requirePort(port, "tractor.port");
             if (pollMillis < 100 || timeoutMillis < 100) {
                 throw new IllegalArgumentException("tractor.pollMillis and tractor.timeoutMillis must be >= 100");
             }
+            if (bladeListSeconds < 1) {
+                throw new IllegalArgumentException("tractor.bladeListSeconds must be >= 1, got " + bladeListSeconds);
+            }
+        }
+
+        /**
+         * {@code TRACTOR_ENGINE} as {host, port}: "host", "host:port" or "[v6]:port"; nulls for what is not given.
+         *
+         * @throws IllegalArgumentException for a port that is not a number
+         */
+        static String[] engineFromEnvironment(String value) {
+            if (value == null || value.isBlank()) {
+                return new String[2];
+            }
+            String v = value.trim();
+            int colon = v.startsWith("[") ? v.indexOf("]:") + 1 : v.lastIndexOf(':');
+            if (colon <= 0 || v.indexOf(':') != colon && !v.startsWith("[")) {
+                return new String[] {v, null};
+            }
+            String port = v.substring(colon + 1);
+            if (!port.matches("\\d{1,5}")) {
+                throw new IllegalArgumentException("TRACTOR_ENGINE: port must be a number, got " + value);
+            }
+            String host = v.substring(0, colon);
+            return new String[] {host.startsWith("[") ? host.substring(1, host.length() - 1) : host, port};
         }
     }
 

@@ -85,6 +85,15 @@ public final class Node {
         return true;
     }
 
+    /** A new reason for the current state, without a transition; false if it already said so. */
+    synchronized boolean annotate(String reason) {
+        if (reason.equals(stateReason)) {
+            return false;
+        }
+        stateReason = reason;
+        return true;
+    }
+
     /**
      * Binds a new connection after a valid Hello and greets the agent on it. The session resumes only if the
      * agent names the session this node has; otherwise the agent process is new and so is the session.

@@ -224,6 +224,12 @@ public final class NodeRegistry {
         return node != null && node.transition(to, reason, clock.instant());
     }
 
+    /** Updates the reason of a node's current state without a transition (e.g. why a drained VM is kept). */
+    public boolean annotate(String nodeId, String reason) {
+        Node node = nodes.get(nodeId);
+        return node != null && node.annotate(reason);
+    }
+
     public Optional<Node> find(String nodeId) {
         return Optional.ofNullable(nodes.get(nodeId));
     }

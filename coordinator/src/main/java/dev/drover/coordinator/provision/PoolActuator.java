@@ -65,6 +65,8 @@ public final class PoolActuator {
     private final Set<String> listedNodes = new HashSet<>();
     private final Set<String> deleting = new HashSet<>();
     private final Set<String> failedBootReported = new HashSet<>();
+    private final Set<String> checking = new HashSet<>();
+    private final Set<String> idleConfirmed = new HashSet<>();
 
     public PoolActuator(PoolSpec pool, ScaleSet scaleSet, NodeRegistry registry, BladeControl blades,
             Timeline timeline, OfferingHealth offerings, Clock clock, Settings settings) {
@@ -209,40 +211,40 @@ public final class PoolActuator {
         }
         doomed.removeIf(d -> deleting.contains(d.instance().instanceId()));
         drained.removeIf(d -> deleting.contains(d.instance().instanceId()));
-        if (!drained.isEmpty()) {
-            confirmIdleThenDelete(drained, doomed);
-        } else if (!doomed.isEmpty()) {
+        for (Doomed d : drained) {
+            if (idleConfirmed.contains(d.nodeId())) {
+                doomed.add(d);
+            } else {
+                checkIdle(d.nodeId());
+            }
+        }
+        if (!doomed.isEmpty()) {
             delete(doomed);
         }
     }
 
     /**
      * A drained node's VM is deleted only once the render manager, too, shows nothing running on its blade: a
-     * task handed out just before NIMBY may still be starting. Unknown (the engine did not answer) means wait.
+     * task handed out just before NIMBY may still be starting. The check runs beside the pool's work — scale-out
+     * and instance listing go on while a blade stays busy (issue 13) — and the next round deletes a node found
+     * idle. Unknown (the engine did not answer, or cannot tell which blade is the node's) means wait, and the
+     * node's reason says why.
      */
-    private void confirmIdleThenDelete(List<Doomed> drained, List<Doomed> others) {
-        LOGGER.atDebug().addKeyValue("nodes", drained.stream().map(Doomed::nodeId).toList())
-                .log("drained: asking the render manager whether the blades are idle");
-        operating = true;
-        List<Future<Integer>> checks = drained.stream()
-                .map(d -> blades.activeTasks(d.nodeId()).otherwise(-1)).toList();
-        Future.join(checks).onComplete(done -> {
-            LOGGER.atDebug().addKeyValue("ok", done.succeeded()).log("blade checks answered");
+    private void checkIdle(String nodeId) {
+        if (!checking.add(nodeId)) {
+            return;
+        }
+        blades.activeTasks(nodeId).onComplete(r -> {
             synchronized (PoolActuator.this) {
-                operating = false;
-                List<Doomed> clear = new ArrayList<>(others);
-                for (int k = 0; k < drained.size(); k++) {
-                    int active = checks.get(k).result();
-                    if (active == 0) {
-                        clear.add(drained.get(k));
-                    } else {
-                        LOGGER.atInfo().addKeyValue("nodeId", drained.get(k).nodeId()).addKeyValue("active", active)
-                                .log("drained, but the render manager still shows work on the blade; not deleting yet");
-                    }
+                checking.remove(nodeId);
+                if (r.succeeded() && r.result() == 0) {
+                    idleConfirmed.add(nodeId);
+                    return;
                 }
-                if (!clear.isEmpty()) {
-                    delete(clear);
-                }
+                String why = r.succeeded() ? "the render manager still shows " + r.result() + " task(s) on its blade"
+                        : r.cause().getMessage();
+                LOGGER.atInfo().addKeyValue("nodeId", nodeId).log("drained, but not deleting yet: " + why);
+                registry.annotate(nodeId, "agent drained; not deleting yet: " + why);
             }
         });
     }
@@ -252,6 +254,7 @@ public final class PoolActuator {
         registry.mark(n.id(), NodeState.GONE, "instance no longer in " + scaleSet.describe());
         timeline.record(Timeline.Kind.NODE, pool.name(), n.id(), "node " + n.id() + " is gone: its instance left "
                 + "the scale set" + (n.state() == NodeState.EVICTING ? " after the eviction" : ""));
+        blades.nimby(n.id(), true); // NIMBY, eject and delist each until the engine confirms (issue 13)
         blades.ejectAll(n.id()).onComplete(r -> blades.delist(n.id()));
     }
 
@@ -311,6 +314,7 @@ public final class PoolActuator {
             if (!d.nodeId().isEmpty()) {
                 registry.mark(d.nodeId(), NodeState.DELETED, "instance " + id + " deleted: " + d.why());
                 listedNodes.remove(d.nodeId());
+                idleConfirmed.remove(d.nodeId());
                 blades.delist(d.nodeId());
             }
         }

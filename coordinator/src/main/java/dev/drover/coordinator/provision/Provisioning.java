@@ -175,7 +175,11 @@ public final class Provisioning implements FleetListener {
                     + spec.fallbackPool().map(f -> ", demand moves to " + f).orElse("");
         }
         timeline.record(Timeline.Kind.EVICTION, pool, nodeId, "eviction of " + nodeId + ": " + why + backoff);
-        blades.nimby(nodeId, true).compose(v -> blades.ejectAll(nodeId)).onFailure(e -> LOGGER.atWarn()
-                .addKeyValue("nodeId", nodeId).log("NIMBY/ejectall for an evicted blade failed: " + e.getMessage()));
+        // NIMBY and ejectall are independent: a refused NIMBY must not keep the blade's tasks on a dying VM (with
+        // Tractor each is retried until the engine confirms it, issue 13)
+        blades.nimby(nodeId, true).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
+                .log("NIMBY for an evicted blade not confirmed yet: " + e.getMessage()));
+        blades.ejectAll(nodeId).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
+                .log("ejectall for an evicted blade not confirmed yet: " + e.getMessage()));
     }
 }

@@ -44,7 +44,9 @@ public record PoolSpec(String name, String vmSize, String zone, boolean spot, in
         return vmSize + "/" + (zone.isEmpty() ? "any" : zone) + "/" + (spot ? "Spot" : "Regular");
     }
 
+    /** Whether the pool's blades can run work keyed so: a plain key or a Tractor key expression. */
     public boolean serves(String serviceKey) {
-        return serviceKeys.contains(serviceKey.toLowerCase(Locale.ROOT));
+        return serviceKeys.contains(serviceKey.toLowerCase(Locale.ROOT))
+                || dev.drover.coordinator.tractor.ServiceKeyExpression.satisfiedBy(serviceKey, serviceKeys);
     }
 }

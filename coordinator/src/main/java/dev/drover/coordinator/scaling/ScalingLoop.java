@@ -57,8 +57,9 @@ public final class ScalingLoop {
     public synchronized ScalingDecision tick() {
         QueueView q = queue.get();
         Map<String, Integer> demand = new HashMap<>();
+        boolean activePerPool = q.ownActiveByPool() != null; // Tractor: only work on Drover's own live blades
         for (Map.Entry<String, QueueView.Counts> e : q.counts().entrySet()) {
-            demand.put(e.getKey(), e.getValue().ready() + e.getValue().active());
+            demand.put(e.getKey(), e.getValue().ready() + (activePerPool ? 0 : e.getValue().active()));
         }
         List<NodeView> nodes = new ArrayList<>();
         for (NodeSnapshot n : registry.snapshot()) {
@@ -71,8 +72,13 @@ public final class ScalingLoop {
         Map<String, Integer> caps = new HashMap<>(); // config caps and the render manager's, the lower of the two
         licences.forEach((key, max) -> caps.merge(key.toLowerCase(java.util.Locale.ROOT), max, Math::min));
         q.licenceCaps().forEach((key, max) -> caps.merge(key, max, Math::min));
+        if (activePerPool) { // licences held by running tasks anywhere in the farm are not free for new ones
+            caps.replaceAll((key, max) -> Math.max(0, max - q.counts().getOrDefault(key,
+                    new QueueView.Counts(0, 0)).active()));
+        }
         ScalingDecision d = ScalingPolicy.decide(new ScalingSnapshot(clock.instant(), q.known(), demand, caps,
-                pools, nodes, provisioning.backedOff(), provisioning.paused(), farmMaxCostPerHour));
+                pools, nodes, provisioning.backedOff(), provisioning.paused(), farmMaxCostPerHour,
+                activePerPool ? q.ownActiveByPool() : Map.of()));
         for (ScalingDecision.PoolOutcome p : d.pools()) {
             java.util.ArrayDeque<Decision> h = history.computeIfAbsent(p.pool(), k -> new java.util.ArrayDeque<>());
             if (h.isEmpty() || !h.peekLast().reason().equals(p.reason())) {

@@ -19,6 +19,7 @@ import java.util.Set;
  * out; no clock but the snapshot's, no I/O. The rules (DESIGN.md flows 1 and 4, issue 5):
  * <ul>
  * <li>demand per pool = ready + active tasks of the service keys it serves, never more than licences allow,
+ * plus the tasks running on its own nodes when the queue counts those per pool (Tractor),
  * in slots, rounded up to nodes; a key goes to the first pool serving it whose offering is not backed off,
  * so a backed-off Spot pool's demand moves to its Regular fallback;
  * <li>target = demand within min/max and within the pool's and the farm's money caps; nodes already booting
@@ -131,7 +132,7 @@ public final class ScalingPolicy {
 
     /** Service-key demand (licence-capped) given to the first eligible pool serving each key, in slots. */
     private static Map<String, Integer> assignDemand(ScalingSnapshot s) {
-        Map<String, Integer> slots = new LinkedHashMap<>();
+        Map<String, Integer> slots = new LinkedHashMap<>(s.activeByPool());
         for (Map.Entry<String, Integer> e : s.demand().entrySet()) {
             String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
             int wanted = Math.min(e.getValue(), s.licenceCaps().getOrDefault(key, Integer.MAX_VALUE));

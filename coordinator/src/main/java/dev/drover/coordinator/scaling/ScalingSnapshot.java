@@ -16,10 +16,20 @@ import java.util.Set;
  * @param licenceCaps most tasks that can run at once per service key (Tractor limits, renderer licences)
  * @param backedOffUntil offerings that recently failed to allocate or were evicted heavily
  * @param farmMaxCostPerHour money cap for all pools together
+ * @param activeByPool tasks running on each pool's own live nodes, counted as that pool's demand on top of
+ *     {@code demand} (Tractor: active tasks on Drover's blades, never on on-prem ones or on dead nodes)
  */
 public record ScalingSnapshot(Instant now, boolean queueKnown, Map<String, Integer> demand,
         Map<String, Integer> licenceCaps, List<PoolSpec> pools, List<NodeView> nodes,
-        Map<String, Instant> backedOffUntil, Set<String> pausedPools, double farmMaxCostPerHour) {
+        Map<String, Instant> backedOffUntil, Set<String> pausedPools, double farmMaxCostPerHour,
+        Map<String, Integer> activeByPool) {
+
+    public ScalingSnapshot(Instant now, boolean queueKnown, Map<String, Integer> demand,
+            Map<String, Integer> licenceCaps, List<PoolSpec> pools, List<NodeView> nodes,
+            Map<String, Instant> backedOffUntil, Set<String> pausedPools, double farmMaxCostPerHour) {
+        this(now, queueKnown, demand, licenceCaps, pools, nodes, backedOffUntil, pausedPools, farmMaxCostPerHour,
+                Map.of());
+    }
 
     /**
      * One node as scaling sees it.

@@ -37,6 +37,7 @@ class PoolActuatorTest {
         final List<Instance> instances = new ArrayList<>();
         final List<String> calls = new ArrayList<>();
         int next;
+        int listings;
 
         @Override
         public String describe() {
@@ -45,6 +46,7 @@ class PoolActuatorTest {
 
         @Override
         public Future<List<Instance>> instances() {
+            listings++;
             return Future.succeededFuture(List.copyOf(instances));
         }
 

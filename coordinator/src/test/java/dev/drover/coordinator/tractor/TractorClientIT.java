@@ -2,6 +2,7 @@ package dev.drover.coordinator.tractor;
 
 import dev.drover.coordinator.queue.QueueView;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Vertx;
@@ -9,12 +10,12 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
-import java.util.Map;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The Tractor client against the fake engine: queue depth, NIMBY, ejectall, delist, and engine trouble. */
+/** The Tractor client against the fake engine: job counts, blades, passwords, NIMBY, ejectall, delist, trouble. */
 @ExtendWith(VertxExtension.class)
 class TractorClientIT {
     private FakeTractorEngine engine;
@@ -38,20 +39,56 @@ class TractorClientIT {
     }
 
     @Test
-    void readsReadyAndActiveTasksPerServiceKeyIgnoringCase() {
-        Map<String, QueueView.Counts> q = client.queue().await();
-
-        assertThat(q).containsEntry("blender", new QueueView.Counts(2, 0))
-                .containsEntry("pixarrender", new QueueView.Counts(1, 1)).hasSize(2);
+    void readsOneRowPerJobWithItsReadyAndActiveCounts() {
+        assertThat(client.jobs().await()).containsExactly(new JobCounts(1, "Blender", 2, 0),
+                new JobCounts(2, "PixarRender", 1, 1));
     }
 
     @Test
-    void readsLimitsAndSlotsInUse() {
+    void readsLimitsAndTheBladeList() {
         engine.limit("prman", 40);
         engine.limit("blender_lic", 6);
         assertThat(client.limits().await()).containsEntry("prman", 40).containsEntry("blender_lic", 6).hasSize(2);
-        assertThat(new TractorBlades(client).activeTasks("render000004").await()).isEqualTo(1);
-        assertThat(new TractorBlades(client).activeTasks("not-a-blade").await()).isZero();
+        TractorClient.Blades blades = client.blades().await();
+        assertThat(blades.blades()).containsExactly(new BladeInfo("render000004", "10.0.0.4", 1, ""));
+        assertThat(blades.truncated()).isFalse();
+    }
+
+    @Test
+    void aMillionReadyTasksAreReadAsAFewJobRowsInOneRequest() {
+        for (int j = 0; j < 1000; j++) {
+            engine.addBulkReady(100 + j, j % 2 == 0 ? "Blender" : "PixarRender && linux", 1000);
+        }
+        long before = engine.totalRequests();
+        List<JobCounts> jobs = client.jobs().await();
+        assertThat(engine.totalRequests() - before).isEqualTo(1);
+        assertThat(jobs.stream().mapToLong(JobCounts::ready).sum()).isEqualTo(1_000_000 + 3);
+    }
+
+    @Test
+    void jobsBeyondOnePageAreReadPageByPageInJidOrder() {
+        for (int j = 0; j < TractorClient.JOB_PAGE + 5; j++) {
+            engine.addBulkReady(100 + j, "Blender", 1);
+        }
+        long before = engine.totalRequests();
+        List<JobCounts> jobs = client.jobs().await();
+        assertThat(engine.totalRequests() - before).isEqualTo(2);
+        assertThat(jobs).hasSize(TractorClient.JOB_PAGE + 5 + 2);
+        assertThat(jobs.stream().mapToLong(JobCounts::jid)).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    void logsInWithThePasswordThroughTheChallenge(Vertx vertx) {
+        engine.password("s3cret-tractor");
+        TractorClient wrong = new TractorClient(web, "127.0.0.1", port, "drover", "not-it", 2000);
+        assertThatThrownBy(() -> wrong.ejectAll("render000004").await()).isInstanceOf(TractorException.class)
+                .hasMessageContaining("HTTP 403");
+        TractorClient none = new TractorClient(web, "127.0.0.1", port, "drover", 2000);
+        assertThatThrownBy(() -> none.login().await()).hasMessageContaining("requires a password");
+        assertThat(engine.taskState(2, 2)).isEqualTo("active");
+
+        new TractorClient(web, "127.0.0.1", port, "drover", "s3cret-tractor", 2000).ejectAll("render000004").await();
+        assertThat(engine.taskState(2, 2)).isEqualTo("ready");
     }
 
     @Test
@@ -78,14 +115,12 @@ class TractorClientIT {
     @Test
     void engineErrorsAndGarbageAreFailuresNotAnswers() {
         engine.failNext(1);
-        Throwable error = null;
-        try {
-            client.queue().await();
-        } catch (Exception e) {
-            error = e;
-        }
-        assertThat(error).isInstanceOf(TractorException.class).hasMessageContaining("HTTP 500");
-        assertThat(client.queue().await()).isNotEmpty();
+        assertThatThrownBy(() -> client.jobs().await()).isInstanceOf(TractorException.class)
+                .hasMessageContaining("HTTP 500");
+        engine.garbageNext(1);
+        assertThatThrownBy(() -> client.jobs().await()).isInstanceOf(TractorException.class)
+                .hasMessageContaining("not a JSON object");
+        assertThat(client.jobs().await()).isNotEmpty();
     }
 
     @Test
@@ -99,6 +134,7 @@ class TractorClientIT {
         assertThat(source.view().reason()).contains("Tractor engine unavailable");
         await().atMost(Duration.ofSeconds(10)).until(() -> source.view().known());
         assertThat(source.view().counts().get("blender").ready()).isEqualTo(2);
+        assertThat(source.view().counts().get("pixarrender")).isEqualTo(new QueueView.Counts(1, 1));
         source.stop();
     }
 

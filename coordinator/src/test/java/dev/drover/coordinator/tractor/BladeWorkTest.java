@@ -1,0 +1,138 @@
+package dev.drover.coordinator.tractor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.drover.coordinator.tractor.BladeWork.Action;
+import dev.drover.coordinator.tractor.BladeWork.Due;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** Pending blade actions: independent, ordered, retried with capped backoff, never repeated once confirmed. */
+class BladeWorkTest {
+    private final BladeWork work = new BladeWork(Duration.ofMillis(500), Duration.ofSeconds(10));
+    private Instant now = Instant.parse("2026-11-29T12:00:00Z");
+
+    @Test
+    void nimbyGoesFirstAndEjectWaitsOnlyWhileItIsInFlight() {
+        work.want("n1", Action.NIMBY, now);
+        work.want("n1", Action.EJECT, now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.NIMBY));
+        work.failed("n1", Action.NIMBY, now, "HTTP 500", false);
+        assertThat(work.due(now)).as("a refused NIMBY does not hold up the eject")
+                .containsExactly(new Due("n1", Action.EJECT));
+    }
+
+    @Test
+    void failuresBackOffExponentiallyUpToTheCap() {
+        work.want("n1", Action.EJECT, now);
+        for (int i = 0; i < 8; i++) {
+            assertThat(work.due(now)).hasSize(1);
+            work.failed("n1", Action.EJECT, now, "refused", true);
+            long expected = Math.min(10_000, 500L << i);
+            assertThat(work.due(now.plusMillis(expected - 1))).isEmpty();
+            now = now.plusMillis(expected);
+        }
+        assertThat(work.outstanding()).singleElement().asString().contains("EJECT (8 failure(s): refused)");
+    }
+
+    @Test
+    void anAnswerFromTheEngineEndsTheBackoffAtOnce() {
+        work.want("n1", Action.NIMBY, now);
+        work.due(now);
+        work.failed("n1", Action.NIMBY, now, "connection refused", true);
+        assertThat(work.due(now.plusMillis(100))).isEmpty();
+        work.engineAnswered(now.plusMillis(100));
+        assertThat(work.due(now.plusMillis(100))).containsExactly(new Due("n1", Action.NIMBY));
+    }
+
+    @Test
+    void aRefusalKeepsItsBackoffWhenOtherRequestsAreAnswered() {
+        work.want("n1", Action.NIMBY, now);
+        work.due(now);
+        work.failed("n1", Action.NIMBY, now, "HTTP 500", false);
+        work.engineAnswered(now.plusMillis(100));
+        assertThat(work.due(now.plusMillis(100))).isEmpty();
+        assertThat(work.due(now.plusMillis(500))).containsExactly(new Due("n1", Action.NIMBY));
+    }
+
+    @Test
+    void everyEjectTryIsPrecededByANimbyTry() {
+        work.want("n1", Action.NIMBY, now);
+        work.want("n1", Action.EJECT, now);
+        work.due(now);
+        work.failed("n1", Action.NIMBY, now, "refused", false);
+        work.failed("n1", Action.NIMBY, now, "refused", false); // NIMBY now backs off longer than the eject
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT));
+        work.failed("n1", Action.EJECT, now, "refused", false);
+        now = now.plusMillis(500);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.NIMBY));
+        work.succeeded("n1", Action.NIMBY, now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT));
+    }
+
+    @Test
+    void confirmedActionsAreNeverDueAgainEvenWhenWantedAgain() {
+        work.want("n1", Action.NIMBY, now);
+        work.due(now);
+        work.succeeded("n1", Action.NIMBY, now);
+        work.want("n1", Action.NIMBY, now);
+        assertThat(work.due(now)).isEmpty();
+        assertThat(work.done("n1", Action.NIMBY)).isTrue();
+    }
+
+    @Test
+    void anEjectConfirmedBeforeNimbyIsDueOnceMoreAfterIt() {
+        work.want("n1", Action.NIMBY, now);
+        work.want("n1", Action.EJECT, now);
+        work.due(now);
+        work.failed("n1", Action.NIMBY, now, "refused", true);
+        work.due(now);
+        work.succeeded("n1", Action.EJECT, now); // the blade could still take new work
+        now = now.plusSeconds(1);
+        work.due(now);
+        work.succeeded("n1", Action.NIMBY, now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT));
+        work.succeeded("n1", Action.EJECT, now);
+        assertThat(work.due(now.plusSeconds(60))).isEmpty();
+    }
+
+    @Test
+    void delistWaitsForTheEject() {
+        work.want("n1", Action.EJECT, now);
+        work.want("n1", Action.DELIST, now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT));
+        work.failed("n1", Action.EJECT, now, "down", true);
+        assertThat(work.due(now.plusSeconds(1))).containsExactly(new Due("n1", Action.EJECT));
+        work.succeeded("n1", Action.EJECT, now.plusSeconds(1));
+        assertThat(work.due(now.plusSeconds(1))).containsExactly(new Due("n1", Action.DELIST));
+    }
+
+    @Test
+    void delistWaitsForNimbyToo() {
+        work.want("n1", Action.NIMBY, now);
+        work.want("n1", Action.EJECT, now);
+        work.want("n1", Action.DELIST, now);
+        work.due(now);
+        work.failed("n1", Action.NIMBY, now, "refused", false);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT));
+        work.succeeded("n1", Action.EJECT, now);
+        assertThat(work.due(now)).isEmpty();
+        work.succeeded("n1", Action.NIMBY, now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.EJECT)); // ejected before NIMBY: again
+        work.succeeded("n1", Action.EJECT, now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.DELIST));
+    }
+
+    @Test
+    void nodesAreIndependent() {
+        work.want("a", Action.NIMBY, now);
+        work.want("b", Action.NIMBY, now);
+        work.due(now);
+        work.failed("a", Action.NIMBY, now, "x", true);
+        work.succeeded("b", Action.NIMBY, now);
+        work.forgetDoneBefore(now.plusSeconds(1));
+        assertThat(work.outstanding()).singleElement().asString().startsWith("a: NIMBY");
+        assertThat(work.done("b", Action.NIMBY)).isFalse(); // forgotten
+    }
+}
