@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * Makes sure a Debian package a test needs is installed, installing it when running as root (as CI does).
  * A test that cannot get its tool fails with a clear message; it is never silently skipped.
  */
-final class HostPackages {
+public final class HostPackages {
     /** Another apt (unattended upgrades, a second test JVM) may hold the dpkg lock: wait for it, don't fail. */
     private static final String LOCK_WAIT = "DPkg::Lock::Timeout=900";
     private static final int ATTEMPTS = 4;
