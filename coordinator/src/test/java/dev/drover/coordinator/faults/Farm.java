@@ -50,12 +50,17 @@ final class Farm implements AutoCloseable {
             gatewayPort = GATEWAY_PORT_IN_NS;
             httpPort = net.expose(net.head, HTTP_PORT_IN_NS, freePort());
         }
+        // Plaintext agent channel (the explicit, loudly logged development option): the 1,000 simulated agents
+        // speak PROTOCOL.md over bare TCP. TLS has tests of its own; these are about faults. The store lives in
+        // the test's folder, so a restarted coordinator finds it and no other run sees it.
         coordinatorYaml = """
-                gateway: {host: %s, port: %d}
+                gateway: {host: %s, port: %d, tls: {insecurePlaintext: true}}
                 http: {host: 127.0.0.1, port: %d}
                 enrolment: {tokens: [%s]}
+                store: {path: '%s'}
                 %s
-                """.formatted(gatewayHost, gatewayPort, net == null ? httpPort : HTTP_PORT_IN_NS, TOKEN, extraYaml);
+                """.formatted(gatewayHost, gatewayPort, net == null ? httpPort : HTTP_PORT_IN_NS, TOKEN,
+                dir.resolve("coordinator").resolve("coordinator.db"), extraYaml);
         api = new Api(httpPort);
     }
 
@@ -91,7 +96,7 @@ final class Farm implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--coordinator", gateway(), "--pool", pool,
                 "--local-socket", home.resolve("agent.sock").toString(),
                 // its own state (outbox journal, task ledger): the default /var/lib/drover/agent is one per host
-                "--state-dir", home.resolve("state").toString()));
+                "--state-dir", home.resolve("state").toString(), "--insecure-plaintext"));
         if (imdsUrl == null) {
             args.addAll(List.of("--no-imds", "--node-id", nodeId));
         } else {
