@@ -108,7 +108,7 @@ class ApiRolesIT {
 
         assertThat(operator.post("/api/pools/render/pause", "").statusCode()).isEqualTo(200);
         assertThat(operator.post("/api/pools/nosuch/pause", "").statusCode()).isEqualTo(404);
-        await().atMost(Duration.ofSeconds(5)).until(() -> operator.json("/api/pools").getJsonArray("pools")
+        await().atMost(Duration.ofSeconds(30)).until(() -> operator.json("/api/pools").getJsonArray("pools")
                 .getJsonObject(0).getString("reason").startsWith("paused by an operator"));
         assertThat(operator.post("/api/jobs", "{not json").statusCode()).isEqualTo(400);
         HttpResponse<String> bad = operator.post("/api/jobs", "{\"title\":\"x\",\"serviceKey\":\"sample\",\"tasks\":[]}");
@@ -119,7 +119,7 @@ class ApiRolesIT {
 
         HttpResponse<String> drain = operator.post("/api/nodes/n1/drain", ""); // a bare POST, as the dashboard sends
         assertThat(drain.statusCode()).as(drain.body()).isEqualTo(202);
-        await().atMost(Duration.ofSeconds(10)).until(() -> "DRAINED".equals(operator.state("n1")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "DRAINED".equals(operator.state("n1")));
         assertThat(operator.post("/api/nodes/nosuch/drain", "{}").statusCode()).isEqualTo(404);
         assertThat(operator.post("/api/nodes/n1/drain", "{\"deadlineSeconds\": -1}").statusCode()).isEqualTo(400);
     }
@@ -129,7 +129,7 @@ class ApiRolesIT {
         CoordinatorApi operator = new CoordinatorApi(httpPort, OPERATOR);
         assertThat(operator.post("/api/jobs", job()).statusCode()).isEqualTo(201);
         assertThat(operator.post("/api/nodes/n1/drain", "{}").statusCode()).isEqualTo(202);
-        String text = await().atMost(Duration.ofSeconds(10)).until(() -> operator.get("/metrics").body(),
+        String text = await().atMost(Duration.ofSeconds(30)).until(() -> operator.get("/metrics").body(),
                 t -> t.contains("drover_queue_tasks{") && t.contains("state=\"drained\"} 1.0"));
         for (String line : text.split("\n")) {
             if (!line.isEmpty()) {

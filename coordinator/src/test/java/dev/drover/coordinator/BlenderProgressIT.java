@@ -117,7 +117,7 @@ class BlenderProgressIT {
         }
         assertThat(Files.readString(out)).contains("Saved: '").contains("Blender quit");
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> task(5).map(t -> "FINISHED".equals(t.getString("state")))
+        await().atMost(Duration.ofSeconds(30)).until(() -> task(5).map(t -> "FINISHED".equals(t.getString("state")))
                 .orElse(false));
         JsonObject done = task(5).orElseThrow();
         assertThat(done.getInteger("exitCode")).isZero();
@@ -163,7 +163,7 @@ class BlenderProgressIT {
         assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(run.exitValue()).isEqualTo(1);
         assertThat(Files.readString(out)).contains("Cannot read file");
-        await().atMost(Duration.ofSeconds(5)).until(() -> task(6).map(t -> t.getInteger("exitCode") != null)
+        await().atMost(Duration.ofSeconds(30)).until(() -> task(6).map(t -> t.getInteger("exitCode") != null)
                 .orElse(false));
         assertThat(task(6).orElseThrow().getInteger("exitCode")).isEqualTo(1);
     }
@@ -181,9 +181,9 @@ class BlenderProgressIT {
 
         assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(run.exitValue()).isEqualTo(143);
-        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(blenderPid).map(h -> !h.isAlive()).orElse(true));
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(blenderPid).map(h -> !h.isAlive()).orElse(true));
         assertThat(dir.resolve("long_0001.png")).doesNotExist();
-        await().atMost(Duration.ofSeconds(5)).until(() -> task(7).map(t -> t.getInteger("exitCode") != null)
+        await().atMost(Duration.ofSeconds(30)).until(() -> task(7).map(t -> t.getInteger("exitCode") != null)
                 .orElse(false));
         JsonObject t = task(7).orElseThrow();
         assertThat(t.getInteger("exitCode")).isEqualTo(143);

@@ -55,7 +55,7 @@ class DashboardIT {
             assertThat(Files.size(screenshot)).isGreaterThan(10_000);
             // Ctrl-C: the demo stops every local VM it started
             assertThat(demo.terminate()).isIn(0, 130, 143);
-            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.allProcesses()
+            await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.allProcesses()
                     .noneMatch(p -> p.info().commandLine().orElse("").contains(dir.toString())));
         }
     }

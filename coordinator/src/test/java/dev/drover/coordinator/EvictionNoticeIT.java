@@ -129,7 +129,7 @@ class EvictionNoticeIT {
         Instant injected = Instant.now();
         preempt("render_7");
 
-        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> api.state("render000007").equals("EVICTING"));
         JsonObject node = api.node("render000007").orElseThrow();
         JsonObject eviction = node.getJsonObject("eviction");

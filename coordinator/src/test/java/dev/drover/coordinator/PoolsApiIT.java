@@ -49,7 +49,7 @@ class PoolsApiIT {
         coordinator = new Coordinator(config, Clock.systemUTC()).start().await();
         CoordinatorApi api = new CoordinatorApi(coordinator.httpPort());
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> pools(api).getJsonObject("queue").getBoolean("known"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> pools(api).getJsonObject("queue").getBoolean("known"));
         assertThat(pool(api, "spot").getInteger("target")).isZero();
 
         // 40 ready blender tasks appear
@@ -57,7 +57,7 @@ class PoolsApiIT {
         for (int t = 1; t <= 40; t++) {
             engine.addTask(7, t, "blender", "ready");
         }
-        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> pool(api, "spot").getInteger("target") == 10);
         Duration reaction = Duration.between(changed, Instant.now());
         JsonObject spot = pool(api, "spot");
@@ -74,8 +74,8 @@ class PoolsApiIT {
 
         // the engine starts failing: hold still, and say why
         engine.failNext(1000);
-        await().atMost(Duration.ofSeconds(5)).until(() -> !pools(api).getJsonObject("queue").getBoolean("known"));
-        await().atMost(Duration.ofSeconds(3)).until(() -> pool(api, "spot").getString("reason")
+        await().atMost(Duration.ofSeconds(30)).until(() -> !pools(api).getJsonObject("queue").getBoolean("known"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> pool(api, "spot").getString("reason")
                 .startsWith("queue unknown"));
         engine.failNext(0);
     }
@@ -101,7 +101,7 @@ class PoolsApiIT {
                 Map.of(), null);
         coordinator = new Coordinator(config, Clock.systemUTC()).start().await();
         CoordinatorApi api = new CoordinatorApi(coordinator.httpPort());
-        await().atMost(Duration.ofSeconds(5)).until(() -> pool(api, "spot").getInteger("target") == 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> pool(api, "spot").getInteger("target") == 3);
         assertThat(pool(api, "spot").getInteger("demandNodes")).isEqualTo(3);
     }
 

@@ -51,7 +51,7 @@ class ScheduledEventsPollerIT {
     void preemptForThisVmIsReportedOnceAndItsEndToo() throws Exception {
         String id = imds.schedule("Preempt", List.of("vm_1"), Duration.ofSeconds(30), "Spot eviction");
 
-        await().atMost(Duration.ofSeconds(3)).until(() -> appeared.size() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> appeared.size() == 1);
         Thread.sleep(800);
         assertThat(appeared).hasSize(1);
         assertThat(appeared.get(0).eventId()).isEqualTo(id);
@@ -59,7 +59,7 @@ class ScheduledEventsPollerIT {
         assertThat(imds.approvals()).as("a Preempt is never approved by default").isEmpty();
 
         imds.remove(id);
-        await().atMost(Duration.ofSeconds(3)).until(() -> ended.size() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ended.size() == 1);
     }
 
     @Test
@@ -78,30 +78,30 @@ class ScheduledEventsPollerIT {
         coordinatorKnows.set(false);
         String own = imds.schedule("Terminate", List.of("vm_1"), Duration.ofMinutes(5), "scale-in");
         imds.schedule("Terminate", List.of("vm_1", "vm_2"), Duration.ofMinutes(5), "scale-in");
-        await().atMost(Duration.ofSeconds(3)).until(() -> appeared.size() == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> appeared.size() == 2);
         Thread.sleep(600);
         assertThat(imds.approvals()).isEmpty();
 
         coordinatorKnows.set(true);
 
-        await().atMost(Duration.ofSeconds(3)).until(() -> imds.approvals().equals(List.of(own)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> imds.approvals().equals(List.of(own)));
     }
 
     @Test
     void imdsTroubleSetsDegradedAndPollingRecovers() throws Exception {
         for (String mode : List.of("500", "410", "429", "garbage", "truncated", "400")) {
             imds.failNext(2, mode);
-            await().atMost(Duration.ofSeconds(5)).until(poller::degraded);
+            await().atMost(Duration.ofSeconds(30)).until(poller::degraded);
             await().atMost(Duration.ofSeconds(15)).until(() -> !poller.degraded());
         }
         String id = imds.schedule("Preempt", List.of("vm_1"), Duration.ofSeconds(30), "");
-        await().atMost(Duration.ofSeconds(3)).until(() -> appeared.stream().anyMatch(e -> e.eventId().equals(id)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> appeared.stream().anyMatch(e -> e.eventId().equals(id)));
     }
 
     @Test
     void hungImdsTimesOutInsteadOfStallingThePoller() throws Exception {
         imds.failNext(1, "slow");
-        await().atMost(Duration.ofSeconds(3)).until(poller::degraded);
+        await().atMost(Duration.ofSeconds(30)).until(poller::degraded);
         String id = imds.schedule("Preempt", List.of("vm_1"), Duration.ofSeconds(30), "");
         await().atMost(Duration.ofSeconds(15)).until(() -> appeared.stream().anyMatch(e -> e.eventId().equals(id)));
     }

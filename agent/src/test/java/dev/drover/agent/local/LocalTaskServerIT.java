@@ -54,7 +54,7 @@ class LocalTaskServerIT {
         try (SocketChannel good = connect(); SocketChannel bad = connect()) {
             send(bad, "this is not json\n");
             send(good, LocalMessages.started(new dev.drover.protocol.TaskRef(1, 2, 3), 42, 0, null) + "\n");
-            await().atMost(Duration.ofSeconds(3)).until(() -> received.size() == 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> received.size() == 1);
             assertThat(received.get(0).path("pid").asLong()).isEqualTo(42);
             assertThat(bad.read(ByteBuffer.allocate(16))).as("bad connection closed").isEqualTo(-1);
 

@@ -67,7 +67,7 @@ class MountManagerIT {
     void mountsAndReportsHealthy() throws Exception {
         start("probe.txt", 300, 200);
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> only().state() == MountState.OK);
+        await().atMost(Duration.ofSeconds(30)).until(() -> only().state() == MountState.OK);
         assertThat(MountTable.isMounted(mountPoint.toString())).isTrue();
         assertThat(Files.readString(mountPoint.resolve("probe.txt"))).isEqualTo("ok");
     }
@@ -75,11 +75,11 @@ class MountManagerIT {
     @Test
     void mountRemovedBehindItsBackIsMountedAgainWhenNoTaskRuns() throws Exception {
         start("probe.txt", 300, 200);
-        await().atMost(Duration.ofSeconds(10)).until(() -> only().state() == MountState.OK);
+        await().atMost(Duration.ofSeconds(30)).until(() -> only().state() == MountState.OK);
 
         new CommandRunner().run(List.of("umount", mountPoint.toString()), 10_000);
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> MountTable.isMounted(mountPoint.toString())
+        await().atMost(Duration.ofSeconds(30)).until(() -> MountTable.isMounted(mountPoint.toString())
                 && only().state() == MountState.OK);
         assertThat(Files.readString(mountPoint.resolve("probe.txt"))).isEqualTo("ok");
     }
@@ -94,11 +94,11 @@ class MountManagerIT {
         manager = new MountManager(List.of(config), "node-1", new RpcNullProbe(group, NioSocketChannel.class),
                 new CommandRunner(), () -> true);
         manager.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> only().state() == MountState.OK);
+        await().atMost(Duration.ofSeconds(30)).until(() -> only().state() == MountState.OK);
 
         new CommandRunner().run(List.of("umount", mountPoint.toString()), 10_000);
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> only().state() == MountState.NOT_MOUNTED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> only().state() == MountState.NOT_MOUNTED);
         Thread.sleep(1000);
         assertThat(only().state()).isEqualTo(MountState.NOT_MOUNTED);
         assertThat(MountTable.isMounted(mountPoint.toString())).isFalse();
@@ -110,9 +110,9 @@ class MountManagerIT {
         new CommandRunner().run(List.of("mkfifo", export.resolve("hang").toString()), 5000);
         start("hang", 300, 200);
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> only().state() == MountState.UNREACHABLE);
+        await().atMost(Duration.ofSeconds(30)).until(() -> only().state() == MountState.UNREACHABLE);
         assertThat(only().detail()).isEqualTo("no answer within 200 ms");
-        await().atMost(Duration.ofSeconds(5)).until(() -> only().detail().startsWith("probe hung for"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> only().detail().startsWith("probe hung for"));
         long probeThreads = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals("drover-probe-cache")).count();
         assertThat(probeThreads).isEqualTo(1);
@@ -127,7 +127,7 @@ class MountManagerIT {
                 new CommandRunner(), () -> false);
         manager.start();
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> only().state() == MountState.NOT_MOUNTED
+        await().atMost(Duration.ofSeconds(30)).until(() -> only().state() == MountState.NOT_MOUNTED
                 && only().detail().startsWith("mount failed"));
     }
 }

@@ -89,7 +89,7 @@ class CoordinatorClientIT {
         assertThat(hello.identity().nodeId()).isEqualTo("node-7");
         assertThat(hello.enrolmentToken()).isEqualTo("token-abc");
         assertThat(hello.previousSessionId()).isEmpty();
-        await().atMost(Duration.ofSeconds(3)).until(() -> coordinator.heartbeats.size() >= 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> coordinator.heartbeats.size() >= 3);
     }
 
     @Test
@@ -106,7 +106,7 @@ class CoordinatorClientIT {
         assertThat(again.previousSessionId()).isEqualTo("s-1");
         assertThat(coordinator.next(DrainState.class).seq()).isEqualTo(1);
         coordinator.send(new Ack(1));
-        await().atMost(Duration.ofSeconds(3)).until(() -> memory.outbox().size() == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> memory.outbox().size() == 0);
 
         // and after one more reconnect there is nothing left to resend
         coordinator.hangUp();

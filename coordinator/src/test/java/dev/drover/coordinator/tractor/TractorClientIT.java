@@ -127,12 +127,12 @@ class TractorClientIT {
     void queueBecomesUnknownWhileTheEngineFailsAndRecovers(Vertx vertx) {
         TractorQueueSource source = new TractorQueueSource(vertx, client, 100);
         source.start();
-        await().atMost(Duration.ofSeconds(5)).until(() -> source.view().known());
+        await().atMost(Duration.ofSeconds(30)).until(() -> source.view().known());
 
         engine.failNext(3);
-        await().atMost(Duration.ofSeconds(5)).until(() -> !source.view().known());
+        await().atMost(Duration.ofSeconds(30)).until(() -> !source.view().known());
         assertThat(source.view().reason()).contains("Tractor engine unavailable");
-        await().atMost(Duration.ofSeconds(10)).until(() -> source.view().known());
+        await().atMost(Duration.ofSeconds(30)).until(() -> source.view().known());
         assertThat(source.view().counts().get("blender").ready()).isEqualTo(2);
         assertThat(source.view().counts().get("pixarrender")).isEqualTo(new QueueView.Counts(1, 1));
         source.stop();
