@@ -182,6 +182,9 @@ public final class Agent implements AgentCommands {
 
     public void stop() throws InterruptedException {
         state = AgentState.STOPPING;
+        // Said before the tasks are stopped: their TaskFinished would otherwise free a slot the coordinator
+        // fills again at once, with a RunTask this stopping agent can only refuse.
+        client.heartbeatNow();
         if (poller != null) {
             poller.close();
         }

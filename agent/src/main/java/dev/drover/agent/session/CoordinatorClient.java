@@ -45,6 +45,7 @@ public final class CoordinatorClient implements SessionListener {
 
     private final AgentConfig config;
     private final SessionMemory memory;
+    private final AgentCommands commands;
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final Bootstrap bootstrap;
@@ -61,6 +62,7 @@ public final class CoordinatorClient implements SessionListener {
     public CoordinatorClient(AgentConfig config, AgentCommands commands, SessionMemory memory) {
         this.config = config;
         this.memory = memory;
+        this.commands = commands;
         boolean epoll = Epoll.isAvailable();
         this.group = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.loop = group.next();
@@ -187,6 +189,16 @@ public final class CoordinatorClient implements SessionListener {
                 s.sendIfEstablished(p);
             }
         }
+    }
+
+    /** Sends a heartbeat now (the agent's state changed in a way the coordinator must know at once). */
+    public void heartbeatNow() {
+        loop.execute(() -> {
+            SessionHandler s = session;
+            if (s != null && s.established()) {
+                s.sendIfEstablished(commands.heartbeat());
+            }
+        });
     }
 
     public boolean connected() {

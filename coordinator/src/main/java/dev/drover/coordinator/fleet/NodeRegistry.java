@@ -123,6 +123,12 @@ public final class NodeRegistry {
         if (state.isSticky()) {
             return;
         }
+        if (hb.state() == dev.drover.protocol.AgentState.STOPPING) {
+            // The agent process is stopping (SIGTERM: systemd, a reboot): no new work for it; it comes back
+            // Ready with the first heartbeat of its next process, or goes Lost if it stays away.
+            node.transition(NodeState.SUSPECT, "agent stopping", now);
+            return;
+        }
         Optional<String> mountProblem = mountProblem(hb);
         if (mountProblem.isPresent()) {
             node.transition(NodeState.UNHEALTHY, mountProblem.get(), now);

@@ -206,6 +206,22 @@ class NodeRegistryTest {
     }
 
     @Test
+    void anAgentSayingItStopsTakesNoWorkUntilItsNextProcessBeats() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        registry.heartbeat(node, beat(1));
+
+        registry.heartbeat(node, new Heartbeat(0, AgentState.STOPPING, 1, HostMetrics.UNKNOWN, List.of(), false, 0));
+
+        assertThat(node.state()).isEqualTo(NodeState.SUSPECT);
+        assertThat(node.snapshot().stateReason()).isEqualTo("agent stopping");
+
+        enrol(hello("n1", "", 0), new RecordingLink()); // the restarted agent process
+        registry.heartbeat(node, beat(0));
+        assertThat(node.state()).isEqualTo(NodeState.READY);
+    }
+
+    @Test
     void sweepMarksSilentNodesSuspectThenLostAndAHeartbeatRevivesThem() {
         enrol(hello("n1", "", 0), new RecordingLink());
         Node node = registry.find("n1").orElseThrow();
