@@ -229,7 +229,7 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
     /** Capped exponential backoff with full jitter between connection attempts. */
     public record Reconnect(Integer initialDelayMillis, Integer maxDelayMillis) {
         public static final int DEFAULT_INITIAL_DELAY_MILLIS = 500;
-        public static final int DEFAULT_MAX_DELAY_MILLIS = 30_000;
+        public static final int DEFAULT_MAX_DELAY_MILLIS = 8_000;
 
         public Reconnect {
             initialDelayMillis = initialDelayMillis != null ? initialDelayMillis : DEFAULT_INITIAL_DELAY_MILLIS;

@@ -33,7 +33,7 @@ import java.util.function.IntFunction;
  */
 final class SimFleet implements AutoCloseable {
     static final long INITIAL_BACKOFF_MILLIS = 500;
-    static final long MAX_BACKOFF_MILLIS = 30_000;
+    static final long MAX_BACKOFF_MILLIS = 8_000;
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final String host;
