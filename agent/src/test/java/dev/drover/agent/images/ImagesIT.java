@@ -149,7 +149,8 @@ class ImagesIT {
         Path out = work.resolve("installed-agent.log");
         Process agent = new ProcessBuilder(launcher.toString(), "--no-imds", "--node-id", "jlink-test",
                 "--coordinator", "127.0.0.1:9", "--local-socket", work.resolve("a.sock").toString(), "--state-dir",
-                work.resolve("state").toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                work.resolve("state").toString(), /* TLS pinned, as agents must be; nothing listens there */
+                "--coordinator-ca-sha256", "abababababababababababababababababababababababababababababababab").redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
             // on a loaded machine the JVM alone can take seconds: wait for the agent to say it started
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90))

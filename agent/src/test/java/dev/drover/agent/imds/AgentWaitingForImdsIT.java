@@ -27,7 +27,9 @@ class AgentWaitingForImdsIT {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-jar", Path.of("target", "drover-agent.jar").toAbsolutePath()
                 .toString(), "--coordinator", "127.0.0.1:1", "--imds-url", "http://127.0.0.1:" + deadPort,
-                "--local-socket", dir.resolve("agent.sock").toString())
+                "--local-socket", dir.resolve("agent.sock").toString(), "--state-dir", dir.resolve("state").toString(),
+                // a pin (agents refuse to start without one); nothing listens there, this test is about IMDS
+                "--coordinator-ca-sha256", "abababababababababababababababababababababababababababababababab")
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("DROVER_ENROLMENT_TOKEN", "imds-wait-token-0123456789");
         Process agent = pb.start();

@@ -3,6 +3,7 @@ package dev.drover.agent.session;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.drover.agent.config.AgentConfig;
+import dev.drover.agent.tls.TestCertificates;
 import dev.drover.protocol.Ack;
 import dev.drover.protocol.AgentState;
 import dev.drover.protocol.Bye;
@@ -50,10 +51,17 @@ class AgentSessionConformanceIT {
         }
     };
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
     @BeforeEach
     void start() throws Exception {
-        coordinator = new FakeCoordinator(0);
-        AgentConfig config = new AgentConfig(new AgentConfig.Coordinator("127.0.0.1", coordinator.port(), null, null),
+        // TLS as in production: the fake presents a certificate from the CA this agent pins
+        TestCertificates.Issued ca = TestCertificates.ca("test coordinator CA");
+        coordinator = new FakeCoordinator(0, TestCertificates.server(ca, "127.0.0.1").serverContext(dir, ca.certificate()));
+        AgentConfig.Tls tls = new AgentConfig.Tls(ca.writeCertificate(dir.resolve("ca.pem")).toString(), null, null, null,
+                null);
+        AgentConfig config = new AgentConfig(new AgentConfig.Coordinator("127.0.0.1", coordinator.port(), null, null, tls),
                 null, null, null, new AgentConfig.Heartbeat(200, 0), new AgentConfig.Reconnect(20, 100), null, null, "", null);
         memory = new SessionMemory(100);
         client = new CoordinatorClient(config, agent, memory);
