@@ -65,6 +65,9 @@ class LocalAgentClientTest {
             double elapsed = (System.nanoTime() - start) / 1e9;
             client.send(LocalMessages.finished(TASK, 0, 0, 1, 1, System.currentTimeMillis(), null));
             assertThat(client.closeAndDrain(60_000)).isTrue();
+            // written and closed by the client; the reader thread may still be reading the last lines
+            await().atMost(Duration.ofSeconds(60)).until(() -> received.stream()
+                    .anyMatch(n -> "finished".equals(n.path("type").asText())));
 
             List<JsonNode> progress = received.stream().filter(n -> "progress".equals(n.path("type").asText())).toList();
             assertThat(updates).isGreaterThan(10_000);
