@@ -84,7 +84,7 @@ class CoordinatorCrashIT {
                 azure: {armEndpoint: "%s"}
                 pools:
                   - name: burst
-                    vmSize: Standard_D2s_v5
+                    vmSize: Standard_D4s_v5  # its own offering: the sims' 100 evictions back off Standard_D2s_v5 Spot
                     priority: spot
                     slotsPerNode: 1
                     serviceKeys: [burst]
