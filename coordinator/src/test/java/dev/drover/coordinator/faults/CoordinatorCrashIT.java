@@ -187,7 +187,7 @@ class CoordinatorCrashIT {
                 .put("resumedSims", resume.size() + "/" + SIMS)
                 .put("resumeP50Ms", pct(resume, 50)).put("resumeP99Ms", pct(resume, 99))
                 .put("resumeMaxMs", resume.isEmpty() ? -1 : resume.get(resume.size() - 1))
-                .put("eventsSent", v.sent).put("applied", v.applied).put("lost", v.lostCount)
+                .put("eventsSent", v.sent).put("applied", v.applied).put("lost", v.lostCount).put("historyNotShownAfterRestart", v.historyGoneCount)
                 .put("duplicated", v.dupCount)
                 .put("byType(sent/applied/lost/dup)", v.byTypeText()).put("queueTasks", v.queueTasks)
                 .put("queueTasksNotDone", v.notDone.size()).put("simRunTaskExecutedTwice", v.simTwice.size())

@@ -52,9 +52,10 @@ final class Farm implements AutoCloseable {
         }
         // Plaintext agent channel (the explicit, loudly logged development option): the 1,000 simulated agents
         // speak PROTOCOL.md over bare TCP. TLS has tests of its own; these are about faults. The store lives in
-        // the test's folder, so a restarted coordinator finds it and no other run sees it.
+        // the test's folder, so a restarted coordinator finds it and no other run sees it. All simulated agents
+        // connect from one address, which no real farm does: the per-address limit of waiting Hellos is raised.
         coordinatorYaml = """
-                gateway: {host: %s, port: %d, tls: {insecurePlaintext: true}}
+                gateway: {host: %s, port: %d, maxPendingPerAddress: 5000, tls: {insecurePlaintext: true}}
                 http: {host: 127.0.0.1, port: %d}
                 enrolment: {tokens: [%s]}
                 store: {path: '%s'}
