@@ -97,7 +97,7 @@ class DemoIT {
             assertThat(events.stream().map(e -> ((JsonObject) e).getString("kind"))).contains("eviction", "requeue",
                     "scale");
             assertThat(demo.terminate()).isIn(0, 130, 143);
-            await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.allProcesses()
+            await().atMost(Duration.ofSeconds(90)).until(() -> ProcessHandle.allProcesses()
                     .noneMatch(p -> p.info().commandLine().orElse("").contains(dir.toString())));
         }
     }

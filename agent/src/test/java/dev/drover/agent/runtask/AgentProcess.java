@@ -37,8 +37,10 @@ final class AgentProcess implements AutoCloseable {
         Files.createDirectories(dir.resolve("scratch"));
         Path log = dir.resolve(name + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // The scripted coordinator speaks plain TCP: these tests are about the agent's restarts, and TLS has
+        // tests of its own (CoordinatorTlsIT); the explicit development option says so.
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx64m", "-jar", JAR.toString(), "--config",
-                config.toString()));
+                config.toString(), "--insecure-plaintext"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         // The agent's secret, by its own name and under another, to prove neither reaches a task.
         pb.environment().put("DROVER_ENROLMENT_TOKEN", TOKEN);
