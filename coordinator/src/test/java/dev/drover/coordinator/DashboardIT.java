@@ -55,7 +55,7 @@ class DashboardIT {
             assertThat(Files.size(screenshot)).isGreaterThan(10_000);
             // Ctrl-C: the demo stops every local VM it started
             assertThat(demo.terminate()).isIn(0, 130, 143);
-            await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.allProcesses()
+            await().atMost(Duration.ofSeconds(90)).until(() -> ProcessHandle.allProcesses()
                     .noneMatch(p -> p.info().commandLine().orElse("").contains(dir.toString())));
         }
     }
@@ -70,7 +70,9 @@ class DashboardIT {
         Browser.install();
         String token = "simulated-fleet-token-0123456789";
         CoordinatorConfig config = new CoordinatorConfig(
-                new CoordinatorConfig.Gateway("127.0.0.1", 0, null, null, null, null),
+                // plaintext, and room for 1,000 waiting Hellos from the one address all simulated nodes share
+                new CoordinatorConfig.Gateway("127.0.0.1", 0, null, null, null, null,
+                        CoordinatorConfig.Tls.plaintext(), 2000),
                 new CoordinatorConfig.Http("127.0.0.1", 0), null, new CoordinatorConfig.Enrolment(List.of(token), null));
         Coordinator coordinator = new Coordinator(config, Clock.systemUTC()).start().await();
         try (SimulatedFleet fleet = new SimulatedFleet(coordinator.gatewayPort(), token, "sim", 1000)) {

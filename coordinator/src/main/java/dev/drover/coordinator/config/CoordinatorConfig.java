@@ -149,7 +149,7 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
             }
         }
 
-        static Tls plaintext() {
+        public static Tls plaintext() {
             return new Tls(null, null, null, null, null, true);
         }
     }
