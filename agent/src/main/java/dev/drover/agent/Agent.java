@@ -330,6 +330,14 @@ public final class Agent implements AgentCommands {
          */
         @Override
         public void ended(ScheduledEvent event) {
+            if (event.removesVm() && wentAhead(event)) {
+                // A Preempt/Terminate that had started (or reached its NotBefore) leaves the document because it
+                // is happening: the VM is going. Only one that vanishes while still Scheduled is a cancellation.
+                noticeSeqByEvent.remove(event.eventId());
+                LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId()).addKeyValue("eventId", event.eventId())
+                        .addKeyValue("type", event.type()).log("removal event left the document after it started");
+                return;
+            }
             Long relayed = noticeSeqByEvent.remove(event.eventId());
             Optional<EvictionType> type = evictionType(event.type());
             if (relayed != null && type.isPresent()) {
@@ -347,6 +355,12 @@ public final class Agent implements AgentCommands {
                     .log(cancelled ? "eviction cancelled: the event ended without taking this VM"
                             : "scheduled event ended");
         }
+    }
+
+    /** Started, or past its NotBefore (IMDS blanks NotBefore once an event starts): it went ahead. */
+    static boolean wentAhead(ScheduledEvent event) {
+        return !"Scheduled".equalsIgnoreCase(event.status())
+                || event.notBefore().map(nb -> !java.time.Instant.now().isBefore(nb)).orElse(true);
     }
 
     static Optional<EvictionType> evictionType(String imdsType) {

@@ -105,6 +105,8 @@ class FleetLifecycleIT {
         startAgent("node-d");
         awaitState("node-c", "READY", Duration.ofSeconds(60));
         awaitState("node-d", "READY", Duration.ofSeconds(60));
+        await().atMost(Duration.ofSeconds(60)).until(() -> api.node("node-c").orElseThrow()
+                .getString("lastHeartbeat") != null); // Ready comes with the Welcome, the heartbeat just after
         Instant beatBefore = Instant.parse(api.node("node-c").orElseThrow().getString("lastHeartbeat"));
 
         // the gateway speaks TLS: each of these is dropped at its first byte, as is any plaintext
