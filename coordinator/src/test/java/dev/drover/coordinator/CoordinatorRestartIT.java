@@ -57,6 +57,7 @@ class CoordinatorRestartIT {
     private void startAgent(String name, List<String> identity) throws Exception {
         List<String> args = new ArrayList<>(List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--pool", "it",
                 "--local-socket", dir.resolve(name + ".sock").toString()));
+        args.addAll(TestTls.agentArgs(dir)); // the coordinator's CA, made on its first start, kept across the restart
         args.addAll(identity);
         processes.add(JarProcess.start(JarProcess.AGENT_JAR, "restart-" + name, args,
                 Map.of("DROVER_ENROLMENT_TOKEN", TOKEN)));
@@ -93,14 +94,15 @@ class CoordinatorRestartIT {
         api = new CoordinatorApi(httpPort);
         config = dir.resolve("coordinator.yaml");
         Files.writeString(config, """
-                gateway: {host: 127.0.0.1, port: %d}
+                gateway: {host: 127.0.0.1, port: %d%s}
                 http: {host: 127.0.0.1, port: %d}
                 enrolment: {tokens: [%s]}
                 liveness: {heartbeatIntervalMillis: 500, suspectAfterMissed: 6, lostAfterMillis: 45000}
                 store: {path: %s}
                 pools:
                   - {name: it, serviceKeys: [sample], minNodes: 0, maxNodes: 5}
-                """.formatted(gatewayPort, httpPort, TOKEN, dir.resolve("state/coordinator.db")));
+                """.formatted(gatewayPort, TestTls.gatewayYaml(dir), httpPort, TOKEN,
+                dir.resolve("state/coordinator.db")));
         JarProcess first = startCoordinator("restart-coordinator-1");
 
         // given two agents, and a third whose VM has a Spot eviction scheduled in ten minutes
