@@ -142,7 +142,8 @@ class CoordinatorRestartIT {
 
         // then what was said before the crash still holds
         assertThat(api.state("render000007")).isEqualTo("EVICTING");
-        JsonObject pool = pool();
+        // /api/pools lists a pool from the scaler's first round after start (about a second)
+        JsonObject pool = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(this::pool, p -> true);
         assertThat(pool.getInteger("minNodes")).isEqualTo(1);
         assertThat(pool.getInteger("maxNodes")).isEqualTo(7);
         assertThat(pool.getBoolean("paused")).isTrue();

@@ -66,6 +66,8 @@ public final class LocalScaleSet implements ScaleSet, AutoCloseable {
         return t;
     });
     private int nextId;
+    /** Set when the demo stops: no VM starts after it. */
+    private boolean closed;
 
     /** @param caFile the coordinator's CA certificate, which every local agent pins */
     public LocalScaleSet(String pool, Path agentJar, Path workDir, String coordinator, String token, Path caFile) {
@@ -97,6 +99,9 @@ public final class LocalScaleSet implements ScaleSet, AutoCloseable {
         return onWorker(() -> {
             List<String> started = new ArrayList<>();
             synchronized (this) {
+                if (closed) {
+                    return; // the demo is stopping: a scale-out queued just before must not start VMs nobody stops
+                }
                 reap();
                 while (vms.size() < capacity) {
                     Vm vm = startVm();
@@ -190,11 +195,22 @@ public final class LocalScaleSet implements ScaleSet, AutoCloseable {
     public void close() {
         List<Vm> all;
         synchronized (this) {
+            closed = true;
             all = new ArrayList<>(vms.values());
             vms.clear();
         }
         all.forEach(vm -> stop(vm, false));
         worker.shutdownNow();
+        try {
+            worker.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) { // anything a worker task added before it saw the flag
+            all = new ArrayList<>(vms.values());
+            vms.clear();
+        }
+        all.forEach(vm -> stop(vm, false));
     }
 
     private Vm startVm() {
