@@ -119,7 +119,11 @@ class ScalingEndToEndIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> arm.instanceCount() == MAX_NODES);
         await().atMost(Duration.ofSeconds(180)).until(() -> engine.count("done") >= 8);
 
-        // a Spot eviction mid-task: Preempt in the VM's IMDS, the VM vanishes at NotBefore
+        // a Spot eviction mid-task: Preempt in the VM's IMDS, the VM vanishes at NotBefore. Only once every agent
+        // is connected and so polling its IMDS: on a loaded machine an agent JVM can take many seconds to start,
+        // and a notice that appears before it looks would be seen as already started.
+        await().atMost(Duration.ofSeconds(180)).ignoreExceptions().until(() -> agents.keySet().stream().allMatch(
+                n -> List.of("READY", "BUSY").contains(api.state(n))));
         String victim = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> busyBlade(engine), b -> b != null);
         int victimTask = activeTask(engine, victim);
