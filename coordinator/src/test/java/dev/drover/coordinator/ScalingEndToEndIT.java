@@ -122,8 +122,8 @@ class ScalingEndToEndIT {
         // a Spot eviction mid-task: Preempt in the VM's IMDS, the VM vanishes at NotBefore. Only once every agent
         // is connected and so polling its IMDS: on a loaded machine an agent JVM can take many seconds to start,
         // and a notice that appears before it looks would be seen as already started.
-        await().atMost(Duration.ofSeconds(180)).ignoreExceptions().until(() -> agents.keySet().stream().allMatch(
-                n -> List.of("READY", "BUSY").contains(api.state(n))));
+        await().atMost(Duration.ofSeconds(180)).until(() -> agents.keySet().stream().allMatch(
+                n -> connected(api, n)));
         String victim = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> busyBlade(engine), b -> b != null);
         int victimTask = activeTask(engine, victim);
@@ -199,6 +199,14 @@ class ScalingEndToEndIT {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static boolean connected(CoordinatorApi api, String node) {
+        try {
+            return List.of("READY", "BUSY").contains(api.state(node));
+        } catch (Exception e) {
+            return false; // not known yet, or the API was slow: ask again
         }
     }
 
