@@ -33,7 +33,7 @@ class DemoIT {
                 "--max-nodes", "3", "--http-port", String.valueOf(httpPort), "--work-dir", dir.toString(),
                 "--agent-jar", JarProcess.AGENT_JAR.toString(), "--chaos-interval-seconds", "8", "--chaos-max", "1",
                 "--eviction-notice-seconds", "10", "--idle-seconds", "4", "--exit-when-done"), Map.of())) {
-            String viewer = await().atMost(Duration.ofSeconds(30)).until(() -> token(demo.output(), "viewer"),
+            String viewer = await().atMost(Duration.ofSeconds(120)).until(() -> token(demo.output(), "viewer"),
                     t -> t != null);
             CoordinatorApi api = new CoordinatorApi(httpPort, viewer);
 
@@ -82,7 +82,7 @@ class DemoIT {
                 "6", "--max-nodes", "2", "--http-port", String.valueOf(httpPort), "--work-dir", dir.toString(),
                 "--agent-jar", JarProcess.AGENT_JAR.toString(), "--chaos-interval-seconds", "5", "--chaos-max", "1",
                 "--eviction-notice-seconds", "5", "--idle-seconds", "60"), Map.of())) {
-            String viewer = await().atMost(Duration.ofSeconds(30)).until(() -> token(demo.output(), "viewer"),
+            String viewer = await().atMost(Duration.ofSeconds(120)).until(() -> token(demo.output(), "viewer"),
                     t -> t != null);
             CoordinatorApi api = new CoordinatorApi(httpPort, viewer);
             JsonObject requeued = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))

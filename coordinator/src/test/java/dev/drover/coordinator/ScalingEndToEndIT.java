@@ -112,7 +112,7 @@ class ScalingEndToEndIT {
                     "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", JarProcess.AGENT_JAR.toString(),
                     "dev.drover.agent.sample.SampleRenderer", "--frame", String.valueOf(t), "--frames",
                     String.valueOf(TASKS), "--out", images.toString(), "--width", "160", "--height", "90",
-                    "--samples", "1", "--iterations", "400"));
+                    "--samples", "1", "--iterations", "20000")); // seconds per task: the Preempt must land mid-task
         }
 
         // scale-out within max; agents enrol; blades take work
