@@ -108,11 +108,14 @@ class ScalingEndToEndIT {
 
         Path images = dir.resolve("images");
         for (int t = 1; t <= TASKS; t++) {
-            engine.addTask(1, t, "blender", "ready", List.of(JarProcess.javaExecutable(), "-Xmx64m",
+            // each task holds its blade for 3 s before it renders, so the Preempt lands mid-task however fast the
+            // render and however slow the machine ("$0" "$@" run the renderer's own argv after the pause)
+            engine.addTask(1, t, "blender", "ready", List.of("sh", "-c", "sleep 3 && exec \"$0\" \"$@\"",
+                    JarProcess.javaExecutable(), "-Xmx64m",
                     "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", JarProcess.AGENT_JAR.toString(),
                     "dev.drover.agent.sample.SampleRenderer", "--frame", String.valueOf(t), "--frames",
                     String.valueOf(TASKS), "--out", images.toString(), "--width", "160", "--height", "90",
-                    "--samples", "1", "--iterations", "20000")); // seconds per task: the Preempt must land mid-task
+                    "--samples", "1", "--iterations", "400"));
         }
 
         // scale-out within max; agents enrol; blades take work
