@@ -129,7 +129,10 @@ class ScalingEndToEndIT {
                 n -> connected(api, n)));
         String victim = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> busyBlade(engine), b -> b != null);
-        int victimTask = activeTask(engine, victim);
+        int busyWith = activeTask(engine, victim);
+        // the notice goes out as the victim starts its next task, so it lands mid-task however short tasks are
+        int victimTask = await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20))
+                .ignoreExceptions().until(() -> activeTask(engine, victim), t -> t != busyWith);
         preemptNotice(victim, 4);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> engine.controlCalls().contains("ejectall " + victim));
