@@ -1,5 +1,6 @@
 package dev.drover.coordinator;
 
+import dev.drover.testsupport.HostPackages;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,5 +1,6 @@
 package dev.drover.coordinator;
 
+import dev.drover.testsupport.HostPackages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package dev.drover.agent.images;
 
+import dev.drover.testsupport.HostPackages;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.drover.agent.HostPackages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

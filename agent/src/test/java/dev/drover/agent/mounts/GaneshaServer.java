@@ -1,6 +1,6 @@
 package dev.drover.agent.mounts;
 
-import dev.drover.agent.HostPackages;
+import dev.drover.testsupport.HostPackages;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.drover.coordinator.faults;
 
-import dev.drover.coordinator.HostPackages;
+import dev.drover.testsupport.HostPackages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

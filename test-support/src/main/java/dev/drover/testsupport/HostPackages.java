@@ -1,4 +1,4 @@
-package dev.drover.coordinator;
+package dev.drover.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;
