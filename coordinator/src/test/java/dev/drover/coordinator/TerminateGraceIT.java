@@ -65,12 +65,15 @@ class TerminateGraceIT {
         }
     }
 
-    /** Two tasks for a one-slot node; each prints 2 % progress every half second for 30 s, then its mark. */
+    /** Two tasks for a one-slot node; each prints 2 % progress every 0.6 s for 30 s, then its mark. */
     private void submitJob() throws Exception {
+        submitJob("i=0; while [ $i -lt 50 ]; do i=$((i+1)); echo \"TR_PROGRESS $((i*2))%\"; sleep 0.6; done; ");
+    }
+
+    private void submitJob(String render) throws Exception {
         JsonArray tasks = new JsonArray();
         for (int i = 1; i <= 2; i++) {
-            String script = "i=0; while [ $i -lt 50 ]; do i=$((i+1)); echo \"TR_PROGRESS $((i*2))%\"; sleep 0.6; done; "
-                    + "echo done >> " + dir.resolve("ran-$TR_ENV_TID.txt");
+            String script = render + "echo done >> " + dir.resolve("ran-$TR_ENV_TID.txt");
             tasks.add(new JsonObject().put("title", "frame " + i).put("argv", new JsonArray().add("sh").add("-c")
                     .add(script)));
         }
@@ -86,7 +89,7 @@ class TerminateGraceIT {
 
     /** Progress of the running task as the coordinator shows it, once drover-run has reported some. */
     private double runningPercent() throws Exception {
-        JsonArray recent = api.node(NODE).orElseThrow().getJsonArray("recentTasks");
+        JsonArray recent = api.node(NODE).orElseThrow().getJsonArray("currentTasks");
         return recent.stream().map(t -> (JsonObject) t).filter(t -> "RUNNING".equals(t.getString("state")))
                 .mapToDouble(t -> t.getDouble("percent")).max().orElse(0);
     }
@@ -135,6 +138,27 @@ class TerminateGraceIT {
         assertThat(task(2).getString("state")).isEqualTo("READY");
         assertThat(task(2).getJsonArray("nodesTried").getList()).isEmpty();
         assertThat(api.state(NODE)).isEqualTo("EVICTING");
+    }
+
+    @Test
+    void aStalledTaskWhoseEtaSlipsPastTheMarginIsRequeuedBeforeNotBefore() throws Exception {
+        // given a task at 50 % two seconds in, then silent: its ETA (rate up to now) grows with every second
+        submitJob("sleep 2; echo 'TR_PROGRESS 50%'; sleep 300; ");
+        await().atMost(Duration.ofSeconds(60)).until(() -> runningPercent() >= 50);
+
+        // when a Terminate comes with 100 s of notice: the ETA fits at first
+        long notBefore = System.currentTimeMillis() + 100_000;
+        String eventId = terminate(100);
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.state(NODE).equals("EVICTING"));
+        assertThat(api.node(NODE).orElseThrow().getString("stateReason")).contains("may finish by");
+        assertThat(task(1).getString("state")).isEqualTo("ACTIVE");
+
+        // then once the ETA no longer fits before NotBefore less the margin, the task is requeued, in time
+        await().atMost(Duration.ofSeconds(90)).until(() -> task(1).getInteger("requeues") == 1);
+        assertThat(System.currentTimeMillis()).as("requeued before NotBefore").isLessThan(notBefore);
+        assertThat(task(1).getString("state")).isEqualTo("READY");
+        await().atMost(Duration.ofSeconds(30)).until(() -> approvals().contains(eventId));
+        assertThat(dir.resolve("ran-1.txt")).doesNotExist();
     }
 
     @Test
