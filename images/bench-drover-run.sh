@@ -2,7 +2,8 @@
 # drover-run benchmark: start-up of `drover-run -- true`, and the CPU drover-run adds to a render printing
 # 100k lines/s (Blender-like progress lines) with a local agent listening, each against the command run bare
 # in the same run. Runtimes: the full JDK, the jlink runtime, and the jlink runtime with the AppCDS archive
-# install-agent.sh makes. Usage (after ./mvnw package): images/bench-drover-run.sh [RUNS] [SECONDS]
+# install-agent.sh makes. Reports each against bare as a ratio, and the load average before and after (the
+# numbers mean little without it). Usage (after ./mvnw package): images/bench-drover-run.sh [RUNS] [SECONDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$here/..
@@ -57,6 +58,9 @@ cpu_of() {
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+
 declare -A startup startcpu
 for _ in $(seq "$runs"); do
   for v in bare jdk jlink jlink-cds; do
@@ -72,8 +76,14 @@ for _ in $(seq "$runs"); do
 done
 echo "start-up of 'drover-run -- true', median of $runs (wall ms, CPU ms):"
 for v in bare jdk jlink jlink-cds; do
-  echo "  $v: $(echo "${startup[$v]}" | tr ' ' '\n' | grep . | median) $(echo "${startcpu[$v]}" | tr ' ' '\n' | grep . | median)"
+  w=$(echo "${startup[$v]}" | tr ' ' '\n' | grep . | median)
+  c=$(echo "${startcpu[$v]}" | tr ' ' '\n' | grep . | median)
+  declare "w_${v//-/_}=$w" "c_${v//-/_}=$c"
+  echo "  $v: $w $c"
 done
+echo "  start-up added over bare (wall ms, CPU ms): jdk $((w_jdk - w_bare)) $((c_jdk - c_bare)), jlink" \
+  "$((w_jlink - w_bare)) $((c_jlink - c_bare)), jlink-cds $((w_jlink_cds - w_bare)) $((c_jlink_cds - c_bare))" \
+  "(target: 300 ms wall on jlink-cds)"
 
 echo "100k lines/s for $secs s, agent listening (wall ms, CPU ms):"
 export TR_ENV_JID=1 TR_ENV_TID=1 TR_ENV_CID=1 DROVER_AGENT_SOCKET=$work/agent.sock
@@ -85,3 +95,5 @@ echo "  drover-run:  $wrapped"
 sleep 0.5
 echo "  lines the agent received from drover-run: $(tail -1 "$work/agent-lines" 2>/dev/null || echo 0)"
 echo "  drover-run's own CPU per second of render: $(( (${wrapped#* } - ${bare#* }) / secs )) ms"
+echo "  ratio drover-run / bare: wall $(ratio "${wrapped%% *}" "${bare%% *}"), CPU $(ratio "${wrapped#* }" "${bare#* }")"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

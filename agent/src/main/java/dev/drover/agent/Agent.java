@@ -8,6 +8,7 @@ import dev.drover.agent.imds.ImdsClient;
 import dev.drover.agent.imds.ImdsIdentity;
 import dev.drover.agent.imds.ScheduledEvent;
 import dev.drover.agent.imds.ScheduledEventsPoller;
+import dev.drover.agent.imds.TerminateGrace;
 import dev.drover.agent.local.LocalTaskServer;
 import dev.drover.agent.local.TaskRelay;
 import dev.drover.agent.logs.LogUploader;
@@ -79,6 +80,8 @@ public final class Agent implements AgentCommands {
     /** Preempt/Terminate events naming this VM now, and the state to return to should they all vanish. */
     private final java.util.Set<String> evictions = ConcurrentHashMap.newKeySet();
     private volatile AgentState stateBeforeEviction = AgentState.IDLE;
+    /** Terminate events whose running tasks were let finish, re-checked at every poll (issue 14). */
+    private final Map<String, ScheduledEvent> finishing = new ConcurrentHashMap<>();
 
     private Agent(AgentConfig config, NodeIdentity identity, String enrolmentToken, Optional<String> vmName) {
         this.config = config;
@@ -301,7 +304,13 @@ public final class Agent implements AgentCommands {
                         .log("scheduled event of a type this agent does not know; not relayed");
                 return;
             }
+            TerminateGrace.Decision grace = graceFor(event, observedAt);
             if (event.removesVm()) {
+                if (!grace.letFinish()) {
+                    finishing.clear(); // whatever was let run goes now, with this notice
+                } else {
+                    finishing.put(event.eventId(), event);
+                }
                 if (evictions.isEmpty() && state != AgentState.EVICTING) {
                     stateBeforeEviction = state;
                 }
@@ -309,19 +318,51 @@ public final class Agent implements AgentCommands {
                 state = AgentState.EVICTING;
                 tasks.uploadRunningLogs();
                 if (local != null) {
-                    local.notice("drover: Azure is evicting this VM (" + event.type() + ", not before "
-                            + event.notBefore().map(Object::toString).orElse("now")
-                            + "); this task will be stopped and Tractor will retry it on another node");
+                    local.notice(grace.letFinish()
+                            ? "drover: Azure will delete this VM (" + event.type() + ", not before "
+                                    + event.notBefore().map(Object::toString).orElse("now") + "); this task's ETA fits"
+                                    + " before then, so it may finish; the node takes no new work"
+                            : stopNotice(event));
                 }
             }
             long notBefore = event.notBefore().map(Instant::toEpochMilli).orElse(0L);
+            long finishBy = grace.finishBy().map(Instant::toEpochMilli).orElse(0L);
             Reliable notice = client.send(seq -> new EvictionNotice(seq, event.eventId(), type.get(), notBefore,
-                    truncate(event.description(), 1000), observedAt.toEpochMilli()));
+                    truncate(event.description(), 1000), observedAt.toEpochMilli(), finishBy));
             noticeSeqByEvent.put(event.eventId(), notice.seq());
             var log = event.removesVm() ? LOGGER.atWarn() : LOGGER.atInfo();
             log.addKeyValue("nodeId", identity.nodeId()).addKeyValue("eventId", event.eventId())
                     .addKeyValue("type", event.type()).addKeyValue("notBefore", event.notBefore().orElse(null))
+                    .addKeyValue("tasksFinish", grace.letFinish()).addKeyValue("why", grace.reason())
                     .log("scheduled event for this VM relayed to the coordinator");
+        }
+
+        /**
+         * A Terminate whose tasks were let run: if an ETA has slipped past the margin (or a task appeared with
+         * none), tell the coordinator to requeue them now, while there is still time before NotBefore.
+         */
+        @Override
+        public void polled(java.util.List<ScheduledEvent> active, Instant now) {
+            for (ScheduledEvent event : active) {
+                if (!finishing.containsKey(event.eventId()) || nothingRunning()) {
+                    continue; // idle: the approval follows this poll
+                }
+                TerminateGrace.Decision grace = graceFor(event, now);
+                if (grace.letFinish()) {
+                    continue;
+                }
+                finishing.remove(event.eventId());
+                long notBefore = event.notBefore().map(Instant::toEpochMilli).orElse(0L);
+                Reliable notice = client.send(seq -> new EvictionNotice(seq, event.eventId(), EvictionType.TERMINATE,
+                        notBefore, truncate(event.description(), 1000), now.toEpochMilli(), 0));
+                noticeSeqByEvent.put(event.eventId(), notice.seq());
+                if (local != null) {
+                    local.notice(stopNotice(event));
+                }
+                LOGGER.atWarn().addKeyValue("nodeId", identity.nodeId()).addKeyValue("eventId", event.eventId())
+                        .addKeyValue("why", grace.reason())
+                        .log("Terminate: running tasks no longer fit before NotBefore; coordinator told to requeue");
+            }
         }
 
         /**
@@ -338,6 +379,7 @@ public final class Agent implements AgentCommands {
                         .addKeyValue("type", event.type()).log("removal event left the document after it started");
                 return;
             }
+            finishing.remove(event.eventId());
             Long relayed = noticeSeqByEvent.remove(event.eventId());
             Optional<EvictionType> type = evictionType(event.type());
             if (relayed != null && type.isPresent()) {
@@ -355,6 +397,21 @@ public final class Agent implements AgentCommands {
                     .log(cancelled ? "eviction cancelled: the event ended without taking this VM"
                             : "scheduled event ended");
         }
+    }
+
+    /** Only a Terminate still Scheduled may let tasks finish; a Preempt gives too little time to try. */
+    private TerminateGrace.Decision graceFor(ScheduledEvent event, Instant now) {
+        if (!"Terminate".equalsIgnoreCase(event.type()) || !"Scheduled".equalsIgnoreCase(event.status())) {
+            return new TerminateGrace.Decision(false, Optional.empty(), event.type() + " " + event.status());
+        }
+        return TerminateGrace.decide(event.notBefore(), now, running(), tasks.timings(),
+                Duration.ofSeconds(config.imds().terminateMarginSeconds()));
+    }
+
+    private static String stopNotice(ScheduledEvent event) {
+        return "drover: Azure is evicting this VM (" + event.type() + ", not before "
+                + event.notBefore().map(Object::toString).orElse("now")
+                + "); this task will be stopped and Tractor will retry it on another node";
     }
 
     /** Started, or past its NotBefore (IMDS blanks NotBefore once an event starts): it went ahead. */

@@ -96,7 +96,7 @@ public final class AgentMain implements Callable<Integer> {
                     java.time.Duration.ofSeconds(60), java.time.Clock.systemUTC());
             AgentConfig.Imds i = config.imds();
             config = new AgentConfig(config.coordinator(), config.node(), new AgentConfig.Imds(true, demoImds.baseUrl(),
-                    i.pollMillis(), i.timeoutMillis(), i.approveTerminate(), i.approvePreempt()), config.mounts(),
+                    i.pollMillis(), i.timeoutMillis(), i.approveTerminate(), i.approvePreempt(), i.terminateMarginSeconds()), config.mounts(),
                     config.heartbeat(), config.reconnect(), config.outbox(), config.scratchDir(), config.localSocket(),
                     config.logs(), config.stateDir());
         }
@@ -171,7 +171,8 @@ public final class AgentMain implements Callable<Integer> {
         AgentConfig.Imds imds = c.imds();
         if (imdsUrl != null || noImds) {
             imds = new AgentConfig.Imds(noImds ? Boolean.FALSE : imds.enabled(), imdsUrl != null ? imdsUrl : imds.baseUrl(),
-                    imds.pollMillis(), imds.timeoutMillis(), imds.approveTerminate(), imds.approvePreempt());
+                    imds.pollMillis(), imds.timeoutMillis(), imds.approveTerminate(), imds.approvePreempt(),
+                    imds.terminateMarginSeconds());
         }
         return new AgentConfig(co, node, imds, c.mounts(), hb, c.reconnect(), c.outbox(), c.scratchDir(),
                 localSocket != null ? localSocket : c.localSocket(), c.logs(), stateDir != null ? stateDir : c.stateDir());

@@ -108,6 +108,7 @@ class EvictionNoticeIT {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> api.node("render000007").orElseThrow()
                 .getValue("eviction") == null);
+        assertThat(api.state("render000007")).isEqualTo("READY");
     }
 
     @Test

@@ -295,6 +295,26 @@ class FrameCodecTest {
     }
 
     @Test
+    void evictionNoticeWithoutExtensionRequeuesAtOnce() {
+        // given a notice as an agent written before extension 1 sends it: nothing after observedAtMillis
+        EmbeddedChannel ch = decoderChannel(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH);
+        ch.writeInbound(frameOf(new EvictionNotice(1, "ev", EvictionType.TERMINATE, 5, "", 1)));
+
+        EvictionNotice decoded = ch.readInbound();
+        assertThat(decoded.tasksFinishByMillis()).isZero();
+        assertThat(decoded.letsTasksFinish()).isFalse();
+    }
+
+    @Test
+    void rejectsNegativeTasksFinishBy() {
+        ByteBuf frame = frameOf(new EvictionNotice(1, "ev", EvictionType.TERMINATE, 5, "", 1, 7));
+        frame.setLong(frame.writerIndex() - 8, -1); // the i64 value of extension 1 is the frame's last 8 bytes
+
+        assertThatThrownBy(() -> decoderChannel(ProtocolLimits.DEFAULT_MAX_FRAME_LENGTH).writeInbound(frame))
+                .isInstanceOf(ProtocolException.class).hasMessageContaining("evictionNotice.tasksFinishByMillis");
+    }
+
+    @Test
     void helloKeepsUnknownExtensionsSkippable() {
         // given a Hello with its stream extension and a tag a newer agent might add after it
         ByteBuf frame = frameOf(new Hello(1, 1, "x", SampleMessages.IDENTITY, 1, 0, "t", "", 0, "a-1", "", 0));

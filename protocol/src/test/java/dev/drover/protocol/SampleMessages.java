@@ -28,6 +28,8 @@ final class SampleMessages {
                         false, 0),
                 new EvictionNotice(1, "A123BC45-1234-5678-AB90-ABCDEF123456", EvictionType.PREEMPT,
                         1_780_000_030_000L, "Virtual machine is being evicted from Azure", 1_780_000_000_100L),
+                new EvictionNotice(9, "B223BC45-1234-5678-AB90-ABCDEF123456", EvictionType.TERMINATE,
+                        1_780_000_600_000L, "Virtual machine is being deleted", 1_780_000_000_100L, 1_780_000_570_000L),
                 new EvictionEnded(8, "A123BC45-1234-5678-AB90-ABCDEF123456", EvictionType.PREEMPT, 1_780_000_010_000L),
                 new TaskStarted(2, TASK, 1_780_000_000_000L, 4242),
                 new TaskProgress(TASK, 42.5f, 1001, 95, 1_780_000_001_000L),

@@ -19,7 +19,7 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
     public AgentConfig {
         coordinator = coordinator != null ? coordinator : new Coordinator(null, null, null, null);
         node = node != null ? node : new Node(null, null, null, null);
-        imds = imds != null ? imds : new Imds(null, null, null, null, null, null);
+        imds = imds != null ? imds : new Imds(null, null, null, null, null, null, null);
         mounts = mounts != null ? List.copyOf(mounts) : List.of();
         if (mounts.size() > dev.drover.protocol.ProtocolLimits.MAX_MOUNTS) {
             throw new IllegalArgumentException("mounts: at most " + dev.drover.protocol.ProtocolLimits.MAX_MOUNTS
@@ -180,10 +180,12 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
      * @param approvePreempt approve a Preempt too (it only brings the eviction closer; off by default)
      */
     public record Imds(Boolean enabled, String baseUrl, Integer pollMillis, Integer timeoutMillis,
-            Boolean approveTerminate, Boolean approvePreempt) {
+            Boolean approveTerminate, Boolean approvePreempt, Integer terminateMarginSeconds) {
         public static final String DEFAULT_BASE_URL = "http://169.254.169.254";
         public static final int DEFAULT_POLL_MILLIS = 1000;
         public static final int DEFAULT_TIMEOUT_MILLIS = 2000;
+        /** A Terminate lets running tasks finish when their ETA ends this long before NotBefore (issue 14). */
+        public static final int DEFAULT_TERMINATE_MARGIN_SECONDS = 30;
 
         public Imds {
             enabled = enabled != null ? enabled : Boolean.TRUE;
@@ -192,6 +194,12 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
             timeoutMillis = timeoutMillis != null ? timeoutMillis : DEFAULT_TIMEOUT_MILLIS;
             approveTerminate = approveTerminate != null ? approveTerminate : Boolean.TRUE;
             approvePreempt = approvePreempt != null ? approvePreempt : Boolean.FALSE;
+            terminateMarginSeconds = terminateMarginSeconds != null ? terminateMarginSeconds
+                    : DEFAULT_TERMINATE_MARGIN_SECONDS;
+            if (terminateMarginSeconds < 0 || terminateMarginSeconds > 3600) {
+                throw new IllegalArgumentException("imds.terminateMarginSeconds must be 0..3600, got "
+                        + terminateMarginSeconds);
+            }
             if (!baseUrl.startsWith("http://")) {
                 throw new IllegalArgumentException("imds.baseUrl must be an http:// URL, got '" + baseUrl + "'");
             }

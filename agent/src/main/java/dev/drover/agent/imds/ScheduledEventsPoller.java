@@ -30,6 +30,10 @@ public final class ScheduledEventsPoller implements AutoCloseable {
         void appeared(ScheduledEvent event, Instant observedAt);
 
         void ended(ScheduledEvent event);
+
+        /** After every successful poll, with this VM's events as they are now: time to re-check decisions. */
+        default void polled(List<ScheduledEvent> active, Instant now) {
+        }
     }
 
     private final ImdsClient client;
@@ -88,6 +92,7 @@ public final class ScheduledEventsPoller implements AutoCloseable {
                 approved.remove(e.eventId());
                 listener.ended(e);
             });
+            listener.polled(tracker.active(), observedAt);
             approve();
         } catch (ImdsException e) {
             failures++;

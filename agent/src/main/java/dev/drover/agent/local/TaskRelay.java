@@ -6,7 +6,10 @@ import dev.drover.protocol.TaskFinished;
 import dev.drover.protocol.TaskProgress;
 import dev.drover.protocol.TaskRef;
 import dev.drover.protocol.TaskStarted;
+import dev.drover.agent.imds.TaskTiming;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +27,8 @@ public final class TaskRelay implements LocalTaskServer.Listener {
     private final Runnable onIdle;
     /** Running tasks and the file each one's output is captured in ("" when none). */
     private final Map<TaskRef, String> running = new ConcurrentHashMap<>();
+    /** The pace of each running task, for deciding whether it can finish before a Terminate. */
+    private final Map<TaskRef, TaskTiming> timings = new ConcurrentHashMap<>();
     private final BiConsumer<TaskRef, Path> logs;
     /** Tasks drover-run reported as finished, until the launcher that started them asks (then forgotten). */
     private final java.util.Set<TaskRef> reportedFinished = ConcurrentHashMap.newKeySet();
@@ -73,6 +78,11 @@ public final class TaskRelay implements LocalTaskServer.Listener {
         return running.size();
     }
 
+    /** Start and latest progress of each running task drover-run has reported. */
+    public List<TaskTiming> timings() {
+        return List.copyOf(timings.values());
+    }
+
     @Override
     public void onMessage(JsonNode m) {
         try {
@@ -81,6 +91,8 @@ public final class TaskRelay implements LocalTaskServer.Listener {
                 case "started" -> {
                     running.put(task, m.path("log").asText(""));
                     long at = m.path("at").asLong();
+                    Instant startedAt = Instant.ofEpochMilli(at);
+                    timings.put(task, new TaskTiming(task.toString(), startedAt, 0, -1, startedAt));
                     int pid = (int) m.path("pid").asLong();
                     Owner o = owner;
                     if (o != null && o.owns(task)) {
@@ -90,8 +102,13 @@ public final class TaskRelay implements LocalTaskServer.Listener {
                     }
                     LOGGER.atInfo().addKeyValue("task", task).addKeyValue("pid", pid).log("task started");
                 }
-                case "progress" -> client.offerProgress(new TaskProgress(task, (float) m.path("percent").asDouble(),
-                        m.path("frame").asInt(-1), m.path("eta").asInt(-1), m.path("at").asLong()));
+                case "progress" -> {
+                    TaskProgress p = new TaskProgress(task, (float) m.path("percent").asDouble(),
+                            m.path("frame").asInt(-1), m.path("eta").asInt(-1), m.path("at").asLong());
+                    timings.computeIfPresent(task, (k, t) -> new TaskTiming(t.task(), t.startedAt(), p.percent(),
+                            p.etaSeconds(), Instant.ofEpochMilli(p.atMillis())));
+                    client.offerProgress(p);
+                }
                 case "finished" -> {
                     int exit = m.path("exitCode").asInt();
                     Owner o = owner;
@@ -109,6 +126,7 @@ public final class TaskRelay implements LocalTaskServer.Listener {
                         logs.accept(task, Path.of(log));
                     }
                     reportedFinished.add(task);
+                    timings.remove(task);
                     if (running.remove(task) != null && running.isEmpty()) {
                         onIdle.run();
                     }

@@ -63,6 +63,16 @@ class AgentConfigFileTest {
     }
 
     @Test
+    void terminateMarginOutOfRangeNamesTheField() throws Exception {
+        Path f = write("imds:\n  terminateMarginSeconds: -1\n");
+
+        assertThatThrownBy(() -> AgentConfigFile.load(f))
+                .hasMessage(f + ": imds.terminateMarginSeconds must be 0..3600, got -1");
+        assertThat(AgentConfigFile.load(write("imds:\n  terminateMarginSeconds: 90\n")).imds()
+                .terminateMarginSeconds()).isEqualTo(90);
+    }
+
+    @Test
     void tokenAndTokenFileAreExclusiveAndTheTokenIsNeverPrinted() throws Exception {
         Path f = write("coordinator:\n  enrolmentToken: s3cr3t-value\n  enrolmentTokenFile: /etc/x\n");
 

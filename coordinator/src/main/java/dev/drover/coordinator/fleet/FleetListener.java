@@ -15,6 +15,13 @@ public interface FleetListener {
     default void evictionNotice(String nodeId, String pool, EvictionNotice notice) {
     }
 
+    /**
+     * A node Evicting under a Terminate that let its tasks finish must now give them up (the agent's ETA fell
+     * back, or a Preempt came): requeue them now, as on any eviction.
+     */
+    default void evictionRequeueNow(String nodeId, String pool, String why) {
+    }
+
     default void taskFinished(String nodeId, String pool, TaskFinished finished) {
     }
 }

@@ -266,6 +266,14 @@ public final class Node {
         journal.node(record());
     }
 
+    /**
+     * True while the node is Evicting under a Terminate that lets its running tasks finish (EvictionNotice
+     * extension 1): it takes no new work, but what runs there is not requeued unless the agent says otherwise.
+     */
+    public synchronized boolean keepsTasksThroughEviction() {
+        return state() == NodeState.EVICTING && eviction != null && eviction.letsTasksFinish();
+    }
+
     /** Forgets the notice for {@code eventId} (the event ended); true if it was the one shown. */
     synchronized boolean clearEviction(String eventId) {
         if (eviction != null && eviction.eventId().equals(eventId)) {

@@ -222,14 +222,34 @@ public final class NodeRegistry {
     }
 
     private void onEviction(Node node, EvictionNotice notice, Instant now) {
+        boolean removing = notice.eventType() == EvictionType.PREEMPT || notice.eventType() == EvictionType.TERMINATE;
+        boolean alreadyEvicting = node.state() == NodeState.EVICTING;
+        boolean wasKeeping = node.keepsTasksThroughEviction();
+        if (removing && alreadyEvicting && !wasKeeping && notice.letsTasksFinish()) {
+            // its tasks were requeued already (a Preempt, or the scale set saw the VM go): nothing left to keep
+            notice = new EvictionNotice(notice.seq(), notice.eventId(), notice.eventType(), notice.notBeforeMillis(),
+                    notice.description(), notice.observedAtMillis());
+        }
         node.eviction(notice);
         String pool = node.pool();
-        publish(l -> l.evictionNotice(node.id(), pool, notice));
-        if (notice.eventType() == EvictionType.PREEMPT || notice.eventType() == EvictionType.TERMINATE) {
-            String notBefore = notice.notBeforeMillis() > 0 ? Instant.ofEpochMilli(notice.notBeforeMillis()).toString()
-                    : "now";
+        EvictionNotice shown = notice;
+        publish(l -> l.evictionNotice(node.id(), pool, shown));
+        if (!removing) {
+            return;
+        }
+        String notBefore = notice.notBeforeMillis() > 0 ? Instant.ofEpochMilli(notice.notBeforeMillis()).toString()
+                : "now";
+        if (!alreadyEvicting) {
+            String keep = notice.letsTasksFinish() ? "; running tasks may finish by "
+                    + Instant.ofEpochMilli(notice.tasksFinishByMillis()) : "";
             node.transition(NodeState.EVICTING, notice.eventType() + " notice " + notice.eventId() + ", not before "
-                    + notBefore, now);
+                    + notBefore + keep, now);
+        } else if (wasKeeping && !notice.letsTasksFinish()) {
+            // The agent's fallback (a task's ETA slipped past the margin) or a Preempt on top of a Terminate:
+            // what still runs is requeued now, as for a Preempt.
+            String why = notice.eventType() + " notice " + notice.eventId() + ", not before " + notBefore
+                    + ": running tasks no longer fit, requeued now";
+            publish(l -> l.evictionRequeueNow(node.id(), pool, why));
         }
     }
 

@@ -221,6 +221,17 @@ public final class Provisioning implements FleetListener {
         // Tractor each is retried until the engine confirms it, issue 13)
         blades.nimby(nodeId, true).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
                 .log("NIMBY for an evicted blade not confirmed yet: " + e.getMessage()));
+        if (registry.find(nodeId).map(n -> n.keepsTasksThroughEviction()).orElse(false)) {
+            return; // a Terminate with time to spare: NIMBY only, the running tasks finish (issue 14)
+        }
+        blades.ejectAll(nodeId).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
+                .log("ejectall for an evicted blade not confirmed yet: " + e.getMessage()));
+    }
+
+    /** The tasks a Terminate let run no longer fit before it (or a Preempt came): requeue them now. */
+    @Override
+    public void evictionRequeueNow(String nodeId, String pool, String why) {
+        timeline.record(Timeline.Kind.EVICTION, pool, nodeId, "eviction of " + nodeId + ": " + why);
         blades.ejectAll(nodeId).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
                 .log("ejectall for an evicted blade not confirmed yet: " + e.getMessage()));
     }

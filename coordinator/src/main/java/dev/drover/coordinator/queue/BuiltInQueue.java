@@ -306,13 +306,27 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
 
     @Override
     public synchronized void transitioned(String nodeId, String pool, Transition transition) {
-        if (LOSES_WORK.contains(transition.to())) {
+        if (LOSES_WORK.contains(transition.to()) && !keepsTasks(nodeId, transition.to())) {
             requeueFrom(nodeId, pool, "node " + nodeId + " is " + transition.to() + " (" + transition.reason() + ")",
                     transition.to() != NodeState.DELETED && transition.to() != NodeState.GONE);
         }
         if (TAKES_WORK.contains(transition.to())) {
             dispatch();
         }
+    }
+
+    /** The tasks a Terminate let run must go after all (their ETA slipped, or a Preempt came): requeue now. */
+    @Override
+    public synchronized void evictionRequeueNow(String nodeId, String pool, String why) {
+        requeueFrom(nodeId, pool, "node " + nodeId + " is EVICTING (" + why + ")", true);
+    }
+
+    /**
+     * A Terminate that lets the node's tasks finish: no new work (Evicting takes none), nothing requeued; if
+     * the tasks must go after all, orchestration ejects them (evictionRequeueNow → {@link #ejectAll}).
+     */
+    private boolean keepsTasks(String nodeId, NodeState to) {
+        return to == NodeState.EVICTING && registry.find(nodeId).map(Node::keepsTasksThroughEviction).orElse(false);
     }
 
     // ---- BladeControl: what orchestration asks of the render manager, for a farm without Tractor -------------

@@ -54,7 +54,9 @@ public final class CoordinatorState implements AutoCloseable {
             QueueJournal.Remembered q = queue.load();
             builtIn.restore(q);
             Map<String, NodeState> states = new HashMap<>();
-            registry.snapshot().forEach(n -> states.put(n.id(), n.state()));
+            // a node Evicting under a Terminate that lets its tasks finish still runs them: not lost (issue 14)
+            registry.snapshot().forEach(n -> states.put(n.id(), n.state() == NodeState.EVICTING
+                    && n.eviction() != null && n.eviction().letsTasksFinish() ? NodeState.BUSY : n.state()));
             for (Reconciliation.Requeue r : Reconciliation.requeues(builtIn.records(), states)) {
                 LOGGER.atInfo().addKeyValue("nodeId", r.nodeId()).log("requeueing its tasks after the restart: "
                         + r.why());

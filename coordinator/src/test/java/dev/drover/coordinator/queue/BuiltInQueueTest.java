@@ -118,6 +118,66 @@ class BuiltInQueueTest {
     }
 
     @Test
+    void terminateWithTimeToSpareLetsTheTaskFinishAndGivesTheNodeNoNewWork() {
+        // given a busy node and more work queued for its pool
+        TestFleet.Link a = fleet.enrol("a", "spot", 1);
+        queue.submit(job("blender", 2));
+        TaskRef task = a.sent(RunTask.class).get(0).task();
+        fleet.started("a", task);
+
+        // when a Terminate arrives whose tasks the agent let finish (extension 1)
+        long notBefore = fleet.clock.millis() + 600_000;
+        fleet.reliable("a", new EvictionNotice(fleet.nextSeq(), "ev-t", EvictionType.TERMINATE, notBefore, "",
+                fleet.clock.millis(), notBefore - 30_000));
+
+        // then the node is Evicting, its task keeps running there, and it gets nothing new
+        assertThat(fleet.state("a")).isEqualTo(NodeState.EVICTING);
+        assertThat(queue.task(task).state()).isEqualTo(BuiltInQueue.State.ACTIVE);
+        assertThat(a.sent(CancelTask.class)).isEmpty();
+        fleet.finished("a", task, 0);
+        assertThat(queue.task(task).state()).isEqualTo(BuiltInQueue.State.DONE);
+        assertThat(queue.task(task).requeues()).isZero();
+        assertThat(a.sent(RunTask.class)).hasSize(1);
+        assertThat(timeline.total(Timeline.Kind.REQUEUE)).isZero();
+    }
+
+    @Test
+    void terminateFallbackRequeuesTheTasksItHadLetRun() {
+        TestFleet.Link a = fleet.enrol("a", "spot", 1);
+        queue.submit(job("blender", 1));
+        TaskRef task = a.sent(RunTask.class).get(0).task();
+        fleet.started("a", task);
+        long notBefore = fleet.clock.millis() + 600_000;
+        fleet.reliable("a", new EvictionNotice(fleet.nextSeq(), "ev-t", EvictionType.TERMINATE, notBefore, "",
+                fleet.clock.millis(), notBefore - 30_000));
+        assertThat(queue.task(task).state()).isEqualTo(BuiltInQueue.State.ACTIVE);
+
+        // when the agent says the ETA no longer fits: the same event again, without extension 1
+        fleet.reliable("a", new EvictionNotice(fleet.nextSeq(), "ev-t", EvictionType.TERMINATE, notBefore, "",
+                fleet.clock.millis()));
+
+        // then the task is requeued at once and stopped on the node
+        assertThat(fleet.state("a")).isEqualTo(NodeState.EVICTING);
+        assertThat(queue.task(task).state()).isEqualTo(BuiltInQueue.State.READY);
+        assertThat(queue.task(task).requeues()).isEqualTo(1);
+        assertThat(a.sent(CancelTask.class)).extracting(CancelTask::task).containsExactly(task);
+    }
+
+    @Test
+    void terminateWithoutTimeToSpareRequeuesAtOnce() {
+        TestFleet.Link a = fleet.enrol("a", "spot", 1);
+        queue.submit(job("blender", 1));
+        TaskRef task = a.sent(RunTask.class).get(0).task();
+        fleet.started("a", task);
+
+        fleet.reliable("a", new EvictionNotice(fleet.nextSeq(), "ev-t", EvictionType.TERMINATE,
+                fleet.clock.millis() + 40_000, "", fleet.clock.millis()));
+
+        assertThat(queue.task(task).state()).isEqualTo(BuiltInQueue.State.READY);
+        assertThat(a.sent(CancelTask.class)).extracting(CancelTask::task).containsExactly(task);
+    }
+
+    @Test
     void successReportedAfterTheEvictionWinsOverItsRequeue() {
         // given a task running on a, and after a partition the agent's resent stream: the eviction notice
         // first, then the TaskFinished (exit 0) of the task that had completed meanwhile
