@@ -228,6 +228,19 @@ final class AgentConnection implements AgentLink {
         close(ByeReason.PROTOCOL_ERROR, why);
     }
 
+    /**
+     * The session sends faster than its message-rate limit allows: close it. Logged within the shared
+     * bad-session budget, so a flood of such sessions cannot flood the log.
+     */
+    void tooFast(String why) {
+        if (closing || node == null) {
+            return;
+        }
+        BadConnectionLog.SESSIONS.warn(remoteAddress(), "closing agent connection",
+                "nodeId " + node.id() + ": " + why);
+        close(ByeReason.PROTOCOL_ERROR, why);
+    }
+
     void onClosed() {
         if (node != null) {
             registry.disconnected(node, this, Optional.ofNullable(byeReason));
