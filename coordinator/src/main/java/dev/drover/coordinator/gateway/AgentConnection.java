@@ -222,8 +222,9 @@ final class AgentConnection implements AgentLink {
         if (node == null) {
             BadConnectionLog.GATEWAY.warn(remoteAddress(), "closing agent connection", why);
         } else {
-            LOGGER.atWarn().addKeyValue("nodeId", node.id()).addKeyValue("remote", remoteAddress())
-                    .log("closing agent connection: " + LogText.clean(why));
+            // enrolled, but a token holder can still send garbage in a loop: the sessions' own log budget
+            BadConnectionLog.SESSIONS.warn(remoteAddress(), "closing agent connection", "nodeId " + node.id() + ": "
+                    + why);
         }
         close(ByeReason.PROTOCOL_ERROR, why);
     }
