@@ -63,6 +63,12 @@ if [ "$(id -u)" = 0 ]; then
   chown root:root "$prefix/etc/drover/agent.yaml" "$prefix/etc/systemd/system/drover-agent.service"
 fi
 
+# The unprivileged user built-in queue tasks run as (tasks.runAs in the cloud-init config): no login, no home, no
+# Drover secret readable. Only on a real install; image builds into --root create it when they boot (cloud-init).
+if [ "$prefix" = "" ] && [ "$(id -u)" = 0 ] && ! id drover-task >/dev/null 2>&1; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin drover-task
+fi
+
 # An AppCDS archive of drover-run's classes, so every task's wrapper starts faster. Java ties it to the exact
 # jar path it was made with, so it is made only when installing into this machine's own root (as Packer does);
 # drover-run uses it when present and runs without it otherwise.

@@ -108,7 +108,7 @@ public final class Agent implements AgentCommands {
         this.launcher = local == null ? null : new TaskLauncher(stateDir.path(), client::send, journal::isSettled,
                 journal.unacknowledged(), tasks, java.nio.file.Path.of(config.localSocket()),
                 config.scratchPath().resolve("drover-tasks"), TaskLauncher.droverRunFromThisJar(), System.getenv(),
-                secrets(config, enrolmentToken), this::onIdle);
+                secrets(config, enrolmentToken), this::onIdle, config.tasks().runAs());
         this.mounts = new MountManager(config.mounts(), identity.nodeId(),
                 new RpcNullProbe(client.group(), client.channelType()), new CommandRunner(), () -> !nothingRunning());
         AgentConfig.Imds imds = config.imds();

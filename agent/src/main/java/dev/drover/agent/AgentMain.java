@@ -98,7 +98,7 @@ public final class AgentMain implements Callable<Integer> {
             config = new AgentConfig(config.coordinator(), config.node(), new AgentConfig.Imds(true, demoImds.baseUrl(),
                     i.pollMillis(), i.timeoutMillis(), i.approveTerminate(), i.approvePreempt(), i.terminateMarginSeconds()), config.mounts(),
                     config.heartbeat(), config.reconnect(), config.outbox(), config.scratchDir(), config.localSocket(),
-                    config.logs(), config.stateDir());
+                    config.logs(), config.stateDir(), config.tasks());
         }
         // SIGTERM (systemd stop, scale-in) and SIGINT end the agent cleanly with status 0: a JVM left to its
         // default handling would run shutdown hooks and still exit 143, which systemd counts as a failure.
@@ -175,7 +175,8 @@ public final class AgentMain implements Callable<Integer> {
                     imds.terminateMarginSeconds());
         }
         return new AgentConfig(co, node, imds, c.mounts(), hb, c.reconnect(), c.outbox(), c.scratchDir(),
-                localSocket != null ? localSocket : c.localSocket(), c.logs(), stateDir != null ? stateDir : c.stateDir());
+                localSocket != null ? localSocket : c.localSocket(), c.logs(), stateDir != null ? stateDir : c.stateDir(),
+                c.tasks());
     }
 
     private static String enrolmentToken(AgentConfig config) {

@@ -11,7 +11,7 @@ import java.util.List;
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<MountConfig> mounts,
         Heartbeat heartbeat, Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket, LogConfig logs,
-        String stateDir) {
+        String stateDir, Tasks tasks) {
     public static final String DEFAULT_LOCAL_SOCKET = "/run/drover/agent.sock";
     /** Outbox journal and task ledger: what must survive an agent restart (systemd's StateDirectory=drover). */
     public static final String DEFAULT_STATE_DIR = "/var/lib/drover/agent";
@@ -38,9 +38,18 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
                     + localSocket);
         }
         stateDir = stateDir != null ? stateDir : DEFAULT_STATE_DIR;
+        tasks = tasks != null ? tasks : new Tasks(null);
         if (stateDir.isBlank()) {
             throw new IllegalArgumentException("stateDir must not be blank");
         }
+    }
+
+    /** The configuration before {@code tasks} existed: built-in queue tasks run as the agent's user. */
+    public AgentConfig(Coordinator coordinator, Node node, Imds imds, List<MountConfig> mounts, Heartbeat heartbeat,
+            Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket, LogConfig logs,
+            String stateDir) {
+        this(coordinator, node, imds, mounts, heartbeat, reconnect, outbox, scratchDir, localSocket, logs, stateDir,
+                null);
     }
 
     /** The configuration before {@code stateDir} existed; the state directory takes its default. */
@@ -51,7 +60,7 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
 
     public AgentConfig withStateDir(String dir) {
         return new AgentConfig(coordinator, node, imds, mounts, heartbeat, reconnect, outbox, scratchDir, localSocket,
-                logs, dir);
+                logs, dir, tasks);
     }
 
     public Path statePath() {
@@ -248,6 +257,24 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
             }
             if (maxDelayMillis < initialDelayMillis) {
                 throw new IllegalArgumentException("reconnect.maxDelayMillis must be >= reconnect.initialDelayMillis");
+            }
+        }
+    }
+
+    /**
+     * Built-in queue tasks (RunTask).
+     *
+     * @param runAs the unprivileged user they run as (setpriv: its uid, group and supplementary groups); empty
+     *     runs them as the agent's own user. Never root: a task must not get the agent's privileges.
+     */
+    public record Tasks(String runAs) {
+        public Tasks {
+            runAs = runAs != null ? runAs.strip() : "";
+            if (runAs.equals("root") || runAs.equals("0")) {
+                throw new IllegalArgumentException("tasks.runAs must be an unprivileged user, got " + runAs);
+            }
+            if (!runAs.matches("[a-z_][a-z0-9_-]{0,31}|")) {
+                throw new IllegalArgumentException("tasks.runAs must be a user name, got " + runAs);
             }
         }
     }

@@ -55,6 +55,7 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
     private final Runnable onIdle;
     private final TaskLedger ledger;
     private final Map<String, String> inheritedEnv;
+    private final String runAs;
     private final Set<String> secrets;
     private final Map<TaskRef, Process> launched = new ConcurrentHashMap<>();
     /**
@@ -79,11 +80,24 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
     public TaskLauncher(Path stateDir, Function<LongFunction<Reliable>, Reliable> send, LongPredicate settled,
             List<Reliable> pending, TaskRelay relay, Path localSocket, Path taskDir, List<String> droverRun,
             Map<String, String> inheritedEnv, Set<String> secrets, Runnable onIdle) {
+        this(stateDir, send, settled, pending, relay, localSocket, taskDir, droverRun, inheritedEnv, secrets, onIdle,
+                "");
+    }
+
+    /**
+     * @param runAs the user tasks run as ({@code tasks.runAs}); empty: the agent's own user. Switched by setpriv
+     *     (user, its group and supplementary groups), which needs the agent to hold CAP_SETUID/CAP_SETGID.
+     */
+    public TaskLauncher(Path stateDir, Function<LongFunction<Reliable>, Reliable> send, LongPredicate settled,
+            List<Reliable> pending, TaskRelay relay, Path localSocket, Path taskDir, List<String> droverRun,
+            Map<String, String> inheritedEnv, Set<String> secrets, Runnable onIdle, String runAs) {
+        this.runAs = runAs == null ? "" : runAs;
         this.ledger = TaskLedger.open(stateDir, send, settled, pending);
         this.relay = relay;
         this.localSocket = localSocket;
         this.taskDir = taskDir;
-        this.droverRun = withParentDeathSignal(droverRun);
+        this.droverRun = launchCommand(droverRun, this.runAs, this.runAs.isEmpty() ? "" : primaryGroup(this.runAs),
+                Files.isExecutable(Path.of(SETPRIV)));
         this.inheritedEnv = Map.copyOf(inheritedEnv);
         this.secrets = Set.copyOf(secrets);
         this.onIdle = onIdle;
@@ -103,16 +117,49 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
                 "-cp", jar, "dev.drover.agent.run.DroverRunMain");
     }
 
-    /** TERM to drover-run when this process dies (it passes TERM on to its task's group); util-linux setpriv. */
-    private static List<String> withParentDeathSignal(List<String> command) {
-        if (!Files.isExecutable(Path.of(SETPRIV))) {
+    /**
+     * drover-run behind util-linux setpriv: TERM to it when this process dies (it passes TERM on to its task's
+     * group), and with {@code runAs} the switch to that user, its group and its supplementary groups, so a task
+     * never runs with the agent's privileges. Without setpriv tasks still run, but not as another user: then
+     * the command is empty and every task is refused with the reason.
+     */
+    static List<String> launchCommand(List<String> command, String runAs, String group, boolean setprivPresent) {
+        if (!runAs.isEmpty() && group.isEmpty()) {
+            LOGGER.atError().addKeyValue("runAs", runAs).log("tasks.runAs names no user on this node; built-in queue "
+                    + "tasks will be refused");
+            return List.of();
+        }
+        if (!setprivPresent) {
+            if (!runAs.isEmpty()) {
+                LOGGER.atError().addKeyValue("runAs", runAs).log(SETPRIV + " not found: cannot switch to tasks.runAs; "
+                        + "built-in queue tasks will be refused");
+                return List.of();
+            }
             LOGGER.atWarn().log(SETPRIV + " not found: tasks will not be stopped at once if the agent dies "
                     + "(the next agent process still finds and stops them)");
             return List.copyOf(command);
         }
-        List<String> out = new ArrayList<>(List.of(SETPRIV, "--pdeathsig", "TERM", "--"));
+        List<String> out = new ArrayList<>(List.of(SETPRIV));
+        if (!runAs.isEmpty()) {
+            out.addAll(List.of("--reuid", runAs, "--regid", group, "--init-groups", "--inh-caps", "-all"));
+        }
+        out.addAll(List.of("--pdeathsig", "TERM", "--"));
         out.addAll(command);
         return List.copyOf(out);
+    }
+
+    /** The user's primary group id ({@code id -g}), or "" when there is no such user. */
+    static String primaryGroup(String user) {
+        try {
+            Process p = new ProcessBuilder("id", "-g", "--", user).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readNBytes(256), java.nio.charset.StandardCharsets.UTF_8).strip();
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 && out.matches("\\d+") ? out : "";
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
     }
 
     /**
@@ -146,6 +193,10 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
         if (ledger.admit(task, System.currentTimeMillis()) == TaskLedger.Admission.DUPLICATE) {
             return;
         }
+        if (refusal == null && droverRun.isEmpty()) {
+            refusal = "tasks.runAs is " + runAs + " but this node cannot switch to it (no such user, or no "
+                    + SETPRIV + ")";
+        }
         if (refusal != null) {
             notStarted(task, refusal);
             return;
@@ -176,6 +227,10 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
         Process process;
         try {
             Files.createDirectories(taskDir);
+            if (!runAs.isEmpty()) {
+                // drover-run writes the task's captured output here as the task's user
+                Files.setPosixFilePermissions(taskDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            }
             process = pb.start();
         } catch (IOException | RuntimeException e) {
             notStarted(task, "cannot start drover-run: " + e.getMessage());

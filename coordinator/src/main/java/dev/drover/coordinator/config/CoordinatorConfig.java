@@ -72,7 +72,8 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
      * @param commandBuffer reliable commands kept per node until its agent acknowledges them
      */
     public record Gateway(String host, Integer port, Integer maxFrameLength, Integer helloTimeoutMillis,
-            Integer maxConnections, Integer commandBuffer, Tls tls, Integer maxPendingPerAddress) {
+            Integer maxConnections, Integer commandBuffer, Tls tls, Integer maxPendingPerAddress,
+            MessageRate messageRate) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 7700;
         public static final int DEFAULT_HELLO_TIMEOUT_MILLIS = 10_000;
@@ -90,8 +91,16 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
             this(host, port, maxFrameLength, helloTimeoutMillis, maxConnections, commandBuffer, Tls.plaintext(), null);
         }
 
+        /** Without {@code messageRate}: the default per-session limit. */
+        public Gateway(String host, Integer port, Integer maxFrameLength, Integer helloTimeoutMillis,
+                Integer maxConnections, Integer commandBuffer, Tls tls, Integer maxPendingPerAddress) {
+            this(host, port, maxFrameLength, helloTimeoutMillis, maxConnections, commandBuffer, tls,
+                    maxPendingPerAddress, null);
+        }
+
         public Gateway {
             tls = tls != null ? tls : new Tls(null, null, null, null, null, null);
+            messageRate = messageRate != null ? messageRate : new MessageRate(null, null);
             maxPendingPerAddress = maxPendingPerAddress != null ? maxPendingPerAddress : DEFAULT_MAX_PENDING_PER_ADDRESS;
             if (maxPendingPerAddress < 1) {
                 throw new IllegalArgumentException("gateway.maxPendingPerAddress must be >= 1, got "
@@ -118,6 +127,29 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
             }
             if (commandBuffer < 16) {
                 throw new IllegalArgumentException("gateway.commandBuffer must be >= 16, got " + commandBuffer);
+            }
+        }
+    }
+
+    /**
+     * How many messages one enrolled session may send (a token bucket per session). The defaults are far above
+     * what a real agent sends (a heartbeat every few seconds, progress at 2 Hz per task) and let an agent resend
+     * a full outbox (10,000 events by default) at once after a reconnect; raise {@code burst} for agents with a
+     * larger {@code outbox.capacity}. Past a quarter of the burst, progress reports are dropped; a session that
+     * empties the bucket is closed with Bye(PROTOCOL_ERROR).
+     */
+    public record MessageRate(Double perSecond, Integer burst) {
+        public static final double DEFAULT_PER_SECOND = 500;
+        public static final int DEFAULT_BURST = 20_000;
+
+        public MessageRate {
+            perSecond = perSecond != null ? perSecond : DEFAULT_PER_SECOND;
+            burst = burst != null ? burst : DEFAULT_BURST;
+            if (!(perSecond >= 1 && perSecond <= 1_000_000)) {
+                throw new IllegalArgumentException("gateway.messageRate.perSecond must be 1..1000000, got " + perSecond);
+            }
+            if (burst < 16 || burst > 10_000_000) {
+                throw new IllegalArgumentException("gateway.messageRate.burst must be 16..10000000, got " + burst);
             }
         }
     }

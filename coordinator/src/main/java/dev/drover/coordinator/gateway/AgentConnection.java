@@ -222,9 +222,23 @@ final class AgentConnection implements AgentLink {
         if (node == null) {
             BadConnectionLog.GATEWAY.warn(remoteAddress(), "closing agent connection", why);
         } else {
-            LOGGER.atWarn().addKeyValue("nodeId", node.id()).addKeyValue("remote", remoteAddress())
-                    .log("closing agent connection: " + LogText.clean(why));
+            // enrolled, but a token holder can still send garbage in a loop: the sessions' own log budget
+            BadConnectionLog.SESSIONS.warn(remoteAddress(), "closing agent connection", "nodeId " + node.id() + ": "
+                    + why);
         }
+        close(ByeReason.PROTOCOL_ERROR, why);
+    }
+
+    /**
+     * The session sends faster than its message-rate limit allows: close it. Logged within the shared
+     * bad-session budget, so a flood of such sessions cannot flood the log.
+     */
+    void tooFast(String why) {
+        if (closing || node == null) {
+            return;
+        }
+        BadConnectionLog.SESSIONS.warn(remoteAddress(), "closing agent connection",
+                "nodeId " + node.id() + ": " + why);
         close(ByeReason.PROTOCOL_ERROR, why);
     }
 

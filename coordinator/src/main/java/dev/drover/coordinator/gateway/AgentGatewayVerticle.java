@@ -13,6 +13,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import dev.drover.protocol.Message;
 import dev.drover.protocol.ProtocolLimits;
 import dev.drover.protocol.RejectReason;
+import dev.drover.protocol.TaskProgress;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -161,8 +162,13 @@ public final class AgentGatewayVerticle extends VerticleBase {
         AgentConnection connection = new AgentConnection(new SocketWire(socket), registry, tokens, settings, streams,
                 () -> shuttingDown, metrics);
         live.add(connection);
+        MessageRateLimit rate = new MessageRateLimit(config.messageRate().perSecond(), config.messageRate().burst(),
+                System::nanoTime);
         socket.messageHandler(msg -> {
             boolean wasEnrolled = connection.enrolled();
+            if (wasEnrolled && !admit(connection, rate, msg)) {
+                return;
+            }
             connection.onMessage(msg);
             if (!wasEnrolled && connection.enrolled()) {
                 // Past the handshake: silent for the Suspect time means the link is gone; and we write at
@@ -199,6 +205,19 @@ public final class AgentGatewayVerticle extends VerticleBase {
             live.remove(connection);
             connection.onClosed();
         });
+    }
+
+    /** Applies the session's message-rate limit (enrolled sessions only: before the Hello, PreHelloGuard bounds). */
+    private boolean admit(AgentConnection connection, MessageRateLimit rate, Object msg) {
+        MessageRateLimit.Verdict verdict = rate.admit(msg instanceof TaskProgress);
+        if (verdict == MessageRateLimit.Verdict.CLOSE) {
+            connection.tooFast("more than " + config.messageRate().perSecond() + " messages a second (burst "
+                    + config.messageRate().burst() + ")");
+        }
+        if (verdict != MessageRateLimit.Verdict.ACCEPT) {
+            metrics.rateLimited(verdict == MessageRateLimit.Verdict.DROP);
+        }
+        return verdict == MessageRateLimit.Verdict.ACCEPT;
     }
 
     /** The Vert.x socket as an {@link AgentConnection.Wire}; a frame that cannot be written is logged, never silent. */

@@ -15,6 +15,8 @@ public final class BadConnectionLog {
     public static final int DEFAULT_LINES_PER_SECOND = 10;
     /** The gateway's one budget, shared by every connection (the handshake code logs through it too). */
     static final BadConnectionLog GATEWAY = new BadConnectionLog(DEFAULT_LINES_PER_SECOND, System::nanoTime);
+    /** The budget for enrolled sessions closed for misbehaving (rate limit, protocol errors after the Hello). */
+    static final BadConnectionLog SESSIONS = new BadConnectionLog(DEFAULT_LINES_PER_SECOND, System::nanoTime);
 
     private final int maxPerSecond;
     private final LongSupplier nanoClock;

@@ -36,6 +36,8 @@ public final class Metrics {
     private final Map<MessageType, Counter> messages = new EnumMap<>(MessageType.class);
     private final Timer evictionVisible;
     private final Timer progressVisible;
+    private final Counter rateDropped;
+    private final Counter rateClosed;
 
     public Metrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -53,6 +55,19 @@ public final class Metrics {
         }
         evictionVisible = visibleTimer("eviction");
         progressVisible = visibleTimer("progress");
+        rateDropped = rateCounter("dropped");
+        rateClosed = rateCounter("closed");
+    }
+
+    private Counter rateCounter(String action) {
+        return Counter.builder("drover.gateway.rate.limited").description("Agent messages over the per-session "
+                + "message-rate limit: progress dropped, or the session closed").tag("action", action)
+                .register(registry);
+    }
+
+    /** A session went over its message-rate limit: a progress report was dropped, or the session closed. */
+    public void rateLimited(boolean dropped) {
+        (dropped ? rateDropped : rateClosed).increment();
     }
 
     private Timer visibleTimer(String event) {
