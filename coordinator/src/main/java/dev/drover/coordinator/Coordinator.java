@@ -203,13 +203,16 @@ public final class Coordinator {
     private void tick() {
         registry.sweep();
         provisioning.enforceDeadlines();
-        if (!pools.isEmpty()) {
-            scaling.tick();
-        }
+        // one immutable snapshot for the whole round: scaler, each pool's reconcile and the gauges (issue 16)
+        registry.shareDuring(fleet -> {
+            if (!pools.isEmpty()) {
+                scaling.tick();
+            }
+            metrics.update(fleet, tractor != null ? tractor.view() : builtIn.view());
+        });
         if (builtIn != null) {
             builtIn.dispatch();
         }
-        metrics.update(registry.snapshot(), tractor != null ? tractor.view() : builtIn.view());
     }
 
     private <T> Future<T> failed(String what, Throwable e) {

@@ -128,7 +128,7 @@ public final class ApiVerticle extends VerticleBase {
 
     private void handleNode(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        api.registry().find(id).ifPresentOrElse(node -> sendJson(ctx, 200, NodeJson.detail(node.snapshot())),
+        api.registry().find(id).ifPresentOrElse(node -> sendJson(ctx, 200, NodeJson.detail(node.detail())),
                 () -> sendError(ctx, 404, "no node with id '" + id + "'"));
     }
 
@@ -136,9 +136,10 @@ public final class ApiVerticle extends VerticleBase {
     private void handleTasks(RoutingContext ctx) {
         JsonArray running = new JsonArray();
         JsonArray recent = new JsonArray();
-        for (NodeSnapshot n : api.registry().snapshot()) {
-            NodeJson.tasks(n.id(), n.runningTasks()).forEach(running::add);
-            NodeJson.tasks(n.id(), n.recentTasks()).forEach(recent::add);
+        for (dev.drover.coordinator.fleet.Node n : api.registry().nodes()) {
+            NodeSnapshot detail = n.detail();
+            NodeJson.tasks(n.id(), detail.runningTasks()).forEach(running::add);
+            NodeJson.tasks(n.id(), detail.recentTasks()).forEach(recent::add);
         }
         recent.forEach(running::add);
         sendJson(ctx, 200, new JsonObject().put("tasks", running));
