@@ -85,6 +85,7 @@ public final class Coordinator {
         this.timeline = new Timeline(clock, metrics.registry());
         this.pools = config.pools().stream().map(CoordinatorConfig.Pool::spec).toList();
         timeline.preRegister(pools.stream().map(PoolSpec::name).toList());
+        metrics.knownPools(pools.stream().map(PoolSpec::name).toList());
         if (config.tractor() != null) {
             engine = new TractorIntegration(config.tractor(), vertx, registry, clock);
             tractor = engine.queue();
