@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * the test suite (run by name). Command, with the defaults shown:
  * <pre>
  * ./mvnw -B -pl coordinator -am verify -DskipUTs -Dit.test=IngestBench -Dfailsafe.failIfNoSpecifiedTests=false \
- *     -Dbench.sizes=1000,5000,10000,19000 -Dbench.heartbeatMillis=5000 -Dbench.seconds=30 -Dbench.heap=768m \
+ *     -Dbench.sizes=1000,5000,10000,19000 -Dbench.heartbeatMillis=5000 -Dbench.seconds=30 -Dbench.heap=1g \
  *     -Dbench.jfr=false -Dbench.stall=true
  * </pre>
  * Results: {@code coordinator/target/bench/ingest-<heartbeat>ms.json}, one object per size, and a table on
@@ -27,7 +27,7 @@ class IngestBench {
                 .mapToInt(v -> Integer.parseInt(v.trim())).toArray();
         long heartbeat = Long.getLong("bench.heartbeatMillis", 5000);
         int seconds = Integer.getInteger("bench.seconds", 30);
-        String heap = System.getProperty("bench.heap", "768m");
+        String heap = System.getProperty("bench.heap", "1g");
         boolean jfr = Boolean.getBoolean("bench.jfr");
         boolean stall = Boolean.parseBoolean(System.getProperty("bench.stall", "true"));
         Path out = Files.createDirectories(Path.of("target/bench"));

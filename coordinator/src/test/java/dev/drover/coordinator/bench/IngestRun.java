@@ -29,18 +29,28 @@ final class IngestRun {
             boolean stall) {
     }
 
+    static {
+        // the load generator is not under test: paranoid leak tracking (on in every test JVM) would make it,
+        // not the coordinator, the bottleneck
+        io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+    }
+
     private final Path dir;
     private final Settings s;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private int httpPort;
 
     IngestRun(Path dir, Settings settings) {
-        this.dir = dir;
+        this.dir = dir.toAbsolutePath();
         this.s = settings;
     }
 
     JsonObject run() throws Exception {
         Files.createDirectories(dir);
+        for (String old : List.of("coordinator.db", "coordinator.db-wal", "coordinator.db-shm", "coordinator.log",
+                "bare-reader.log", "coordinator.jfr")) {
+            Files.deleteIfExists(dir.resolve(old)); // a fresh coordinator every run: no nodes remembered
+        }
         JsonObject r = new JsonObject().put("agents", s.agents()).put("heartbeatMillis", s.heartbeatMillis())
                 .put("progressHz", 2).put("heap", s.heap()).put("loadAverageBefore", loadAverage());
         coordinator(r);
@@ -69,7 +79,13 @@ final class IngestRun {
         }
         jvm.addAll(List.of("-jar", COORDINATOR_JAR.toString(), "--config", config.toString()));
         try (BenchProcess coordinator = BenchProcess.java(dir, "coordinator", jvm)) {
-            awaitTrue(Duration.ofSeconds(90), () -> get("/healthz").statusCode() == 200);
+            awaitTrue(Duration.ofSeconds(180), () -> {
+                if (!coordinator.process.isAlive()) {
+                    throw new AssertionError("coordinator exited " + coordinator.process.exitValue() + ": "
+                            + Files.readString(coordinator.log));
+                }
+                return get("/healthz").statusCode() == 200;
+            });
             long heapEmpty = heapAfterGc(coordinator);
             try (LoadAgents load = new LoadAgents("127.0.0.1", gatewayPort, TOKEN, s.heartbeatMillis(), true);
                     ProbeAgent probe = new ProbeAgent(gatewayPort, TOKEN, "probe")) {
