@@ -1,5 +1,6 @@
 // Drover dashboard: one server-sent-events stream (/api/stream) pushes pools, nodes and new timeline entries
-// every second. Elements are created once per node and updated in place, so 1,000 nodes stay cheap.
+// every second: all nodes first ('snapshot'), then only the nodes that changed and the ids of those gone
+// ('delta'). Elements are created once per node and only changed ones are touched, so 10,000 nodes stay cheap.
 'use strict';
 
 const STATES = ['ENROLLING', 'READY', 'BUSY', 'SUSPECT', 'UNHEALTHY', 'DRAINING', 'DRAINED', 'EVICTING', 'LOST',
@@ -9,7 +10,7 @@ const nodeElements = new Map();
 let token = null;
 let selected = null;
 let lastSeq = 0;
-let lastNodes = [];
+const nodesById = new Map();
 
 function readToken() {
   const m = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
@@ -37,8 +38,9 @@ function connect() {
   source.addEventListener('snapshot', ev => {
     status.textContent = 'live';
     status.className = 'status ok';
-    render(JSON.parse(ev.data));
+    render(JSON.parse(ev.data), true);
   });
+  source.addEventListener('delta', ev => render(JSON.parse(ev.data), false));
   source.onerror = () => {
     status.textContent = 'reconnecting…';
     status.className = 'status bad';
@@ -60,16 +62,21 @@ function auth() {
 // Last render times (ms), kept for the browser test's responsiveness check with 1,000 nodes.
 window.droverRenderMillis = [];
 
-function render(s) {
+function render(s, full) {
   const started = performance.now();
-  renderAll(s);
+  renderAll(s, full);
   window.droverRenderMillis.push(Math.round(performance.now() - started));
   if (window.droverRenderMillis.length > 60) window.droverRenderMillis.shift();
 }
 
-function renderAll(s) {
+function renderAll(s, full) {
   renderPools(s.pools);
-  renderNodes(s.nodes);
+  if (full) nodesById.clear();
+  for (const id of s.removed || []) nodesById.delete(id);
+  for (const n of s.nodes) nodesById.set(n.id, n);
+  // evicting nodes are redrawn every time: their countdown moves without the node changing
+  const evicting = full ? [] : [...nodesById.values()].filter(n => n.state === 'EVICTING');
+  renderNodes(s.nodes.concat(evicting), full || (s.removed || []).length > 0);
   renderTimeline(s.events);
   if (s.jobs) {
     setText(document.getElementById('jobs'), `frames: ${s.jobs.done} done, ${s.jobs.active} rendering, ` +
@@ -93,14 +100,10 @@ function renderPools(p) {
   }
 }
 
-function renderNodes(nodes) {
-  lastNodes = nodes;
+// Draws the nodes that changed; with removals, drops the elements of nodes that are gone.
+function renderNodes(changed, prune) {
   const grid = document.getElementById('grid');
-  const seen = new Set();
-  const counts = {};
-  for (const n of nodes) {
-    seen.add(n.id);
-    counts[n.state] = (counts[n.state] || 0) + 1;
+  for (const n of changed) {
     let e = nodeElements.get(n.id);
     if (!e) {
       e = el('div', 'node');
@@ -137,13 +140,17 @@ function renderNodes(nodes) {
     }
     setText(e.children[4], evict);
   }
-  for (const [id, e] of nodeElements) {
-    if (!seen.has(id)) {
-      e.remove();
-      nodeElements.delete(id);
+  if (prune) {
+    for (const [id, e] of nodeElements) {
+      if (!nodesById.has(id)) {
+        e.remove();
+        nodeElements.delete(id);
+      }
     }
   }
-  setText(document.getElementById('node-count'), `(${nodes.length})`);
+  const counts = {};
+  for (const n of nodesById.values()) counts[n.state] = (counts[n.state] || 0) + 1;
+  setText(document.getElementById('node-count'), `(${nodesById.size})`);
   const legend = document.getElementById('legend');
   legend.replaceChildren(...STATES.filter(s => counts[s]).map(s => {
     const span = el('span', '', `${s.toLowerCase()} ${counts[s]}`);
@@ -188,7 +195,7 @@ function showDetail(id) {
 }
 
 function updateDetailHeader() {
-  const n = lastNodes.find(x => x.id === selected);
+  const n = nodesById.get(selected);
   setText(document.getElementById('detail-title'), selected + (n ? ` — ${n.state}` : ''));
 }
 

@@ -85,6 +85,7 @@ public final class Coordinator {
         this.timeline = new Timeline(clock, metrics.registry());
         this.pools = config.pools().stream().map(CoordinatorConfig.Pool::spec).toList();
         timeline.preRegister(pools.stream().map(PoolSpec::name).toList());
+        metrics.knownPools(pools.stream().map(PoolSpec::name).toList());
         if (config.tractor() != null) {
             engine = new TractorIntegration(config.tractor(), vertx, registry, clock);
             tractor = engine.queue();
@@ -203,13 +204,16 @@ public final class Coordinator {
     private void tick() {
         registry.sweep();
         provisioning.enforceDeadlines();
-        if (!pools.isEmpty()) {
-            scaling.tick();
-        }
+        // one immutable snapshot for the whole round: scaler, each pool's reconcile and the gauges (issue 16)
+        registry.shareDuring(fleet -> {
+            if (!pools.isEmpty()) {
+                scaling.tick();
+            }
+            metrics.update(fleet, tractor != null ? tractor.view() : builtIn.view());
+        });
         if (builtIn != null) {
             builtIn.dispatch();
         }
-        metrics.update(registry.snapshot(), tractor != null ? tractor.view() : builtIn.view());
     }
 
     private <T> Future<T> failed(String what, Throwable e) {

@@ -31,7 +31,7 @@ class DashboardIT {
                 "--frames", "30", "--max-nodes", "3", "--http-port", String.valueOf(httpPort), "--work-dir",
                 dir.toString(), "--agent-jar", JarProcess.AGENT_JAR.toString(), "--chaos-interval-seconds", "10",
                 "--chaos-max", "1", "--eviction-notice-seconds", "20"), Map.of())) {
-            String viewer = await().atMost(Duration.ofSeconds(30)).until(() -> DemoIT.token(demo.output(), "viewer"),
+            String viewer = await().atMost(Duration.ofSeconds(120)).until(() -> DemoIT.token(demo.output(), "viewer"),
                     t -> t != null);
             Path screenshot = Browser.ARTIFACTS.resolve("dashboard.png");
             Files.deleteIfExists(screenshot);

@@ -33,6 +33,8 @@ public final class ApiVerticle extends VerticleBase {
     private final Auth.Role viewer = Auth.Role.VIEWER;
     private final Auth.Role operator = Auth.Role.OPERATOR;
     private final AtomicInteger streams = new AtomicInteger();
+    private final java.util.Set<StreamClient> clients = new java.util.LinkedHashSet<>();
+    private DashboardFeed feed;
     private HttpServer server;
 
     public ApiVerticle(CoordinatorConfig config, ApiContext api) {
@@ -42,6 +44,8 @@ public final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        feed = new DashboardFeed(api.registry(), api.queue());
+        vertx.setPeriodic(STREAM_MILLIS, t -> pushAll());
         Router router = Router.router(vertx);
         router.route().handler(SecurityHeaders::common);
         router.route("/ui/*").handler(SecurityHeaders::dashboard);
@@ -111,24 +115,22 @@ public final class ApiVerticle extends VerticleBase {
     }
 
     private void handleNodes(RoutingContext ctx) {
-        sendJson(ctx, 200, new JsonObject().put("nodes", nodes()));
-    }
-
-    private JsonArray nodes() {
-        JsonArray nodes = new JsonArray();
-        for (NodeSnapshot n : api.registry().snapshot()) {
-            JsonObject json = NodeJson.summary(n);
-            if (api.queue() != null) {
-                JobsApi.titles(n.id(), json.getJsonArray("currentTasks"), api.queue());
-            }
-            nodes.add(json);
+        NodesApi.Query q;
+        try {
+            q = NodesApi.Query.parse(ctx.request()::getParam);
+        } catch (IllegalArgumentException e) {
+            sendError(ctx, 400, e.getMessage());
+            return;
         }
-        return nodes;
+        // a long list is built off the event loop: at 10,000 nodes it took seconds there and starved the gateway
+        vertx.executeBlocking(() -> NodesApi.page(api.registry().nodesAfter(q.cursor()), q, api.queue()), false)
+                .onSuccess(page -> sendJson(ctx, 200, page))
+                .onFailure(e -> sendError(ctx, 500, "internal error"));
     }
 
     private void handleNode(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        api.registry().find(id).ifPresentOrElse(node -> sendJson(ctx, 200, NodeJson.detail(node.snapshot())),
+        api.registry().find(id).ifPresentOrElse(node -> sendJson(ctx, 200, NodeJson.detail(node.detail())),
                 () -> sendError(ctx, 404, "no node with id '" + id + "'"));
     }
 
@@ -136,9 +138,10 @@ public final class ApiVerticle extends VerticleBase {
     private void handleTasks(RoutingContext ctx) {
         JsonArray running = new JsonArray();
         JsonArray recent = new JsonArray();
-        for (NodeSnapshot n : api.registry().snapshot()) {
-            NodeJson.tasks(n.id(), n.runningTasks()).forEach(running::add);
-            NodeJson.tasks(n.id(), n.recentTasks()).forEach(recent::add);
+        for (dev.drover.coordinator.fleet.Node n : api.registry().nodes()) {
+            NodeSnapshot detail = n.detail();
+            NodeJson.tasks(n.id(), detail.runningTasks()).forEach(running::add);
+            NodeJson.tasks(n.id(), detail.recentTasks()).forEach(recent::add);
         }
         recent.forEach(running::add);
         sendJson(ctx, 200, new JsonObject().put("tasks", running));
@@ -160,8 +163,10 @@ public final class ApiVerticle extends VerticleBase {
     }
 
     /**
-     * Server-sent events for the dashboard: every second the pools, the nodes and the timeline entries the
-     * client has not seen. One periodic timer per client, cancelled when it goes; a bounded number of clients.
+     * Server-sent events for the dashboard: every second the pools, the timeline entries the client has not
+     * seen, and the nodes — all of them first ({@code snapshot}), then only those that changed ({@code delta},
+     * with the ids of nodes that are gone). One shared timer takes in the fleet's changes once for all clients
+     * ({@link DashboardFeed}); a client that skipped a frame gets a whole snapshot again. Bounded clients.
      */
     private void handleStream(RoutingContext ctx) {
         if (streams.incrementAndGet() > MAX_STREAMS) {
@@ -171,26 +176,66 @@ public final class ApiVerticle extends VerticleBase {
         }
         var response = ctx.response().setChunked(true).putHeader("Content-Type", "text/event-stream")
                 .putHeader("Cache-Control", "no-store").putHeader("X-Accel-Buffering", "no");
-        long[] lastSeq = {Math.max(0, longParam(ctx, "after", 0))};
-        Runnable push = () -> {
-            if (response.writeQueueFull()) {
-                return; // a slow client skips a frame rather than growing our memory
-            }
-            JsonArray events = timeline(lastSeq[0], Timeline.CAPACITY);
-            if (!events.isEmpty()) {
-                lastSeq[0] = events.getJsonObject(events.size() - 1).getLong("seq");
-            }
-            JsonObject snapshot = new JsonObject().put("pools", PoolsJson.pools(api.scaling(), api.provisioning()))
-                    .put("nodes", nodes()).put("events", events)
-                    .put("jobs", api.queue() != null ? JobsApi.totals(api.queue()) : null);
-            response.write("event: snapshot\ndata: " + snapshot.encode() + "\n\n");
-        };
-        push.run();
-        long timer = vertx.setPeriodic(STREAM_MILLIS, t -> push.run());
+        StreamClient client = new StreamClient(response, Math.max(0, longParam(ctx, "after", 0)));
+        if (clients.isEmpty()) {
+            feed.advance(); // catch up before the first client's snapshot
+        }
+        clients.add(client);
+        push(client, null);
         response.closeHandler(v -> {
-            vertx.cancelTimer(timer);
+            clients.remove(client);
             streams.decrementAndGet();
         });
+    }
+
+    /** One dashboard stream: the last timeline entry and fleet version it was sent. */
+    private static final class StreamClient {
+        final io.vertx.core.http.HttpServerResponse response;
+        long lastSeq;
+        long version = -1;
+
+        StreamClient(io.vertx.core.http.HttpServerResponse response, long lastSeq) {
+            this.response = response;
+            this.lastSeq = lastSeq;
+        }
+    }
+
+    private void pushAll() {
+        if (clients.isEmpty()) {
+            return;
+        }
+        DashboardFeed.Frame frame = feed.advance();
+        JsonObject pools = PoolsJson.pools(api.scaling(), api.provisioning());
+        for (StreamClient c : clients) {
+            push(c, frame, pools);
+        }
+    }
+
+    private void push(StreamClient c, DashboardFeed.Frame frame) {
+        push(c, frame, PoolsJson.pools(api.scaling(), api.provisioning()));
+    }
+
+    private void push(StreamClient c, DashboardFeed.Frame frame, JsonObject pools) {
+        if (c.response.writeQueueFull()) {
+            c.version = -1; // a slow client skips frames rather than growing our memory, then resyncs
+            return;
+        }
+        JsonArray events = timeline(c.lastSeq, Timeline.CAPACITY);
+        if (!events.isEmpty()) {
+            c.lastSeq = events.getJsonObject(events.size() - 1).getLong("seq");
+        }
+        JsonObject body = new JsonObject().put("pools", pools).put("events", events)
+                .put("jobs", api.queue() != null ? JobsApi.totals(api.queue()) : null);
+        String kind;
+        if (frame != null && c.version == frame.version() - 1) {
+            kind = "delta";
+            body.put("nodes", frame.changed()).put("removed", frame.removed());
+        } else {
+            kind = "snapshot";
+            body.put("nodes", feed.all());
+        }
+        c.version = frame != null ? frame.version() : feed.version();
+        c.response.write("event: " + kind + "\ndata: " + body.encode() + "\n\n");
     }
 
     private void handleDrain(RoutingContext ctx) {

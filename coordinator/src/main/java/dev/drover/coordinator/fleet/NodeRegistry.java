@@ -16,11 +16,12 @@ import dev.drover.protocol.TaskProgress;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Function;
 
 /**
@@ -28,7 +29,10 @@ import java.util.function.Function;
  * is never duplicated: a restarted agent, or one that reconnects, finds its existing entry.
  */
 public final class NodeRegistry {
-    private final ConcurrentHashMap<String, Node> nodes = new ConcurrentHashMap<>();
+    /** Sorted by id, so lists and pages come out in order without a sort, and a page starts where it left off. */
+    private final ConcurrentSkipListMap<String, Node> nodes = new ConcurrentSkipListMap<>();
+    /** The snapshot shared by everything one tick runs on its thread (see {@link #shareDuring}). */
+    private final ThreadLocal<List<NodeSnapshot>> shared = new ThreadLocal<>();
     private final Clock clock;
     private final LivenessSettings liveness;
     private final int commandCapacity;
@@ -335,13 +339,51 @@ public final class NodeRegistry {
         return Optional.ofNullable(nodes.get(nodeId));
     }
 
+    /**
+     * Every node, light copies (no state history), in id order. Inside {@link #shareDuring} the one snapshot
+     * taken for the round is returned, so the scaler, each pool's reconcile and the metrics of one tick do not
+     * each copy the fleet.
+     */
     public List<NodeSnapshot> snapshot() {
+        List<NodeSnapshot> round = shared.get();
+        if (round != null) {
+            return round;
+        }
         List<NodeSnapshot> list = new ArrayList<>(nodes.size());
         for (Node node : nodes.values()) {
             list.add(node.snapshot());
         }
-        list.sort(Comparator.comparing(NodeSnapshot::id));
-        return list;
+        return Collections.unmodifiableList(list);
+    }
+
+    /**
+     * Runs one round (the coordinator's tick) with one shared, immutable snapshot taken at its start: every
+     * {@link #snapshot()} on this thread until it returns gets that same list. Returns the snapshot.
+     */
+    public List<NodeSnapshot> shareDuring(java.util.function.Consumer<List<NodeSnapshot>> round) {
+        List<NodeSnapshot> taken = snapshot();
+        if (shared.get() != null) { // nested: already sharing
+            round.accept(taken);
+            return taken;
+        }
+        shared.set(taken);
+        try {
+            round.accept(taken);
+        } finally {
+            shared.remove();
+        }
+        return taken;
+    }
+
+    /** The live nodes in id order, for readers that look at a few fields of each without copying them all. */
+    public Collection<Node> nodes() {
+        return Collections.unmodifiableCollection(nodes.values());
+    }
+
+    /** The live nodes with an id after {@code afterId} (all when empty), in id order: the API's pages. */
+    public Collection<Node> nodesAfter(String afterId) {
+        return Collections.unmodifiableCollection(afterId.isEmpty() ? nodes.values()
+                : nodes.tailMap(afterId, false).values());
     }
 
     public int size() {

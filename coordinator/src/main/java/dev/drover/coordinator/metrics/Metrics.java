@@ -38,6 +38,10 @@ public final class Metrics {
     private final Timer progressVisible;
     private final Counter rateDropped;
     private final Counter rateClosed;
+    /** Label values are bounded (issue 16): pools named in the config, and at most this many service keys. */
+    static final int MAX_SERVICE_KEYS = 50;
+    static final String OTHER = "other";
+    private volatile java.util.Set<String> pools = java.util.Set.of();
 
     public Metrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -81,6 +85,11 @@ public final class Metrics {
         return registry;
     }
 
+    /** The configured pools; nodes reporting any other pool are counted under {@code pool="other"}. */
+    public void knownPools(java.util.Collection<String> names) {
+        pools = java.util.Set.copyOf(names);
+    }
+
     public void message(MessageType type) {
         messages.get(type).increment();
     }
@@ -99,6 +108,7 @@ public final class Metrics {
         Map<List<String>, Integer> counts = new HashMap<>();
         for (NodeSnapshot n : fleet) {
             String pool = n.identity() != null ? n.identity().pool() : "";
+            pool = pool.isEmpty() || pools.contains(pool) ? pool : OTHER; // an agent cannot mint label values
             counts.merge(List.of(pool, n.state().name().toLowerCase(java.util.Locale.ROOT)), 1, Integer::sum);
         }
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
@@ -112,9 +122,20 @@ public final class Metrics {
         });
         nodes.register(rows, true);
         List<MultiGauge.Row<?>> q = new ArrayList<>();
-        view.counts().forEach((key, c) -> {
-            q.add(MultiGauge.Row.of(Tags.of("service_key", key, "state", "ready"), c.ready()));
-            q.add(MultiGauge.Row.of(Tags.of("service_key", key, "state", "active"), c.active()));
+        // the busiest keys by name; past MAX_SERVICE_KEYS the rest are summed under "other"
+        Map<String, int[]> keys = new java.util.TreeMap<>();
+        view.counts().entrySet().stream()
+                .sorted((a, b) -> Integer.compare(b.getValue().ready() + b.getValue().active(),
+                        a.getValue().ready() + a.getValue().active()))
+                .forEachOrdered(e -> {
+                    String key = keys.size() < MAX_SERVICE_KEYS || keys.containsKey(e.getKey()) ? e.getKey() : OTHER;
+                    int[] c = keys.computeIfAbsent(key, k -> new int[2]);
+                    c[0] += e.getValue().ready();
+                    c[1] += e.getValue().active();
+                });
+        keys.forEach((key, c) -> {
+            q.add(MultiGauge.Row.of(Tags.of("service_key", key, "state", "ready"), c[0]));
+            q.add(MultiGauge.Row.of(Tags.of("service_key", key, "state", "active"), c[1]));
         });
         queue.register(q, true);
     }

@@ -5,7 +5,6 @@ import dev.drover.coordinator.provision.BladeControl;
 import io.vertx.core.Future;
 import dev.drover.coordinator.fleet.Node;
 import dev.drover.coordinator.fleet.NodeRegistry;
-import dev.drover.coordinator.fleet.NodeSnapshot;
 import dev.drover.coordinator.fleet.NodeState;
 import dev.drover.coordinator.fleet.Transition;
 import dev.drover.coordinator.scaling.PoolSpec;
@@ -187,28 +186,49 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         return new QueueView(true, counts, "");
     }
 
-    /** Hands ready tasks to nodes with free slots; called on every fleet change and every scaling tick. */
+    /** Hands ready tasks to nodes with free slots; called when tasks become ready and every scaling tick. */
     public synchronized int dispatch() {
-        int sent = 0;
+        return dispatch(null);
+    }
+
+    /**
+     * Hands ready tasks to nodes with free slots: to {@code onlyNode} when that node is all that changed (it
+     * came free or started taking work), else to every node in id order. Costs nothing per node while no task
+     * is ready, and never copies the fleet: before issue 16 every node state change copied and sorted the
+     * whole registry here, which made the coordinator's cost quadratic in fleet size.
+     */
+    private int dispatch(String onlyNode) {
+        int ready = 0;
         Map<String, Integer> busySlots = new HashMap<>();
         for (Task t : tasks.values()) {
-            if (t.state == State.ACTIVE) {
+            if (t.state == State.READY) {
+                ready++;
+            } else if (t.state == State.ACTIVE) {
                 busySlots.merge(t.node, 1, Integer::sum);
             }
         }
+        if (ready == 0) {
+            return 0;
+        }
         Instant now = clock.instant();
         refusedUntil.values().removeIf(until -> !until.isAfter(now));
-        for (NodeSnapshot n : registry.snapshot()) {
-            if (!TAKES_WORK.contains(n.state()) || !n.connected() || refusedUntil.containsKey(n.id())) {
+        java.util.Collection<Node> candidates = onlyNode == null ? registry.nodes()
+                : registry.find(onlyNode).map(List::of).orElse(List.of());
+        int sent = 0;
+        for (Node node : candidates) {
+            if (sent == ready) {
+                break;
+            }
+            Node.Capacity n = node.capacity();
+            if (!TAKES_WORK.contains(n.state()) || !n.connected() || refusedUntil.containsKey(node.id())) {
                 continue;
             }
-            int free = Math.max(1, n.slots()) - busySlots.getOrDefault(n.id(), 0);
-            String pool = n.identity() != null ? n.identity().pool() : "";
+            int free = Math.max(1, n.slots()) - busySlots.getOrDefault(node.id(), 0);
             for (Task t : tasks.values()) {
                 if (free <= 0) {
                     break;
                 }
-                if (t.state == State.READY && serves(pool, t.serviceKey) && send(n.id(), t)) {
+                if (t.state == State.READY && serves(n.pool(), t.serviceKey) && send(node, t)) {
                     free--;
                     sent++;
                 }
@@ -222,11 +242,8 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         return p == null || p.serves(serviceKey); // a node of an unconfigured pool takes anything
     }
 
-    private boolean send(String nodeId, Task t) {
-        Node node = registry.find(nodeId).orElse(null);
-        if (node == null) {
-            return false;
-        }
+    private boolean send(Node node, Task t) {
+        String nodeId = node.id();
         t.state = State.ACTIVE;
         t.node = nodeId;
         t.attempts++;
@@ -273,7 +290,8 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             journal.task(changed);
             journal.finishApplied(nodeId, f.task());
         });
-        dispatch();
+        // a slot came free on this node; a task ready again may go anywhere
+        dispatch(t.state == State.READY ? null : nodeId);
     }
 
     /**
@@ -311,7 +329,7 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
                     transition.to() != NodeState.DELETED && transition.to() != NodeState.GONE);
         }
         if (TAKES_WORK.contains(transition.to())) {
-            dispatch();
+            dispatch(nodeId); // only this node changed: no need to look at the rest of the fleet
         }
     }
 

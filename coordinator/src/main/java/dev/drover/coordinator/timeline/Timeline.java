@@ -48,6 +48,8 @@ public final class Timeline {
     private final MeterRegistry meters;
     private final ArrayDeque<Event> events = new ArrayDeque<>();
     private long seq;
+    /** Pools that get a counter label of their own; any other (an agent's own claim) counts as "other". */
+    private volatile java.util.Set<String> labelled;
 
     public Timeline(Clock clock, MeterRegistry meters) {
         this.clock = clock;
@@ -56,6 +58,7 @@ public final class Timeline {
 
     /** Creates every counter at zero for these pools, so /metrics shows each family before its first event. */
     public void preRegister(java.util.Collection<String> pools) {
+        labelled = java.util.Set.copyOf(pools);
         for (Kind kind : Kind.values()) {
             Counter.builder(kind.meter).tag("pool", "").register(meters);
             pools.forEach(p -> Counter.builder(kind.meter).tag("pool", p).register(meters));
@@ -71,7 +74,9 @@ public final class Timeline {
             }
             events.addLast(e);
         }
-        Counter.builder(kind.meter).tag("pool", e.pool()).register(meters).increment();
+        java.util.Set<String> known = labelled;
+        String label = known == null || e.pool().isEmpty() || known.contains(e.pool()) ? e.pool() : "other";
+        Counter.builder(kind.meter).tag("pool", label).register(meters).increment();
         LOGGER.atInfo().addKeyValue("kind", kind.label()).addKeyValue("pool", e.pool()).addKeyValue("nodeId", e.node())
                 .log(message);
         return e;

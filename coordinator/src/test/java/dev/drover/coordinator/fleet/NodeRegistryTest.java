@@ -74,7 +74,7 @@ class NodeRegistryTest {
         NodeSnapshot n = registry.find("n1").orElseThrow().snapshot();
         assertThat(n.state()).isEqualTo(NodeState.READY);
         assertThat(n.stateReason()).contains("enrolled from 10.0.0.4:50000 (new session)");
-        assertThat(n.history()).extracting(Transition::to).containsExactly(NodeState.READY);
+        assertThat(registry.find("n1").orElseThrow().detail().history()).extracting(Transition::to).containsExactly(NodeState.READY);
     }
 
     @Test
@@ -328,5 +328,62 @@ class NodeRegistryTest {
         registry.sweep();
         assertThat(registry.find("gone")).isEmpty();
         assertThat(registry.find("stays")).isPresent();
+    }
+
+    @Test
+    void oneRoundSharesOneSnapshotAndListsAreLightButDetailHasHistory() {
+        enrol(hello("n2", "", 0), new RecordingLink());
+        enrol(hello("n1", "", 0), new RecordingLink());
+
+        List<List<NodeSnapshot>> seen = new ArrayList<>();
+        List<NodeSnapshot> shared = registry.shareDuring(fleet -> {
+            seen.add(registry.snapshot());
+            seen.add(registry.snapshot());
+        });
+
+        assertThat(seen).allSatisfy(s -> assertThat(s).isSameAs(shared));
+        assertThat(registry.snapshot()).isNotSameAs(shared); // outside the round: a fresh copy
+        assertThat(shared).extracting(NodeSnapshot::id).containsExactly("n1", "n2"); // id order without a sort
+        assertThat(shared.get(0).history()).isEmpty();
+        assertThat(registry.find("n1").orElseThrow().detail().history()).isNotEmpty();
+    }
+
+    @Test
+    void changesCountGrowsWithWhatReadersCouldShow() {
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node n = registry.find("n1").orElseThrow();
+        long before = n.changes();
+
+        registry.alive(n); // no news
+        long afterTouch = n.changes();
+        registry.heartbeat(n, beat(1));
+
+        assertThat(afterTouch).isEqualTo(before);
+        assertThat(n.changes()).isGreaterThan(before);
+    }
+
+    @Test
+    void pagesStartAfterTheCursor() {
+        for (String id : List.of("c", "a", "b")) {
+            enrol(hello(id, "", 0), new RecordingLink());
+        }
+
+        assertThat(registry.nodesAfter("a")).extracting(Node::id).containsExactly("b", "c");
+        assertThat(registry.nodesAfter("")).extracting(Node::id).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void stateChangeLinesAreBudgetedPerSecond() {
+        StateChangeLog log = new StateChangeLog();
+        long t0 = System.nanoTime();
+        long dropped;
+        for (int i = 0; i < StateChangeLog.PER_SECOND; i++) {
+            assertThat(log.admit(t0 + i)).isGreaterThanOrEqualTo(0);
+        }
+        assertThat(log.admit(t0 + 100)).isEqualTo(-1);
+        assertThat(log.admit(t0 + 200)).isEqualTo(-1);
+        dropped = log.admit(t0 + 1_000_000_001L); // next second: reports what it dropped
+
+        assertThat(dropped).isGreaterThanOrEqualTo(2);
     }
 }

@@ -222,4 +222,24 @@ class BuiltInQueueTest {
         queue.submit(job("blender", 1));
         assertThat(a.sent(RunTask.class)).isEmpty();
     }
+
+    @Test
+    void aNodeThatStartsTakingWorkGetsTheWaitingTask() {
+        TestFleet.Link a = fleet.enrol("a", "spot", 1);
+        queue.submit(job("blender", 2)); // one goes to a, one waits
+        fleet.registry.mark("a", NodeState.DRAINING, "test");
+        TestFleet.Link b = fleet.enrol("b", "spot", 1); // its Ready transition hands it the waiting task
+
+        assertThat(a.sent(RunTask.class)).hasSize(1);
+        assertThat(b.sent(RunTask.class)).hasSize(1);
+        assertThat(queue.view().counts()).containsEntry("blender", new QueueView.Counts(0, 2));
+    }
+
+    @Test
+    void anEmptyQueueDispatchesNothing() {
+        TestFleet.Link a = fleet.enrol("a", "spot", 1);
+
+        assertThat(queue.dispatch()).isZero();
+        assertThat(a.sent(RunTask.class)).isEmpty();
+    }
 }
