@@ -67,8 +67,8 @@ public final class ScalingPolicy {
             if (w != null && w[UNKNOWN] == 0 && demandNodes > 0) {
                 int workNodes = workNodes(s, pool, w);
                 if (workNodes < demandNodes) {
-                    byWork = String.format(java.util.Locale.ROOT, " by work (%.0f slot-min within %.0f min; %d by "
-                            + "task count)", w[SECONDS] / 60, horizon(s, pool, w) / 60, demandNodes);
+                    byWork = " by work (" + Math.round(w[SECONDS] / 60) + " slot-min within "
+                            + Math.round(horizon(s, pool, w) / 60) + " min; " + demandNodes + " by task count)";
                     demandNodes = workNodes;
                 }
             }

@@ -121,9 +121,7 @@ public final class SimModel {
         if (unfinished > 0) {
             return false;
         }
-        boolean scaledIn = nodes.values().stream().allMatch(n -> n.state == State.GONE)
-                || nodes.values().stream().filter(n -> n.state != State.GONE)
-                        .count() <= pools.stream().mapToInt(p -> p.spec().minNodes()).sum();
+        boolean scaledIn = nodes.size() <= pools.stream().mapToInt(p -> p.spec().minNodes()).sum();
         return scaledIn || now > lastFinish + TAIL_SECONDS;
     }
 
@@ -182,7 +180,7 @@ public final class SimModel {
 
     private void start(Node n, Trace.Task t) {
         accrue(n);
-        readyByJob.merge(new JobKey(t.job(), t.service()), -1, Integer::sum);
+        readyByJob.compute(new JobKey(t.job(), t.service()), (k, v) -> v == null || v <= 1 ? null : v - 1);
         Run run = new Run(t, n, now);
         n.runs.add(run);
         runningByKey.merge(t.service(), 1, Integer::sum);
@@ -282,6 +280,7 @@ public final class SimModel {
         }
         n.runs.clear();
         n.state = State.GONE;
+        nodes.remove(n.id);
         result.eviction();
         offerings.evicted(n.pool.spec().offering(), instant());
         dirty = true;
@@ -293,6 +292,7 @@ public final class SimModel {
         }
         accrue(n);
         n.state = State.GONE;
+        nodes.remove(n.id);
     }
 
     /** Adds the time since the node's last change to the bucket of its current state, and its cost. */
@@ -326,7 +326,7 @@ public final class SimModel {
 
     /** Nodes not yet gone, oldest first. */
     public List<Node> liveNodes() {
-        return nodes.values().stream().filter(n -> n.state != State.GONE).toList();
+        return List.copyOf(nodes.values());
     }
 
     public Map<String, Integer> readyByKey() {
