@@ -64,7 +64,8 @@ public final class ScalingPolicy {
             int demandNodes = (demandSlots + pool.slotsPerNode() - 1) / pool.slotsPerNode();
             String byWork = "";
             double[] w = work.get(pool.name());
-            if (w != null && w[UNKNOWN] == 0 && demandNodes > 0) {
+            // only where tasks are shorter than a node's paid overhead: one slot per long task is right as it is
+            if (w != null && w[UNKNOWN] == 0 && demandNodes > 0 && w[LONGEST] < overhead(s, pool)) {
                 int workNodes = workNodes(s, pool, w);
                 if (workNodes < demandNodes) {
                     byWork = " by work (" + Math.round(w[SECONDS] / 60) + " slot-min within "
@@ -190,10 +191,15 @@ public final class ScalingPolicy {
         return (int) Math.max(1, Math.ceil(w[SECONDS] / perNode - 1e-9));
     }
 
-    /** The longest ready task, or a node's paid overhead (boot + idle window) times {@link #WORK_HORIZON}. */
+    /** The longest ready task, or a node's paid overhead times {@link #WORK_HORIZON}. */
     private static double horizon(ScalingSnapshot s, PoolSpec pool, double[] w) {
+        return Math.max(Math.max(w[LONGEST], 60), WORK_HORIZON * overhead(s, pool));
+    }
+
+    /** What a node costs beyond its work: its boot and, at the end, its idle window, in seconds. */
+    private static double overhead(ScalingSnapshot s, PoolSpec pool) {
         double boot = s.work().bootByPool().getOrDefault(pool.name(), java.time.Duration.ZERO).toSeconds();
-        return Math.max(Math.max(w[LONGEST], 60), WORK_HORIZON * (boot + pool.idleWindow().toSeconds()));
+        return boot + pool.idleWindow().toSeconds();
     }
 
     private static boolean backedOff(ScalingSnapshot s, PoolSpec pool) {

@@ -158,7 +158,8 @@ class ScalingPolicyTest {
 
     @Test
     void longTasksAreScaledByCountEvenWithEstimates() {
-        // 6 four-hour tasks: work within the longest task still needs one slot each
+        // 6 four-hour tasks, 2 slots a node: one slot each, as by count
+
         ScalingSnapshot.Work work = new ScalingSnapshot.Work(Map.of("blender",
                 new ScalingSnapshot.KeyWork(6 * 4 * 3600, 4 * 3600, 0)), Map.of("spot", Duration.ofMinutes(4)));
         ScalingSnapshot s = new ScalingSnapshot(NOW, true, Map.of("blender", 6), Map.of(), List.of(SPOT),

@@ -71,7 +71,8 @@ class SimModelTest {
 
     @Test
     void theSameSeedGivesTheSameReportAndAnotherSeedAnother() throws Exception {
-        Trace t = TraceGenerator.generate("crunch", 3);
+        Trace crunch = TraceGenerator.generate("crunch", 3);
+        Trace t = new Trace("crunch-part", crunch.tasks().subList(0, 400)); // Spot evictions, in a second or two
         List<SimPool> farm = SimPool.defaults();
         List<String> policies = List.of("drover", "batch");
 
