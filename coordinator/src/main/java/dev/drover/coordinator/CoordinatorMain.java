@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 /** {@code drover-coordinator}: the service on the head node. Exits 2 on a configuration error, naming the field. */
 @Command(name = "drover-coordinator", mixinStandardHelpOptions = true, versionProvider = CoordinatorVersion.class,
         description = "Drover coordinator: tracks render nodes, scales pools, serves the API and dashboard.",
-        subcommands = {DemoCommand.class, dev.drover.coordinator.tls.TlsCommand.class})
+        subcommands = {DemoCommand.class, dev.drover.coordinator.tls.TlsCommand.class,
+                dev.drover.coordinator.simulate.SimulateCommand.class})
 public final class CoordinatorMain implements Callable<Integer> {
     private static final Logger LOGGER = LoggerFactory.getLogger(CoordinatorMain.class);
 

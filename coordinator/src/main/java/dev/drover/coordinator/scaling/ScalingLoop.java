@@ -2,7 +2,6 @@ package dev.drover.coordinator.scaling;
 
 import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.fleet.NodeSnapshot;
-import dev.drover.coordinator.fleet.NodeState;
 import dev.drover.coordinator.provision.Provisioning;
 import dev.drover.coordinator.queue.QueueView;
 import dev.drover.coordinator.scaling.ScalingSnapshot.NodeView;
@@ -71,29 +70,13 @@ public final class ScalingLoop {
     /** One round: snapshot, decide, publish. */
     public synchronized ScalingDecision tick() {
         QueueView q = queue.get();
-        Map<String, Integer> demand = new HashMap<>();
-        boolean activePerPool = q.ownActiveByPool() != null; // Tractor: only work on Drover's own live blades
-        for (Map.Entry<String, QueueView.Counts> e : q.counts().entrySet()) {
-            demand.put(e.getKey(), e.getValue().ready() + (activePerPool ? 0 : e.getValue().active()));
-        }
         List<NodeView> nodes = new ArrayList<>();
         for (NodeSnapshot n : registry.snapshot()) {
-            int running = n.lastHeartbeat() != null ? n.lastHeartbeat().runningTasks() : 0;
-            boolean idle = n.state() == NodeState.READY && running == 0 && n.runningTasks().isEmpty();
-            nodes.add(new NodeView(n.id(), n.identity() != null ? n.identity().pool() : "", n.state(), running,
-                    idle ? idleSince(n) : null, false));
+            nodes.add(ScalingInputs.view(n));
         }
-        nodes.addAll(provisioning.bootingViews());
-        Map<String, Integer> caps = new HashMap<>(); // config caps and the render manager's, the lower of the two
-        licences.forEach((key, max) -> caps.merge(key.toLowerCase(java.util.Locale.ROOT), max, Math::min));
-        q.licenceCaps().forEach((key, max) -> caps.merge(key, max, Math::min));
-        if (activePerPool) { // licences held by running tasks anywhere in the farm are not free for new ones
-            caps.replaceAll((key, max) -> Math.max(0, max - q.counts().getOrDefault(key,
-                    new QueueView.Counts(0, 0)).active()));
-        }
-        ScalingDecision d = ScalingPolicy.decide(new ScalingSnapshot(clock.instant(), q.known(), demand, caps,
-                pools, nodes, provisioning.backedOff(), provisioning.paused(), farmMaxCostPerHour,
-                activePerPool ? q.ownActiveByPool() : Map.of()));
+        ScalingDecision d = ScalingPolicy.decide(ScalingInputs.snapshot(clock.instant(), q, nodes,
+                provisioning.bootingViews(), licences, pools, provisioning.backedOff(), provisioning.paused(),
+                farmMaxCostPerHour, ScalingSnapshot.Work.NONE));
         for (ScalingDecision.PoolOutcome p : d.pools()) {
             java.util.ArrayDeque<Decision> h = history.computeIfAbsent(p.pool(), k -> new java.util.ArrayDeque<>());
             if (h.isEmpty() || !h.peekLast().reason().equals(p.reason())) {
@@ -139,13 +122,7 @@ public final class ScalingLoop {
      * a heartbeat interval never shows as Busy, but the node was not idle while it ran.
      */
     static java.time.Instant idleSince(NodeSnapshot n) {
-        java.time.Instant since = n.stateSince();
-        for (dev.drover.coordinator.fleet.TaskView t : n.recentTasks()) {
-            if (t.finishedAt() != null && t.finishedAt().isAfter(since)) {
-                since = t.finishedAt();
-            }
-        }
-        return since;
+        return ScalingInputs.idleSince(n);
     }
 
     /** The pool's recent decisions (each reason change), oldest first. */

@@ -24,14 +24,21 @@ import java.util.Set;
  * so a backed-off Spot pool's demand moves to its Regular fallback;
  * <li>target = demand within min/max and within the pool's and the farm's money caps; nodes already booting
  * count as capacity, so a slow boot is never asked for twice;
- * <li>scale in only idle nodes, idle longest first, idle for the idle window, at most the disruption budget
- * (10 %) draining at once; busy nodes are never chosen (drain on completion);
+ * <li>scale in only idle nodes, idle longest first, idle for the idle window, at most 10 or the disruption
+ * budget (10 %) if larger draining at once; busy nodes are never chosen (drain on completion);
  * <li>hold still when the queue is unknown, the pool is paused, or more than 20 % of it is unhealthy, lost or
  * failed to boot (circuit breaker).
  * </ul>
  */
 public final class ScalingPolicy {
     static final int CIRCUIT_PERCENT = 20;
+    /** Idle nodes drained at once at most (cluster-autoscaler's empty-node batch, peers.md §2). */
+    static final int EMPTY_BATCH = 10;
+    /** How many times a node's paid overhead (boot + idle window) its share of the work should be, at least. */
+    static final double WORK_HORIZON = 1.0;
+    private static final int SECONDS = 0;
+    private static final int LONGEST = 1;
+    private static final int UNKNOWN = 2;
     private static final Set<NodeState> BOOTING = EnumSet.of(NodeState.PROVISIONING, NodeState.ENROLLING);
     private static final Set<NodeState> ACTIVE = EnumSet.of(NodeState.READY, NodeState.BUSY, NodeState.UNHEALTHY,
             NodeState.SUSPECT);
@@ -42,7 +49,8 @@ public final class ScalingPolicy {
     }
 
     public static ScalingDecision decide(ScalingSnapshot s) {
-        Map<String, Integer> slots = assignDemand(s);
+        Map<String, double[]> work = new LinkedHashMap<>();
+        Map<String, Integer> slots = assignDemand(s, work);
         List<Action> actions = new ArrayList<>();
         List<PoolOutcome> outcomes = new ArrayList<>();
         double farmBudget = s.farmMaxCostPerHour();
@@ -54,6 +62,17 @@ public final class ScalingPolicy {
             int current = active + booting;
             int demandSlots = slots.getOrDefault(pool.name(), 0);
             int demandNodes = (demandSlots + pool.slotsPerNode() - 1) / pool.slotsPerNode();
+            String byWork = "";
+            double[] w = work.get(pool.name());
+            // only where tasks are shorter than a node's paid overhead: one slot per long task is right as it is
+            if (w != null && w[UNKNOWN] == 0 && demandNodes > 0 && w[LONGEST] < overhead(s, pool)) {
+                int workNodes = workNodes(s, pool, w);
+                if (workNodes < demandNodes) {
+                    byWork = " by work (" + Math.round(w[SECONDS] / 60) + " slot-min within "
+                            + Math.round(horizon(s, pool, w) / 60) + " min; " + demandNodes + " by task count)";
+                    demandNodes = workNodes;
+                }
+            }
 
             int target = Math.max(pool.minNodes(), Math.min(pool.maxNodes(), demandNodes));
             String capped = "";
@@ -75,13 +94,13 @@ public final class ScalingPolicy {
                 reason = hold;
                 target = current;
             } else if (target > current) {
-                reason = "scale out to " + target + ": demand " + demandNodes + " node(s) (" + demandSlots
-                        + " slot(s)), " + current + " present of which " + booting + " booting" + capped;
+                reason = "scale out to " + target + ": demand " + demandNodes + " node(s)" + byWork + " ("
+                        + demandSlots + " slot(s)), " + current + " present of which " + booting + " booting" + capped;
                 actions.add(new SetCapacity(pool.name(), target, reason));
             } else if (target < current) {
                 reason = scaleIn(s, pool, nodes, current, target, draining, actions) + capped;
             } else {
-                reason = "at target " + target + ": demand " + demandNodes + " node(s)" + capped;
+                reason = "at target " + target + ": demand " + demandNodes + " node(s)" + byWork + capped;
             }
             outcomes.add(new PoolOutcome(pool.name(), demandNodes, target, current, booting, draining,
                     (current + draining) * pool.pricePerNodeHour(), reason));
@@ -107,10 +126,12 @@ public final class ScalingPolicy {
     private static String scaleIn(ScalingSnapshot s, PoolSpec pool, List<NodeView> nodes, int current, int target,
             int draining, List<Action> actions) {
         int excess = current - target;
-        int budget = Math.max(1, (current + draining) * pool.disruptionBudgetPercent() / 100) - draining;
+        // only idle nodes are drained, and they carry no work: up to EMPTY_BATCH at once, or the budget if larger
+        int budget = Math.max(EMPTY_BATCH, (current + draining) * pool.disruptionBudgetPercent() / 100) - draining;
+        java.time.Duration window = pool.idleWindow();
         List<NodeView> idle = nodes.stream()
                 .filter(n -> n.state() == NodeState.READY && n.runningTasks() == 0 && n.idleSince() != null
-                        && !n.idleSince().plus(pool.idleWindow()).isAfter(s.now()))
+                        && !n.idleSince().plus(window).isAfter(s.now()))
                 .sorted(Comparator.comparing(NodeView::idleSince).thenComparing(NodeView::id))
                 .toList();
         int drains = Math.max(0, Math.min(excess, Math.min(budget, idle.size())));
@@ -124,15 +145,19 @@ public final class ScalingPolicy {
         }
         if (drains > 0) {
             return "scale in toward " + target + ": draining " + drains + " now (disruption budget " + budget
-                    + ", idle for " + pool.idleWindow().toMinutes() + "m: " + idle.size() + ")";
+                    + ", idle for " + window.toMinutes() + "m: " + idle.size() + ")";
         }
         return "above demand by " + excess + ", but " + (budget <= 0 ? "the disruption budget is in use ("
-                + draining + " draining)" : "no node has been idle for " + pool.idleWindow().toMinutes() + "m");
+                + draining + " draining)" : "no node has been idle for " + window.toMinutes() + "m");
     }
 
-    /** Service-key demand (licence-capped) given to the first eligible pool serving each key, in slots. */
-    private static Map<String, Integer> assignDemand(ScalingSnapshot s) {
+    /**
+     * Service-key demand (licence-capped) given to the first eligible pool serving each key, in slots; and into
+     * {@code work}, per pool, the estimated slot-seconds, longest task and whether any key lacked an estimate.
+     */
+    private static Map<String, Integer> assignDemand(ScalingSnapshot s, Map<String, double[]> work) {
         Map<String, Integer> slots = new LinkedHashMap<>(s.activeByPool());
+        s.activeByPool().forEach((pool, n) -> work.computeIfAbsent(pool, k -> new double[3])[UNKNOWN] = 1);
         for (Map.Entry<String, Integer> e : s.demand().entrySet()) {
             String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
             int wanted = Math.min(e.getValue(), s.licenceCaps().getOrDefault(key, Integer.MAX_VALUE));
@@ -144,9 +169,37 @@ public final class ScalingPolicy {
             }
             if (pool != null && wanted > 0) {
                 slots.merge(pool.name(), wanted, Integer::sum);
+                double[] w = work.computeIfAbsent(pool.name(), k -> new double[3]);
+                ScalingSnapshot.KeyWork kw = s.work().byKey().get(key);
+                if (kw == null || wanted < e.getValue()) { // unknown, or licence-capped: count tasks
+                    w[UNKNOWN] = 1;
+                } else {
+                    w[SECONDS] += kw.readySeconds() + kw.activeRemainingSeconds();
+                    w[LONGEST] = Math.max(w[LONGEST], kw.longestReadySeconds());
+                }
             }
         }
         return slots;
+    }
+
+    /**
+     * Nodes enough to finish the pool's estimated work within the horizon: a node asked for pays its boot and,
+     * at the end, its idle window, so booting one for less work than that costs more than it saves.
+     */
+    private static int workNodes(ScalingSnapshot s, PoolSpec pool, double[] w) {
+        double perNode = pool.slotsPerNode() * horizon(s, pool, w);
+        return (int) Math.max(1, Math.ceil(w[SECONDS] / perNode - 1e-9));
+    }
+
+    /** The longest ready task, or a node's paid overhead times {@link #WORK_HORIZON}. */
+    private static double horizon(ScalingSnapshot s, PoolSpec pool, double[] w) {
+        return Math.max(Math.max(w[LONGEST], 60), WORK_HORIZON * overhead(s, pool));
+    }
+
+    /** What a node costs beyond its work: its boot and, at the end, its idle window, in seconds. */
+    private static double overhead(ScalingSnapshot s, PoolSpec pool) {
+        double boot = s.work().bootByPool().getOrDefault(pool.name(), java.time.Duration.ZERO).toSeconds();
+        return boot + pool.idleWindow().toSeconds();
     }
 
     private static boolean backedOff(ScalingSnapshot s, PoolSpec pool) {

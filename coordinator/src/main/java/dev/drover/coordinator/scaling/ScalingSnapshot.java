@@ -22,13 +22,47 @@ import java.util.Set;
 public record ScalingSnapshot(Instant now, boolean queueKnown, Map<String, Integer> demand,
         Map<String, Integer> licenceCaps, List<PoolSpec> pools, List<NodeView> nodes,
         Map<String, Instant> backedOffUntil, Set<String> pausedPools, double farmMaxCostPerHour,
-        Map<String, Integer> activeByPool) {
+        Map<String, Integer> activeByPool, Work work) {
+
+    public ScalingSnapshot(Instant now, boolean queueKnown, Map<String, Integer> demand,
+            Map<String, Integer> licenceCaps, List<PoolSpec> pools, List<NodeView> nodes,
+            Map<String, Instant> backedOff, Set<String> pausedPools, double farmMaxCostPerHour,
+            Map<String, Integer> activeByPool) {
+        this(now, queueKnown, demand, licenceCaps, pools, nodes, backedOff, pausedPools, farmMaxCostPerHour,
+                activeByPool, Work.NONE);
+    }
 
     public ScalingSnapshot(Instant now, boolean queueKnown, Map<String, Integer> demand,
             Map<String, Integer> licenceCaps, List<PoolSpec> pools, List<NodeView> nodes,
             Map<String, Instant> backedOffUntil, Set<String> pausedPools, double farmMaxCostPerHour) {
         this(now, queueKnown, demand, licenceCaps, pools, nodes, backedOffUntil, pausedPools, farmMaxCostPerHour,
                 Map.of());
+    }
+
+    /**
+     * What the queue's work is expected to take, where it can be estimated (progress ETAs, the job's finished
+     * tasks); a key without an estimate is scaled by task count alone.
+     *
+     * @param byKey per service key (lower-case)
+     * @param bootByPool how long a node of the pool takes from request to taking work (typical)
+     */
+    public record Work(Map<String, KeyWork> byKey, Map<String, java.time.Duration> bootByPool) {
+        public static final Work NONE = new Work(Map.of(), Map.of());
+
+        public Work {
+            byKey = Map.copyOf(byKey);
+            bootByPool = Map.copyOf(bootByPool);
+        }
+    }
+
+    /**
+     * Estimated work of one service key, in slot-seconds.
+     *
+     * @param readySeconds the ready tasks' runtimes, summed
+     * @param longestReadySeconds the longest ready task
+     * @param activeRemainingSeconds what the running tasks still have to do, summed
+     */
+    public record KeyWork(double readySeconds, double longestReadySeconds, double activeRemainingSeconds) {
     }
 
     /**

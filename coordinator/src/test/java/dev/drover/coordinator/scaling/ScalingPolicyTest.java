@@ -117,21 +117,65 @@ class ScalingPolicyTest {
     }
 
     @Test
-    void disruptionBudgetLimitsHowManyDrainAtOnce() {
+    void idleNodesDrainTenAtOnceOrTheBudgetIfLarger() {
         List<NodeView> nodes = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 30; i++) {
             nodes.add(node("n" + i, "spot", NodeState.READY, 0, Duration.ofMinutes(10 + i)));
         }
         ScalingDecision d = ScalingPolicy.decide(snapshot(Map.of(), List.of(pool("spot", true, 1, 0, 50, 0.4,
                 Double.POSITIVE_INFINITY, null)), nodes));
-        assertThat(d.actions()).hasSize(2); // 10 % of 20
+        assertThat(d.actions()).hasSize(10); // the empty-node batch; 10 % of 30 would be 3
 
-        nodes.set(0, node("n0", "spot", NodeState.DRAINING, 0, null));
-        nodes.set(1, node("n1", "spot", NodeState.DRAINING, 0, null));
+        for (int i = 0; i < 10; i++) {
+            nodes.set(i, node("n" + i, "spot", NodeState.DRAINING, 0, null));
+        }
         ScalingDecision busyBudget = ScalingPolicy.decide(snapshot(Map.of(), List.of(pool("spot", true, 1, 0, 50, 0.4,
                 Double.POSITIVE_INFINITY, null)), nodes));
         assertThat(busyBudget.actions()).isEmpty();
         assertThat(outcome(busyBudget, "spot").reason()).contains("disruption budget is in use");
+
+        List<NodeView> large = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            large.add(node("n" + i, "spot", NodeState.READY, 0, Duration.ofMinutes(10)));
+        }
+        assertThat(ScalingPolicy.decide(snapshot(Map.of(), List.of(pool("spot", true, 1, 0, 500, 0.4,
+                Double.POSITIVE_INFINITY, null)), large)).actions()).hasSize(20); // 10 % of 200
+    }
+
+    @Test
+    void workEstimatesAskForFewerNodesForShortTasks() {
+        // 40 one-minute tasks: by count 20 nodes; by work 40 slot-min within boot 4 + idle 5 = 9 min, 2 slots
+        ScalingSnapshot.Work work = new ScalingSnapshot.Work(Map.of("blender",
+                new ScalingSnapshot.KeyWork(40 * 60, 60, 0)), Map.of("spot", Duration.ofMinutes(4)));
+        ScalingSnapshot s = new ScalingSnapshot(NOW, true, Map.of("blender", 40), Map.of(), List.of(SPOT, REGULAR),
+                List.of(), Map.of(), Set.of(), Double.POSITIVE_INFINITY, Map.of(), work);
+
+        ScalingDecision d = ScalingPolicy.decide(s);
+
+        assertThat(d.actions()).containsExactly(new SetCapacity("spot", 3, outcome(d, "spot").reason()));
+        assertThat(outcome(d, "spot").reason()).contains("by work").contains("20 by task count");
+    }
+
+    @Test
+    void longTasksAreScaledByCountEvenWithEstimates() {
+        // 6 four-hour tasks, 2 slots a node: one slot each, as by count
+
+        ScalingSnapshot.Work work = new ScalingSnapshot.Work(Map.of("blender",
+                new ScalingSnapshot.KeyWork(6 * 4 * 3600, 4 * 3600, 0)), Map.of("spot", Duration.ofMinutes(4)));
+        ScalingSnapshot s = new ScalingSnapshot(NOW, true, Map.of("blender", 6), Map.of(), List.of(SPOT),
+                List.of(), Map.of(), Set.of(), Double.POSITIVE_INFINITY, Map.of(), work);
+
+        assertThat(ScalingPolicy.decide(s).actions()).containsExactly(new SetCapacity("spot", 3,
+                outcome(ScalingPolicy.decide(s), "spot").reason()));
+    }
+
+    @Test
+    void aKeyWithoutEstimateIsScaledByTaskCount() {
+        ScalingSnapshot.Work work = new ScalingSnapshot.Work(Map.of(), Map.of("spot", Duration.ofMinutes(4)));
+        ScalingSnapshot s = new ScalingSnapshot(NOW, true, Map.of("blender", 40), Map.of(), List.of(SPOT),
+                List.of(), Map.of(), Set.of(), Double.POSITIVE_INFINITY, Map.of(), work);
+
+        assertThat(outcome(ScalingPolicy.decide(s), "spot").target()).isEqualTo(10);
     }
 
     @Test

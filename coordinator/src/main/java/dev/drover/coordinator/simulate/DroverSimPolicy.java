@@ -1,0 +1,111 @@
+package dev.drover.coordinator.simulate;
+
+import dev.drover.coordinator.fleet.NodeState;
+import dev.drover.coordinator.queue.QueueView;
+import dev.drover.coordinator.scaling.PoolSpec;
+import dev.drover.coordinator.scaling.ScalingDecision;
+import dev.drover.coordinator.scaling.ScalingInputs;
+import dev.drover.coordinator.scaling.ScalingPolicy;
+import dev.drover.coordinator.scaling.ScalingSnapshot;
+import dev.drover.coordinator.scaling.ScalingSnapshot.KeyWork;
+import dev.drover.coordinator.scaling.ScalingSnapshot.NodeView;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Drover's own {@link ScalingPolicy}, called as the live {@code ScalingLoop} calls it: once a second, on a
+ * snapshot built by {@link ScalingInputs} from a built-in-queue view and the fleet. With {@code estimates} on,
+ * the snapshot also carries runtime estimates ({@link RuntimeEstimator}: what the coordinator has seen finish,
+ * never the trace's truth); off, the policy sees task counts only, as before issue 17.
+ */
+public final class DroverSimPolicy implements SimPolicy {
+    private final boolean estimates;
+
+    public DroverSimPolicy(boolean estimates) {
+        this.estimates = estimates;
+    }
+
+    @Override
+    public String name() {
+        return estimates ? "drover" : "drover-count";
+    }
+
+    @Override
+    public double intervalSeconds() {
+        return 1;
+    }
+
+    @Override
+    public void tick(SimModel m) {
+        Map<String, QueueView.Counts> counts = new HashMap<>();
+        m.readyByKey().forEach((k, n) -> counts.merge(k, new QueueView.Counts(n, 0), QueueView.Counts::plus));
+        m.runningByKey().forEach((k, n) -> counts.merge(k, new QueueView.Counts(0, n), QueueView.Counts::plus));
+        QueueView q = new QueueView(true, counts, "simulated built-in queue");
+        List<NodeView> fleet = new ArrayList<>();
+        List<NodeView> booting = new ArrayList<>();
+        for (SimModel.Node n : m.liveNodes()) {
+            if (n.state == SimModel.State.BOOTING) {
+                booting.add(new NodeView(n.id, n.pool.name(), NodeState.PROVISIONING, 0, null, false));
+            } else if (n.state == SimModel.State.DRAINING) {
+                fleet.add(new NodeView(n.id, n.pool.name(), NodeState.DRAINING, n.runs.size(), null, false));
+            } else {
+                boolean idle = n.runs.isEmpty();
+                fleet.add(new NodeView(n.id, n.pool.name(), idle ? NodeState.READY : NodeState.BUSY, n.runs.size(),
+                        idle ? SimModel.EPOCH.plusMillis(Math.round(n.idleSince * 1000)) : null, false));
+            }
+        }
+        List<PoolSpec> specs = m.pools().stream().map(SimPool::spec).toList();
+        ScalingSnapshot snapshot = ScalingInputs.snapshot(m.instant(), q, fleet, booting, Map.of(), specs,
+                m.offerings().backedOff(m.instant()), Set.of(), Double.POSITIVE_INFINITY,
+                estimates ? work(m) : ScalingSnapshot.Work.NONE);
+        ScalingDecision d = ScalingPolicy.decide(snapshot);
+        for (ScalingDecision.Action a : d.actions()) { // drains first, as Provisioning.apply does
+            if (a instanceof ScalingDecision.DrainNode drain) {
+                m.drain(drain.nodeId());
+            }
+        }
+        for (ScalingDecision.Action a : d.actions()) {
+            if (a instanceof ScalingDecision.SetCapacity c) {
+                m.scaleOut(c.pool(), c.target());
+            }
+        }
+    }
+
+    /** Runtime estimates per key; a key with any task of unknown runtime gets none (counted by tasks). */
+    static ScalingSnapshot.Work work(SimModel m) {
+        Map<String, double[]> acc = new HashMap<>(); // ready sum, longest ready, active remaining, unknown
+        for (Map.Entry<SimModel.JobKey, Integer> e : m.readyByJob().entrySet()) {
+            if (e.getValue() == 0) {
+                continue;
+            }
+            double[] a = acc.computeIfAbsent(e.getKey().service(), k -> new double[4]);
+            double est = m.estimator().estimate(e.getKey().job(), e.getKey().service());
+            if (Double.isNaN(est)) {
+                a[3] = 1;
+            } else {
+                a[0] += est * e.getValue();
+                a[1] = Math.max(a[1], est);
+            }
+        }
+        for (SimModel.Run r : m.runs()) {
+            double[] a = acc.computeIfAbsent(r.task().service(), k -> new double[4]);
+            double est = m.estimator().estimate(r.task().job(), r.task().service());
+            double elapsed = m.now() - r.start();
+            // a task past its estimate is assumed to need a tenth of it more (it is late, not done)
+            a[2] += Double.isNaN(est) ? elapsed : Math.max(est - elapsed, est * 0.1);
+        }
+        Map<String, KeyWork> byKey = new HashMap<>();
+        acc.forEach((k, a) -> {
+            if (a[3] == 0) {
+                byKey.put(k, new KeyWork(a[0], a[1], a[2]));
+            }
+        });
+        Map<String, Duration> boot = new HashMap<>();
+        m.pools().forEach(p -> boot.put(p.name(), Duration.ofSeconds(Math.round(p.bootMeanSeconds()))));
+        return new ScalingSnapshot.Work(byKey, boot);
+    }
+}
