@@ -2,9 +2,7 @@ package dev.drover.coordinator.gateway;
 
 import dev.drover.coordinator.config.CoordinatorConfig;
 import dev.drover.coordinator.fleet.NodeRegistry;
-import dev.drover.coordinator.identity.EnrolmentPolicy;
 import dev.drover.coordinator.identity.IdentityGate;
-import dev.drover.coordinator.identity.MemoryNodeCredentials;
 import dev.drover.protocol.FrameDecoder;
 import dev.drover.protocol.FrameEncoder;
 import dev.drover.protocol.ProtocolException;
@@ -128,8 +126,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
 
     /** Farm tokens only, credentials in memory, no attestation: a gateway on its own (tests). */
     private static IdentityGate tokensOnly(EnrolmentTokens tokens, CoordinatorConfig config) {
-        return new IdentityGate(new EnrolmentPolicy(tokens.tokens(), java.util.List.of()), new MemoryNodeCredentials(),
-                null, Set.of(), config.enrolment().maxUnpooledNodes(), java.time.Clock.systemUTC());
+        return IdentityGate.tokensOnly(tokens.tokens(), config.enrolment().maxUnpooledNodes());
     }
 
     public int actualPort() {

@@ -53,6 +53,12 @@ public final class IdentityGate {
         this.clock = clock;
     }
 
+    /** Farm tokens only, credentials in memory, no attestation: a gateway on its own (tests, benchmarks). */
+    public static IdentityGate tokensOnly(java.util.List<String> farmTokens, int maxUnpooled) {
+        return new IdentityGate(new EnrolmentPolicy(farmTokens, java.util.List.of()), new MemoryNodeCredentials(), null,
+                Set.of(), maxUnpooled, Clock.systemUTC());
+    }
+
     /**
      * Decides a Hello. {@code live} says whether a node id has a connected agent now.
      * Order: a held credential first (the common reconnect), then the token, then the pool's attestation.
