@@ -61,15 +61,21 @@ public final class IdentityGate {
 
     /**
      * Decides a Hello. {@code live} says whether a node id has a connected agent now.
-     * Order: a held credential first (the common reconnect), then the token, then the pool's attestation.
+     * Order: a held credential first (the common reconnect), then the token, then the pool's attestation. A
+     * credential issued but never confirmed, for a node nobody holds, counts as not issued: its Welcome was lost
+     * (the agent may still hold an older credential, or none), so the token path decides again.
      */
     public Outcome admit(Hello hello, Predicate<String> live) {
         Instant now = clock.instant();
         String nodeId = hello.identity().nodeId();
         var known = nodeId.isBlank() ? java.util.Optional.<NodeCredentials.Enrolled>empty() : credentials.find(nodeId);
-        if (known.isPresent() && !hello.nodeCredential().isEmpty()) {
+        boolean lostWelcome = known.isPresent() && !known.get().confirmed() && !live.test(nodeId);
+        if (known.isPresent() && !hello.nodeCredential().isEmpty() && !lostWelcome) {
             if (Credential.matches(known.get().hash(), hello.nodeCredential())) {
-                return Admit.WITH_CREDENTIAL;
+                // the credential binds the pool too: a rack node cannot move itself into another pool's work
+                return known.get().pool().equals(hello.identity().pool()) ? Admit.WITH_CREDENTIAL
+                        : refuse(RejectReason.BAD_CREDENTIAL, "node is enrolled in pool " + known.get().pool()
+                                + ", not '" + hello.identity().pool() + "'");
             }
             return refuse(RejectReason.BAD_CREDENTIAL, "node credential not accepted for this node id");
         }
@@ -81,7 +87,7 @@ public final class IdentityGate {
         boolean attest = attestor != null && attestor.requiredFor(pool);
         // Enrolled before, and no credential presented: only a lost Welcome (never confirmed, nobody connected)
         // or the same VM proving itself again may get a new one.
-        boolean needSameVm = known.isPresent() && (known.get().confirmed() || live.test(nodeId));
+        boolean needSameVm = known.isPresent() && !lostWelcome;
         if (needSameVm) {
             boolean sameVmPossible = attest && !known.get().vmId().isEmpty();
             if (!sameVmPossible) {

@@ -76,6 +76,13 @@ class IdentityGateTest {
     }
 
     @Test
+    void theCredentialDoesNotMoveItsNodeToAnotherPool() {
+        String credential = enrol("n1");
+
+        assertThat(refused(hello("n1", "rack", "").withProof(credential, "")).detail()).contains("enrolled in pool it");
+    }
+
+    @Test
     void anotherNodesCredentialOrAGuessIsRefused() {
         String a = enrol("a");
         enrol("b");
@@ -91,6 +98,8 @@ class IdentityGateTest {
         gate.issue(h, (IdentityGate.Admit) gate.admit(h, live::contains)); // never confirmed: the Welcome was lost
 
         assertThat(gate.admit(h, live::contains)).isEqualTo(new IdentityGate.Admit(true, ""));
+        assertThat(gate.admit(h.withProof("dnc1.an-older-credential", ""), live::contains))
+                .as("the agent still holds the credential the lost Welcome replaced").isEqualTo(new IdentityGate.Admit(true, ""));
         live.add("n1");
         assertThat(refused(h).reason()).isEqualTo(RejectReason.BAD_CREDENTIAL);
     }
