@@ -62,14 +62,15 @@ public final class IdentityGate {
     /**
      * Decides a Hello. {@code live} says whether a node id has a connected agent now.
      * Order: a held credential first (the common reconnect), then the token, then the pool's attestation. A
-     * credential issued but never confirmed, for a node nobody holds, counts as not issued: its Welcome was lost
-     * (the agent may still hold an older credential, or none), so the token path decides again.
+     * credential issued but never confirmed counts as not issued: its Welcome was lost (the agent may still hold
+     * an older credential, or none), so the token path decides again.
      */
     public Outcome admit(Hello hello, Predicate<String> live) {
         Instant now = clock.instant();
         String nodeId = hello.identity().nodeId();
         var known = nodeId.isBlank() ? java.util.Optional.<NodeCredentials.Enrolled>empty() : credentials.find(nodeId);
-        boolean lostWelcome = known.isPresent() && !known.get().confirmed() && !live.test(nodeId);
+        // Unconfirmed: the connection that got it never spoke again, so nobody proved they hold it.
+        boolean lostWelcome = known.isPresent() && !known.get().confirmed();
         if (known.isPresent() && !hello.nodeCredential().isEmpty() && !lostWelcome) {
             if (Credential.matches(known.get().hash(), hello.nodeCredential())) {
                 // the credential binds the pool too: a rack node cannot move itself into another pool's work

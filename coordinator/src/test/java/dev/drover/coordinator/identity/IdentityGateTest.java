@@ -93,14 +93,16 @@ class IdentityGateTest {
     }
 
     @Test
-    void aWelcomeThatNeverArrivedCanBeRetriedWithTheTokenWhileNobodyIsConnected() {
+    void aWelcomeThatNeverArrivedCanBeRetriedWithTheToken() {
         Hello h = hello("n1", "it", FARM);
         gate.issue(h, (IdentityGate.Admit) gate.admit(h, live::contains)); // never confirmed: the Welcome was lost
 
         assertThat(gate.admit(h, live::contains)).isEqualTo(new IdentityGate.Admit(true, ""));
         assertThat(gate.admit(h.withProof("dnc1.an-older-credential", ""), live::contains))
                 .as("the agent still holds the credential the lost Welcome replaced").isEqualTo(new IdentityGate.Admit(true, ""));
-        live.add("n1");
+        // once the agent spoke after a Welcome, the token alone is refused again
+        gate.issue(h, (IdentityGate.Admit) gate.admit(h, live::contains));
+        gate.confirmed("n1");
         assertThat(refused(h).reason()).isEqualTo(RejectReason.BAD_CREDENTIAL);
     }
 
