@@ -82,6 +82,10 @@ public final class Agent implements AgentCommands {
     private volatile AgentState stateBeforeEviction = AgentState.IDLE;
     /** Terminate events whose running tasks were let finish, re-checked at every poll (issue 14). */
     private final Map<String, ScheduledEvent> finishing = new ConcurrentHashMap<>();
+    /** Node identity (SECURITY.md): the credential the coordinator issued, and an attestation it asked for. */
+    private final dev.drover.agent.identity.NodeCredentialFile credentialFile;
+    private volatile String credential;
+    private final dev.drover.agent.identity.PendingAttestation attestation;
 
     private Agent(AgentConfig config, NodeIdentity identity, String enrolmentToken, Optional<String> vmName) {
         this.config = config;
@@ -95,6 +99,14 @@ public final class Agent implements AgentCommands {
             throw e;
         }
         this.memory = new SessionMemory(journal);
+        this.credentialFile = new dev.drover.agent.identity.NodeCredentialFile(stateDir.path());
+        this.credential = credentialFile.load().orElse("");
+        this.attestation = new dev.drover.agent.identity.PendingAttestation(config.imds().enabled()
+                ? nonce -> imdsClient(config.imds()).attestedDocument(nonce)
+                : nonce -> {
+                    throw new IllegalStateException("the coordinator wants an IMDS attested document, but imds is "
+                            + "disabled in this agent's config (an off-Azure node needs a pool token instead)");
+                });
         this.sampler = HostSampler.forThisHost(config.scratchPath());
         this.client = new CoordinatorClient(config, this, memory);
         this.uploader = config.logs() != null ? logUploader(config) : null;
@@ -217,7 +229,21 @@ public final class Agent implements AgentCommands {
     @Override
     public Hello hello(String sessionId, long lastReceivedSeq) {
         return new Hello(ProtocolVersion.MIN_SUPPORTED, ProtocolVersion.CURRENT, AgentVersion.VERSION, identity,
-                config.node().slots(), config.node().gpus(), enrolmentToken, sessionId, lastReceivedSeq);
+                config.node().slots(), config.node().gpus(), enrolmentToken, sessionId, lastReceivedSeq)
+                .withProof(credential, attestation.takeForHello());
+    }
+
+    @Override
+    public void credentialIssued(String issued) {
+        credentialFile.save(issued); // durable before anything else is said: the coordinator takes that as receipt
+        credential = issued;
+        LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId()).addKeyValue("file", credentialFile.path())
+                .log("node credential received and kept");
+    }
+
+    @Override
+    public void attestationRequired(String nonce) {
+        attestation.request(nonce);
     }
 
     @Override

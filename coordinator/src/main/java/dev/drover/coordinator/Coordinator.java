@@ -10,7 +10,8 @@ import dev.drover.coordinator.config.CoordinatorConfig;
 import dev.drover.coordinator.config.CoordinatorConfigFile;
 import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.gateway.AgentGatewayVerticle;
-import dev.drover.coordinator.gateway.EnrolmentTokens;
+import dev.drover.coordinator.identity.IdentityGate;
+import dev.drover.coordinator.identity.IdentitySetup;
 import dev.drover.coordinator.metrics.Metrics;
 import dev.drover.coordinator.provision.BladeControl;
 import dev.drover.coordinator.provision.OfferingHealth;
@@ -30,6 +31,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
+import dev.drover.coordinator.provision.Instance;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +48,7 @@ import org.slf4j.LoggerFactory;
 public final class Coordinator {
     private static final Logger LOGGER = LoggerFactory.getLogger(Coordinator.class);
     private static final long TICK_MILLIS = 1000;
+    private static final long IDENTITY_SWEEP_MILLIS = 30_000;
 
     /** Builds the scale set behind a pool; the demo supplies local agent processes instead of Azure. */
     @FunctionalInterface
@@ -67,8 +71,9 @@ public final class Coordinator {
     private final List<PoolSpec> pools;
     private final CoordinatorState state;
     private ScalingLoop scaling;
-    private Provisioning provisioning;
+    private volatile Provisioning provisioning;
     private AgentGatewayVerticle gateway;
+    private IdentityGate identity;
     private ApiVerticle api;
 
     public Coordinator(CoordinatorConfig config, Clock clock) {
@@ -119,8 +124,8 @@ public final class Coordinator {
 
     /** Starts every surface; completes when both listeners are bound. */
     public Future<Coordinator> start() {
-        EnrolmentTokens tokens = new EnrolmentTokens(enrolmentTokens());
-        gateway = new AgentGatewayVerticle(config, registry, tokens, connections, metrics, state.deliveryLedger());
+        identity = IdentitySetup.gate(config, enrolmentTokens(), state.credentials(), this::vmIdsOf, clock);
+        gateway = new AgentGatewayVerticle(config, registry, identity, connections, metrics, state.deliveryLedger());
         return vertx.deployVerticle(gateway)
                 .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
                 .compose(id -> {
@@ -145,6 +150,10 @@ public final class Coordinator {
                 .recover(e -> failed("HTTP API on " + config.http().host() + ":" + config.http().port(), e))
                 .map(id -> {
                     vertx.setPeriodic(TICK_MILLIS, t -> tick());
+                    vertx.setPeriodic(IDENTITY_SWEEP_MILLIS, t -> vertx.executeBlocking(() -> {
+                        sweepIdentities();
+                        return null;
+                    }, false));
                     if (tractor != null) {
                         // a queue change is acted on at once, not at the next tick (issue 5: within 2 s)
                         tractor.onChange(() -> vertx.runOnContext(v -> scaleNow()));
@@ -192,6 +201,20 @@ public final class Coordinator {
                 provisioning, clock);
         state.restorePools(scaling, provisioning);
         registry.addListener(provisioning);
+    }
+
+    /** The VM ids of a pool's scale set as last listed (attestation); empty before the first list. */
+    private Set<String> vmIdsOf(String pool) {
+        Provisioning p = provisioning;
+        return p == null ? Set.of() : p.actuator(pool).map(a -> a.instances().stream().map(Instance::vmId)
+                .filter(v -> !v.isEmpty()).collect(java.util.stream.Collectors.toSet())).orElse(Set.of());
+    }
+
+    /** Forgets credentials of forgotten nodes, and unpooled nodes away too long (bounded unknown node ids). */
+    private void sweepIdentities() {
+        Duration away = Duration.ofMinutes(config.enrolment().unpooledForgetMinutes());
+        identity.sweep(id -> registry.find(id).isPresent(), id -> registry.forgetIfAway(id, clock.instant().minus(away)),
+                away);
     }
 
     private void scaleNow() {

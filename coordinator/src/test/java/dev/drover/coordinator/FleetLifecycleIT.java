@@ -53,7 +53,9 @@ class FleetLifecycleIT {
 
     private JarProcess startAgent(String nodeId) throws Exception {
         JarProcess agent = JarProcess.start(JarProcess.AGENT_JAR, "fleet-" + nodeId + "-" + processes.size(),
-                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(),  "--node-id", nodeId, "--pool", "it", "--no-imds"),
+                List.of("--coordinator", "127.0.0.1:" + gatewayPort, "--coordinator-ca-file", TestTls.caFile(dir).toString(),  "--node-id", nodeId, "--pool", "it", "--no-imds",
+                        // one state directory per node, kept across restarts as on a VM: it holds the node credential
+                        "--state-dir", dir.resolve("state-" + nodeId).toString()),
                 Map.of("DROVER_ENROLMENT_TOKEN", TOKEN));
         processes.add(agent);
         return agent;
@@ -89,8 +91,10 @@ class FleetLifecycleIT {
         // when A is started again with the same identity
         startAgent("node-a");
 
-        // then it is the same node again, not a second one
+        // then it is the same node again, not a second one, let in by the credential it kept (mode 0600)
         awaitState("node-a", "READY", Duration.ofSeconds(60));
+        assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve("state-node-a").resolve("node-credential")))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         assertThat(api.nodes()).hasSize(2);
         JsonObject again = api.node("node-a").orElseThrow();
         assertThat(again.getString("stateReason")).contains("enrolled");

@@ -23,6 +23,11 @@ final class JarProcess implements AutoCloseable {
         this.log = log;
     }
 
+    /** Where this process's stdout and stderr go. */
+    Path logPath() {
+        return log;
+    }
+
     /** Starts {@code java -jar jar args}; {@code name} names the log file and must be unique per test run. */
     static JarProcess start(Path jar, String name, List<String> args, Map<String, String> env) throws IOException {
         if (!Files.isRegularFile(jar)) {

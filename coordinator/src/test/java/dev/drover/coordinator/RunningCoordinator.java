@@ -25,16 +25,22 @@ record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi ap
 
     static RunningCoordinator start(Path dir, String name, String token, String gatewayExtra, String extraYaml)
             throws Exception {
+        return startWithEnrolment(dir, name, "{tokens: [" + token + "]}", gatewayExtra, extraYaml);
+    }
+
+    /** @param enrolment the {@code enrolment:} YAML value, e.g. with pool tokens */
+    static RunningCoordinator startWithEnrolment(Path dir, String name, String enrolment, String gatewayExtra,
+            String extraYaml) throws Exception {
         int gatewayPort = JarProcess.freePort();
         int httpPort = JarProcess.freePort();
         Path config = dir.resolve(name + ".yaml");
         Files.writeString(config, """
                 gateway: {host: 127.0.0.1, port: %d%s%s}
                 http: {host: 127.0.0.1, port: %d}
-                enrolment: {tokens: [%s]}
+                enrolment: %s
                 store: {path: %s}
                 %s
-                """.formatted(gatewayPort, TestTls.gatewayYaml(dir), gatewayExtra, httpPort, token,
+                """.formatted(gatewayPort, TestTls.gatewayYaml(dir), gatewayExtra, httpPort, enrolment,
                         dir.resolve(name + ".db"), extraYaml));
         JarProcess process = JarProcess.start(JarProcess.COORDINATOR_JAR, name, List.of("--config", config.toString()),
                 Map.of());

@@ -15,14 +15,20 @@ import java.util.Objects;
  * @param agentStreamId extension 1: id of the agent's outbox stream; empty when not stated (pre-stream agents)
  * @param commandStreamId extension 2: the coordinator stream {@code lastReceivedSeq} counts; empty if none
  * @param maxFrameLength extension 3: the agent's own receive limit; 0 when not stated (then 65,536)
+ * @param nodeCredential extension 8: the per-node secret the coordinator issued in a Welcome; empty if none
+ * @param attestedDocument extension 9: the VM's signed IMDS attested document (PKCS#7, base64) for the nonce of
+ *     a Reject(ATTESTATION_REQUIRED); empty if none
  */
 public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIdentity identity, int slots, int gpus,
         String enrolmentToken, String previousSessionId, long lastReceivedSeq, String agentStreamId,
-        String commandStreamId, int maxFrameLength) implements Message {
+        String commandStreamId, int maxFrameLength, String nodeCredential, String attestedDocument)
+        implements Message {
 
     static final int EXT_AGENT_STREAM = 1;
     static final int EXT_COMMAND_STREAM = 2;
     static final int EXT_MAX_FRAME_LENGTH = 3;
+    static final int EXT_NODE_CREDENTIAL = 8;
+    static final int EXT_ATTESTED_DOCUMENT = 9;
 
     public Hello {
         Fields.range(minVersion, 0, 0xFFFF, "hello.minVersion");
@@ -39,6 +45,16 @@ public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIde
         if (maxFrameLength != 0) {
             Fields.range(maxFrameLength, 1024, ProtocolLimits.MAX_FRAME_LENGTH_CEILING, "hello.maxFrameLength");
         }
+        Fields.text(nodeCredential, "hello.nodeCredential");
+        Fields.text(attestedDocument, "hello.attestedDocument");
+    }
+
+    /** A Hello without the identity extensions (8, 9), as an agent before per-node identity sends it. */
+    public Hello(int minVersion, int maxVersion, String agentVersion, NodeIdentity identity, int slots, int gpus,
+            String enrolmentToken, String previousSessionId, long lastReceivedSeq, String agentStreamId,
+            String commandStreamId, int maxFrameLength) {
+        this(minVersion, maxVersion, agentVersion, identity, slots, gpus, enrolmentToken, previousSessionId,
+                lastReceivedSeq, agentStreamId, commandStreamId, maxFrameLength, "", "");
     }
 
     /** A Hello without the stream extensions, as a pre-stream agent sends it. */
@@ -51,13 +67,22 @@ public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIde
     /** This Hello naming the agent's stream and the coordinator stream position it has processed. */
     public Hello withStreams(String agentStream, String commandStream, long commandSeq) {
         return new Hello(minVersion, maxVersion, agentVersion, identity, slots, gpus, enrolmentToken,
-                previousSessionId, commandSeq, agentStream, commandStream, maxFrameLength);
+                previousSessionId, commandSeq, agentStream, commandStream, maxFrameLength, nodeCredential,
+                attestedDocument);
+    }
+
+    /** This Hello proving the node with its issued credential and/or its VM's attested document. */
+    public Hello withProof(String credential, String document) {
+        return new Hello(minVersion, maxVersion, agentVersion, identity, slots, gpus, enrolmentToken,
+                previousSessionId, lastReceivedSeq, agentStreamId, commandStreamId, maxFrameLength, credential,
+                document);
     }
 
     /** This Hello stating the agent's receive limit. */
     public Hello withMaxFrameLength(int limit) {
         return new Hello(minVersion, maxVersion, agentVersion, identity, slots, gpus, enrolmentToken,
-                previousSessionId, lastReceivedSeq, agentStreamId, commandStreamId, limit);
+                previousSessionId, lastReceivedSeq, agentStreamId, commandStreamId, limit, nodeCredential,
+                attestedDocument);
     }
 
     /** The largest frame the coordinator may send this agent. */
@@ -85,6 +110,13 @@ public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIde
         if (maxFrameLength != 0) {
             w.extension(EXT_MAX_FRAME_LENGTH, v -> v.i32(maxFrameLength));
         }
+        if (!nodeCredential.isEmpty()) {
+            w.extension(EXT_NODE_CREDENTIAL, v -> v.shortString(nodeCredential, "hello.nodeCredential"));
+        }
+        if (!attestedDocument.isEmpty()) {
+            w.extension(EXT_ATTESTED_DOCUMENT, v -> v.boundedString(attestedDocument, ProtocolLimits.MAX_DOCUMENT,
+                    "hello.attestedDocument"));
+        }
     }
 
     static Hello read(WireReader r) {
@@ -97,13 +129,16 @@ public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIde
         String token = r.shortString("hello.enrolmentToken");
         String previousSessionId = r.shortString("hello.previousSessionId");
         long lastReceivedSeq = r.i64("hello.lastReceivedSeq");
-        String[] streams = {"", ""};
+        String[] streams = {"", "", "", ""};
         int[] limit = {0};
         r.readExtensions("HELLO", (tag, v) -> {
             switch (tag) {
                 case EXT_AGENT_STREAM -> streams[0] = v.shortString("hello.agentStreamId");
                 case EXT_COMMAND_STREAM -> streams[1] = v.shortString("hello.commandStreamId");
                 case EXT_MAX_FRAME_LENGTH -> limit[0] = v.i32("hello.maxFrameLength");
+                case EXT_NODE_CREDENTIAL -> streams[2] = v.shortString("hello.nodeCredential");
+                case EXT_ATTESTED_DOCUMENT -> streams[3] = v.boundedString(ProtocolLimits.MAX_DOCUMENT,
+                        "hello.attestedDocument");
                 default -> {
                     return false;
                 }
@@ -111,15 +146,17 @@ public record Hello(int minVersion, int maxVersion, String agentVersion, NodeIde
             return true;
         });
         return new Hello(minVersion, maxVersion, agentVersion, identity, slots, gpus, token, previousSessionId,
-                lastReceivedSeq, streams[0], streams[1], limit[0]);
+                lastReceivedSeq, streams[0], streams[1], limit[0], streams[2], streams[3]);
     }
 
-    /** Never print the enrolment token. */
+    /** Never print the enrolment token or the node credential. */
     @Override
     public String toString() {
         return "Hello[versions=" + minVersion + ".." + maxVersion + ", agentVersion=" + agentVersion + ", identity="
                 + identity + ", slots=" + slots + ", gpus=" + gpus + ", previousSessionId=" + previousSessionId
                 + ", lastReceivedSeq=" + lastReceivedSeq + ", agentStreamId=" + agentStreamId + ", commandStreamId="
-                + commandStreamId + ", maxFrameLength=" + maxFrameLength + "]";
+                + commandStreamId + ", maxFrameLength=" + maxFrameLength + ", nodeCredential="
+                + (nodeCredential.isEmpty() ? "none" : "***") + ", attestedDocument=" + attestedDocument.length()
+                + " chars]";
     }
 }

@@ -12,6 +12,8 @@ public final class ProtocolLimits {
     public static final int MAX_SHORT_STRING = 256;
     /** Maximum encoded UTF-8 length of a long string (descriptions, reasons, command arguments). */
     public static final int MAX_LONG_STRING = 4096;
+    /** Longest signed document a Hello may carry (Azure's attested document is ~4 KiB; a Hello stays under 16 KiB). */
+    public static final int MAX_DOCUMENT = 12_288;
     /** Maximum number of items in any list field. */
     public static final int MAX_LIST_ITEMS = 256;
     /** Maximum number of mounts reported in one heartbeat. */

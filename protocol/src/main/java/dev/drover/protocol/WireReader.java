@@ -73,6 +73,11 @@ public final class WireReader {
         return string(ProtocolLimits.MAX_LONG_STRING, field);
     }
 
+    /** A string with its own limit (PROTOCOL.md says which fields have one). */
+    public String boundedString(int limit, String field) {
+        return string(limit, field);
+    }
+
     private String string(int limit, String field) {
         int length = u16(field);
         if (length > limit) {

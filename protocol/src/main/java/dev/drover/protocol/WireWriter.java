@@ -59,6 +59,10 @@ public final class WireWriter {
         return string(value, ProtocolLimits.MAX_LONG_STRING, field);
     }
 
+    public WireWriter boundedString(String value, int limit, String field) {
+        return string(value, limit, field);
+    }
+
     private WireWriter string(String value, int limit, String field) {
         int length = ByteBufUtil.utf8Bytes(value);
         if (length > limit) {

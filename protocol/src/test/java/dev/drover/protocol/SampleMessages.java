@@ -21,6 +21,13 @@ final class SampleMessages {
                         "a-3f1c9e2b", "c-77d0", 131_072),
                 new Welcome(1, "s-0002", IDENTITY.nodeId(), true, 42, 5000, 20, 65536, 1_780_000_000_000L, "c-77d0"),
                 new Reject(RejectReason.UNSUPPORTED_VERSION, "agent speaks 7..9, coordinator 1..1", 1, 1),
+                // per-node identity (PROTOCOL.md §6.1): credential and attested document, an issued credential,
+                // and the attestation challenge
+                new Hello(1, 1, "0.3.0", IDENTITY, 16, 0, "enrol-secret", "s-0002", 17, "a-3f1c9e2b", "c-77d0", 0,
+                        "nc-Vq3kT0x9zQ", "MIIKpgYJKoZIhvcNAQcCoIIKlzCCCpMCAQExDzANBglghkgBZQMEAgEFADCCAWwG".repeat(150)),
+                new Welcome(1, "s-0003", IDENTITY.nodeId(), false, 0, 5000, 20, 65536, 1_780_000_000_000L, "c-77d1",
+                        "nc-Vq3kT0x9zQ"),
+                new Reject(RejectReason.ATTESTATION_REQUIRED, "prove the VM", 1, 1, "4821093756"),
                 new Heartbeat(1_780_000_000_000L, AgentState.BUSY, 2,
                         new HostMetrics(87.5f, 14.2f, 64L << 30, 12L << 30, 200L << 30, 1_048_576, 312, 1, 45f),
                         List.of(new MountHealth("/mnt/cache", MountState.OK, 3, ""),

@@ -39,6 +39,12 @@ public final class FakeImds implements AutoCloseable {
     static final Set<String> INSTANCE_VERSIONS = Set.of("2021-12-13", "2023-07-01", "2023-11-15", "2024-03-15",
             "2024-07-17", "2025-04-07");
     static final Set<String> EVENTS_VERSIONS = Set.of("2019-01-01", "2019-04-01", "2019-08-01", "2020-07-01");
+    /** Versions the attested endpoint takes (IMDS doc, "Attested data"). */
+    static final Set<String> ATTESTED_VERSIONS = Set.of("2018-10-01", "2019-03-11", "2019-08-15", "2020-09-01",
+            "2021-01-01", "2021-12-13", "2023-07-01", "2025-04-07");
+    /** Azure's timeStamp format in attested documents. */
+    static final DateTimeFormatter ATTESTED_TIME = DateTimeFormatter.ofPattern("MM/dd/yy HH:mm:ss Z", java.util.Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
     static final int RATE_LIMIT_PER_SECOND = 5;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final DateTimeFormatter RFC_1123 = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
@@ -55,6 +61,7 @@ public final class FakeImds implements AutoCloseable {
     private String failureMode = "500";
     private long throttled;
     private long served;
+    private AttestedSigner signer;
 
     /**
      * @param compute instance metadata {@code compute} fields (all strings, as IMDS sends them)
@@ -73,6 +80,19 @@ public final class FakeImds implements AutoCloseable {
         server.createContext("/metadata/", this::handleImds);
         server.createContext("/fake/", this::handleControl);
         server.start();
+    }
+
+    /** Signs attested documents with {@code signer} (one test root for several fake VMs). */
+    public synchronized void attestWith(AttestedSigner signer) {
+        this.signer = signer;
+    }
+
+    /** The signer of attested documents (created on first use unless one was given). */
+    public synchronized AttestedSigner signer() {
+        if (signer == null) {
+            signer = AttestedSigner.create(AttestedSigner.SIGNER_NAME, clock.instant());
+        }
+        return signer;
     }
 
     public int port() {
@@ -190,6 +210,19 @@ public final class FakeImds implements AutoCloseable {
                     : JSON.createObjectNode().<ObjectNode>set("compute", computeJson);
             return new Response(200, body.toString(), 0);
         }
+        if (path.equals("/metadata/attested/document")) {
+            if (!ATTESTED_VERSIONS.contains(version)) {
+                return badVersion(ATTESTED_VERSIONS);
+            }
+            if (!ex.getRequestMethod().equals("GET")) {
+                return Response.error(405, "Method not allowed");
+            }
+            String nonce = query.getOrDefault("nonce", List.of("")).get(0);
+            if (query.containsKey("nonce") && !nonce.matches("[0-9]{10}")) {
+                return Response.error(400, "Bad request. The nonce must be a 10-digit string");
+            }
+            return new Response(200, attested(nonce, now), 0);
+        }
         if (path.equals("/metadata/scheduledevents")) {
             if (!EVENTS_VERSIONS.contains(version)) {
                 return badVersion(EVENTS_VERSIONS);
@@ -203,6 +236,30 @@ public final class FakeImds implements AutoCloseable {
             return Response.error(405, "Method not allowed");
         }
         return Response.error(404, "Not found");
+    }
+
+    /**
+     * {"encoding":"pkcs7","signature":...}: the VM's identity and the nonce (or, without one, the time as
+     * yyyyMMdd-HHmmss, as Azure does), valid for six hours, signed.
+     */
+    private String attested(String nonce, Instant now) {
+        String resourceId = compute.getOrDefault("resourceId", "");
+        String[] parts = resourceId.split("/");
+        String subscription = parts.length > 2 && parts[1].equalsIgnoreCase("subscriptions") ? parts[2] : "";
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("licenseType", "");
+        doc.put("nonce", nonce.isEmpty() ? DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC)
+                .format(now) : nonce);
+        doc.putObject("plan").put("name", "").put("product", "").put("publisher", "");
+        doc.put("sku", "");
+        doc.put("subscriptionId", subscription);
+        doc.putObject("timeStamp").put("createdOn", ATTESTED_TIME.format(now))
+                .put("expiresOn", ATTESTED_TIME.format(now.plus(Duration.ofHours(6))));
+        doc.put("vmId", compute.getOrDefault("vmId", ""));
+        ObjectNode body = JSON.createObjectNode();
+        body.put("encoding", "pkcs7");
+        body.put("signature", signer().sign(doc.toString()));
+        return body.toString();
     }
 
     /** Scheduled events start at NotBefore; started ones vanish after the linger time. */

@@ -36,11 +36,19 @@ public final class FakeImdsCommand implements Callable<Integer> {
             description = "How long a Started event stays listed (Azure: about 600).")
     int lingerSeconds;
 
+    @Option(names = "--attest-root-out", paramLabel = "FILE",
+            description = "Writes the test root that signs this fake's attested documents (PEM), for a coordinator's "
+                    + "enrolment.attestation.trustRootFile. It plays Microsoft's role: never trust it in production.")
+    java.nio.file.Path attestRootOut;
+
     @Override
     public Integer call() throws Exception {
         Map<String, String> compute = compute(vmName, computerName != null ? computerName : vmName, scaleSet,
                 priority, vmSize);
         try (FakeImds imds = new FakeImds(port, compute, Duration.ofSeconds(lingerSeconds), Clock.systemUTC())) {
+            if (attestRootOut != null) {
+                java.nio.file.Files.writeString(attestRootOut, imds.signer().rootPem());
+            }
             System.out.println("fake IMDS listening on " + imds.baseUrl());
             System.out.flush();
             CountDownLatch stop = new CountDownLatch(1);

@@ -18,6 +18,7 @@ public final class ImdsClient {
     public static final String DEFAULT_BASE_URL = "http://169.254.169.254";
     static final String INSTANCE_API_VERSION = "2021-12-13";
     static final String EVENTS_API_VERSION = "2020-07-01";
+    static final String ATTESTED_API_VERSION = "2020-09-01";
 
     private final URI base;
     private final Duration timeout;
@@ -40,6 +41,15 @@ public final class ImdsClient {
 
     public ScheduledEvents scheduledEvents() throws ImdsException, InterruptedException {
         return ImdsJson.scheduledEvents(get("/metadata/scheduledevents?api-version=" + EVENTS_API_VERSION));
+    }
+
+    /**
+     * The VM's attested document for {@code nonce} (10 digits): the PKCS#7 {@code signature} field, base64, which
+     * names this VM and the nonce, signed by Azure (GET /metadata/attested/document).
+     */
+    public String attestedDocument(String nonce) throws ImdsException, InterruptedException {
+        return ImdsJson.attestedSignature(get("/metadata/attested/document?api-version=" + ATTESTED_API_VERSION
+                + "&nonce=" + java.net.URLEncoder.encode(nonce, StandardCharsets.UTF_8)));
     }
 
     /** Approves events so Azure may start them before NotBefore (specs/azure.md §1.5). */

@@ -97,6 +97,16 @@ final class ImdsJson {
         }
     }
 
+    /** The {@code signature} of an attested document response ({"encoding":"pkcs7","signature":"..."}). */
+    static String attestedSignature(String body) throws ImdsException {
+        JsonNode doc = parse(body);
+        String encoding = text(doc, "encoding");
+        if (!encoding.equals("pkcs7")) {
+            throw new ImdsException("attested document: encoding is '" + encoding + "', expected pkcs7", null);
+        }
+        return text(doc, "signature");
+    }
+
     static String requestBody(List<String> eventIds) {
         var root = JSON.createObjectNode();
         var array = root.putArray("StartRequests");

@@ -15,4 +15,15 @@ public interface AgentCommands {
 
     /** A new (not duplicate) reliable command from the coordinator: Drain, RunTask or CancelTask. */
     void onCommand(Reliable command);
+
+    /**
+     * The coordinator issued this node's credential (Welcome extension 8). Must keep it durably before returning:
+     * the coordinator takes the agent's next message as proof that it did. Throws if it cannot.
+     */
+    default void credentialIssued(String credential) {
+    }
+
+    /** The coordinator wants the VM's attested document for {@code nonce} in the next Hello. */
+    default void attestationRequired(String nonce) {
+    }
 }

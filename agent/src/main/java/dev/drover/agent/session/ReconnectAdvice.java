@@ -31,7 +31,7 @@ public enum ReconnectAdvice {
         return switch (reason) {
             case UNSUPPORTED_VERSION, BAD_CREDENTIAL, INVALID_HELLO -> MISCONFIGURED;
             case OVERLOADED -> OVERLOADED;
-            case SHUTTING_DOWN -> BACKOFF;
+            case SHUTTING_DOWN, ATTESTATION_REQUIRED -> BACKOFF;
         };
     }
 

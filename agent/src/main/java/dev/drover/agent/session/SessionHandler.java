@@ -137,6 +137,16 @@ public final class SessionHandler extends SimpleChannelInboundHandler<Message> {
     }
 
     private void onWelcome(Welcome w) {
+        if (!w.nodeCredential().isEmpty()) {
+            try {
+                commands.credentialIssued(w.nodeCredential());
+            } catch (RuntimeException e) {
+                // Not kept, so not confirmed: the coordinator lets the enrolment token in again for this node.
+                LOGGER.atError().log("cannot keep the node credential the coordinator issued: " + e.getMessage());
+                ctx.close();
+                return;
+            }
+        }
         boolean newSession = !w.sessionId().equals(memory.sessionId());
         DeliveryStore store = memory.outbox();
         if (!w.commandStreamId().isEmpty() && !w.commandStreamId().equals(store.commandStreamId())) {
@@ -173,6 +183,14 @@ public final class SessionHandler extends SimpleChannelInboundHandler<Message> {
 
     private void onReject(Reject r) {
         ReconnectAdvice advice = ReconnectAdvice.after(r.reason());
+        if (r.reason() == dev.drover.protocol.RejectReason.ATTESTATION_REQUIRED) {
+            LOGGER.atInfo().addKeyValue("detail", r.detail()).log("coordinator asks this VM to prove itself; "
+                    + "fetching the attested document");
+            commands.attestationRequired(r.attestationNonce());
+            listener.advise(advice);
+            ctx.close();
+            return;
+        }
         var log = advice.needsOperator() ? LOGGER.atError() : LOGGER.atWarn();
         log.addKeyValue("reason", r.reason()).addKeyValue("detail", r.detail())
                 .addKeyValue("coordinatorVersions", r.minVersion() + ".." + r.maxVersion())

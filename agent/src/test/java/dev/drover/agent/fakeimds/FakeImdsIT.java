@@ -61,6 +61,29 @@ class FakeImdsIT {
     }
 
     @Test
+    void attestedDocumentIsAsStrictAsAzuresAndSignsTheNonce() throws Exception {
+        String path = "/metadata/attested/document?api-version=2020-09-01&nonce=0123456789";
+        assertThat(get(path).statusCode()).as("Metadata header").isEqualTo(400);
+        assertThat(get("/metadata/attested/document?nonce=0123456789", "Metadata", "true").statusCode())
+                .as("api-version").isEqualTo(400);
+        assertThat(get("/metadata/attested/document?api-version=2020-09-01&nonce=12ab", "Metadata", "true")
+                .statusCode()).as("nonce must be 10 digits").isEqualTo(400);
+        Thread.sleep(1100); // stay under the rate limit
+
+        HttpResponse<String> r = get(path, "Metadata", "true");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = json.readTree(r.body());
+        assertThat(body.path("encoding").asText()).isEqualTo("pkcs7");
+        org.bouncycastle.cms.CMSSignedData cms = new org.bouncycastle.cms.CMSSignedData(
+                java.util.Base64.getDecoder().decode(body.path("signature").asText()));
+        JsonNode content = json.readTree((byte[]) cms.getSignedContent().getContent());
+        assertThat(content.path("nonce").asText()).isEqualTo("0123456789");
+        assertThat(content.path("timeStamp").path("createdOn").asText()).matches("\\d\\d/\\d\\d/\\d\\d .*");
+        assertThat(cms.getSignerInfos().size()).isEqualTo(1);
+    }
+
+    @Test
     void requiresAKnownApiVersion() throws Exception {
         HttpResponse<String> r = get("/metadata/scheduledevents", "Metadata", "true");
         assertThat(r.statusCode()).isEqualTo(400);

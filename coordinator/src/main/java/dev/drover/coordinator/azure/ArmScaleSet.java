@@ -103,6 +103,6 @@ public final class ArmScaleSet implements ScaleSet {
             }
         }
         String provisioning = props.getString("provisioningState", "unknown").toLowerCase(Locale.ROOT);
-        return new Instance(instanceId, computerName, power, provisioning);
+        return new Instance(instanceId, computerName, power, provisioning, props.getString("vmId", ""));
     }
 }

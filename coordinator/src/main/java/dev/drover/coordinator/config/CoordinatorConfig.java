@@ -367,25 +367,116 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
         }
     }
 
-    /** Secrets an agent must present in Hello; several may be valid at once so they can be rotated. */
-    public record Enrolment(List<String> tokens, String tokenFile) {
+    /**
+     * Secrets an agent may present in its first Hello, exchanged there for a per-node credential (SECURITY.md,
+     * "Node identity"); several may be valid at once so they can be rotated.
+     *
+     * @param tokens farm-wide tokens: any pool, no expiry
+     * @param poolTokens tokens that enrol only into one pool, until they expire
+     * @param maxUnpooledNodes most enrolled nodes naming no configured pool kept at once (more are refused; such
+     *     nodes are forgotten, credential and all, once away for {@code unpooledForgetMinutes})
+     * @param attestation when set, a first Hello for a pool with an Azure scale set must carry the VM's IMDS
+     *     attested document, checked against this trust root and the pool's scale set
+     */
+    public record Enrolment(List<String> tokens, String tokenFile, List<PoolToken> poolTokens,
+            Integer maxUnpooledNodes, Integer unpooledForgetMinutes, Attestation attestation) {
+        public static final int DEFAULT_MAX_UNPOOLED_NODES = 20_000;
+        public static final int DEFAULT_UNPOOLED_FORGET_MINUTES = 10;
+
+        public Enrolment(List<String> tokens, String tokenFile) {
+            this(tokens, tokenFile, null, null, null, null);
+        }
+
         public Enrolment {
             tokens = tokens != null ? List.copyOf(tokens) : List.of();
-            if (tokens.isEmpty() == (tokenFile == null)) {
-                throw new IllegalArgumentException("enrolment: set exactly one of enrolment.tokens and "
+            poolTokens = poolTokens != null ? List.copyOf(poolTokens) : List.of();
+            maxUnpooledNodes = maxUnpooledNodes != null ? maxUnpooledNodes : DEFAULT_MAX_UNPOOLED_NODES;
+            unpooledForgetMinutes = unpooledForgetMinutes != null ? unpooledForgetMinutes
+                    : DEFAULT_UNPOOLED_FORGET_MINUTES;
+            if (!tokens.isEmpty() && tokenFile != null) {
+                throw new IllegalArgumentException("enrolment: set at most one of enrolment.tokens and "
                         + "enrolment.tokenFile");
+            }
+            if (tokens.isEmpty() && tokenFile == null && poolTokens.isEmpty()) {
+                throw new IllegalArgumentException("enrolment: set enrolment.tokens, enrolment.tokenFile or "
+                        + "enrolment.poolTokens");
             }
             for (String t : tokens) {
                 if (t == null || t.length() < 16) {
                     throw new IllegalArgumentException("enrolment.tokens: every token must be at least 16 characters");
                 }
             }
+            if (maxUnpooledNodes < 0 || unpooledForgetMinutes < 1) {
+                throw new IllegalArgumentException("enrolment: maxUnpooledNodes must be >= 0 and "
+                        + "unpooledForgetMinutes >= 1, got " + maxUnpooledNodes + " and " + unpooledForgetMinutes);
+            }
         }
 
         /** Never print tokens. */
         @Override
         public String toString() {
-            return "Enrolment[tokens=" + tokens.size() + ", tokenFile=" + tokenFile + "]";
+            return "Enrolment[tokens=" + tokens.size() + ", tokenFile=" + tokenFile + ", poolTokens="
+                    + poolTokens.size() + ", maxUnpooledNodes=" + maxUnpooledNodes + ", attestation=" + attestation
+                    + "]";
+        }
+    }
+
+    /**
+     * An enrolment token for one pool (an off-Azure rack, a test bench), valid until {@code expires}.
+     *
+     * @param expires ISO-8601 instant, e.g. {@code 2026-12-31T00:00:00Z}
+     */
+    public record PoolToken(String pool, String token, String tokenFile, String expires) {
+        public PoolToken {
+            if (pool == null || pool.isBlank()) {
+                throw new IllegalArgumentException("enrolment.poolTokens[].pool is required");
+            }
+            String at = "enrolment.poolTokens[" + pool + "]";
+            if ((token == null) == (tokenFile == null)) {
+                throw new IllegalArgumentException(at + ": set exactly one of token and tokenFile");
+            }
+            if (token != null && token.length() < 16) {
+                throw new IllegalArgumentException(at + ".token must be at least 16 characters");
+            }
+            if (expires == null) {
+                throw new IllegalArgumentException(at + ".expires is required (ISO-8601, e.g. 2026-12-31T00:00:00Z)");
+            }
+            try {
+                java.time.Instant.parse(expires);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new IllegalArgumentException(at + ".expires must be an ISO-8601 instant such as "
+                        + "2026-12-31T00:00:00Z, got " + expires);
+            }
+        }
+
+        public java.time.Instant expiresAt() {
+            return java.time.Instant.parse(expires);
+        }
+
+        /** Never print the token. */
+        @Override
+        public String toString() {
+            return "PoolToken[pool=" + pool + ", tokenFile=" + tokenFile + ", expires=" + expires + "]";
+        }
+    }
+
+    /**
+     * Checking Azure nodes' IMDS attested documents (SECURITY.md, "Node identity").
+     *
+     * @param trustRootFile PEM certificates: the root(s) the document's signer must chain to (Microsoft's, in
+     *     production) and any intermediates
+     * @param maxAgeSeconds how old a document's {@code createdOn} may be
+     */
+    public record Attestation(String trustRootFile, Integer maxAgeSeconds) {
+        public Attestation {
+            if (trustRootFile == null || trustRootFile.isBlank()) {
+                throw new IllegalArgumentException("enrolment.attestation.trustRootFile is required");
+            }
+            maxAgeSeconds = maxAgeSeconds != null ? maxAgeSeconds : 300;
+            if (maxAgeSeconds < 10) {
+                throw new IllegalArgumentException("enrolment.attestation.maxAgeSeconds must be >= 10, got "
+                        + maxAgeSeconds);
+            }
         }
     }
 

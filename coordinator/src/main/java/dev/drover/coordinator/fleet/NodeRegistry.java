@@ -335,6 +335,24 @@ public final class NodeRegistry {
         return node != null && node.annotate(reason);
     }
 
+    /**
+     * Forgets a node whose agent is not connected and was last heard before {@code awaySince} (identity: an
+     * unpooled node away too long). False, and nothing changed, for a connected, recent or unknown node.
+     */
+    public boolean forgetIfAway(String nodeId, Instant awaySince) {
+        boolean[] forgot = {false};
+        nodes.computeIfPresent(nodeId, (id, n) -> {
+            NodeSnapshot s = n.snapshot();
+            if (s.connected() || !s.lastSeen().isBefore(awaySince)) {
+                return n;
+            }
+            journal.forget(id);
+            forgot[0] = true;
+            return null;
+        });
+        return forgot[0];
+    }
+
     public Optional<Node> find(String nodeId) {
         return Optional.ofNullable(nodes.get(nodeId));
     }

@@ -1,6 +1,7 @@
 package dev.drover.coordinator.gateway;
 
 import dev.drover.coordinator.fleet.AgentLink;
+import dev.drover.coordinator.identity.IdentityGate;
 import dev.drover.coordinator.fleet.Node;
 import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.metrics.Metrics;
@@ -52,7 +53,8 @@ final class AgentConnection implements AgentLink {
 
     private final Wire wire;
     private final NodeRegistry registry;
-    private final EnrolmentTokens tokens;
+    private final IdentityGate identity;
+    private boolean credentialConfirmed;
     private final GatewaySettings settings;
     private final InboundStreams streams;
     private final BooleanSupplier shuttingDown;
@@ -62,11 +64,11 @@ final class AgentConnection implements AgentLink {
     private String byeReason;
     private volatile boolean closing;
 
-    AgentConnection(Wire wire, NodeRegistry registry, EnrolmentTokens tokens, GatewaySettings settings,
+    AgentConnection(Wire wire, NodeRegistry registry, IdentityGate identity, GatewaySettings settings,
             InboundStreams streams, BooleanSupplier shuttingDown, Metrics metrics) {
         this.wire = wire;
         this.registry = registry;
-        this.tokens = tokens;
+        this.identity = identity;
         this.settings = settings;
         this.streams = streams;
         this.shuttingDown = shuttingDown;
@@ -113,6 +115,11 @@ final class AgentConnection implements AgentLink {
             }
             return;
         }
+        if (!credentialConfirmed) {
+            // the agent keeps an issued credential before it says anything after the Welcome
+            credentialConfirmed = true;
+            identity.confirmed(node.id());
+        }
         if (message instanceof Heartbeat hb) {
             registry.heartbeat(node, hb);
         } else if (message instanceof Drain || message instanceof RunTask || message instanceof CancelTask) {
@@ -154,11 +161,24 @@ final class AgentConnection implements AgentLink {
     }
 
     private void onHello(Hello hello) {
-        Optional<Reject> refusal = HelloCheck.check(hello, shuttingDown.getAsBoolean(), tokens);
+        Optional<Reject> refusal = HelloCheck.beforeCredential(hello, shuttingDown.getAsBoolean());
         if (refusal.isPresent()) {
             reject(hello, refusal.get());
             return;
         }
+        IdentityGate.Outcome outcome = identity.admit(hello, this::live);
+        if (outcome instanceof IdentityGate.Refuse no) {
+            reject(hello, no.nonce().isEmpty() ? HelloCheck.rejectOf(no.reason(), no.detail())
+                    : HelloCheck.challengeOf(no.detail(), no.nonce()));
+            return;
+        }
+        refusal = HelloCheck.afterCredential(hello);
+        if (refusal.isPresent()) {
+            reject(hello, refusal.get());
+            return;
+        }
+        IdentityGate.Admit admit = (IdentityGate.Admit) outcome;
+        String issued = admit.issue() ? identity.issue(hello, admit) : "";
         int version = ProtocolVersion.negotiate(hello.minVersion(), hello.maxVersion(),
                 ProtocolVersion.MIN_SUPPORTED, ProtocolVersion.CURRENT).orElseThrow();
         String nodeId = hello.identity().nodeId();
@@ -168,13 +188,17 @@ final class AgentConnection implements AgentLink {
                     : hello.agentStreamId();
             return new Welcome(version, b.sessionId(), nodeId, b.resumed(), streams.open(nodeId, agentStream),
                     settings.heartbeatIntervalMillis(), settings.jitterPercent(), settings.maxFrameLength(),
-                    System.currentTimeMillis(), b.commandStreamId());
+                    System.currentTimeMillis(), b.commandStreamId(), issued);
         });
         node = registry.find(nodeId).orElseThrow();
         LOGGER.atInfo().addKeyValue("nodeId", nodeId).addKeyValue("sessionId", binding.sessionId())
                 .addKeyValue("resumed", binding.resumed()).addKeyValue("remote", remoteAddress())
                 .addKeyValue("agentStream", agentStream).addKeyValue("agentVersion", hello.agentVersion())
                 .log("agent enrolled");
+    }
+
+    private boolean live(String nodeId) {
+        return registry.find(nodeId).map(n -> n.snapshot().connected()).orElse(false);
     }
 
     private void reject(Hello hello, Reject reject) {

@@ -2,6 +2,7 @@ package dev.drover.coordinator.gateway;
 
 import dev.drover.coordinator.config.CoordinatorConfig;
 import dev.drover.coordinator.fleet.NodeRegistry;
+import dev.drover.coordinator.identity.IdentityGate;
 import dev.drover.protocol.FrameDecoder;
 import dev.drover.protocol.FrameEncoder;
 import dev.drover.protocol.ProtocolException;
@@ -50,7 +51,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
     private final CoordinatorConfig.Gateway config;
     private final GatewaySettings settings;
     private final NodeRegistry registry;
-    private final EnrolmentTokens tokens;
+    private final IdentityGate identity;
     private final AtomicInteger connections;
     private final InboundStreams streams;
     private final Set<AgentConnection> live = ConcurrentHashMap.newKeySet();
@@ -68,10 +69,16 @@ public final class AgentGatewayVerticle extends VerticleBase {
     /** @param ledger where applied agent stream positions are kept; durable across restarts when persisted */
     public AgentGatewayVerticle(CoordinatorConfig config, NodeRegistry registry, EnrolmentTokens tokens,
             AtomicInteger connections, dev.drover.coordinator.metrics.Metrics metrics, DeliveryLedger ledger) {
+        this(config, registry, tokensOnly(tokens, config), connections, metrics, ledger);
+    }
+
+    /** @param identity who may speak for which node id (credentials, tokens, attestation) */
+    public AgentGatewayVerticle(CoordinatorConfig config, NodeRegistry registry, IdentityGate identity,
+            AtomicInteger connections, dev.drover.coordinator.metrics.Metrics metrics, DeliveryLedger ledger) {
         this.config = config.gateway();
         this.settings = GatewaySettings.from(config);
         this.registry = registry;
-        this.tokens = tokens;
+        this.identity = identity;
         this.connections = connections;
         this.metrics = metrics;
         this.streams = new InboundStreams(ledger);
@@ -118,6 +125,11 @@ public final class AgentGatewayVerticle extends VerticleBase {
         return flushed.future().compose(v -> server.close());
     }
 
+    /** Farm tokens only, credentials in memory, no attestation: a gateway on its own (tests). */
+    private static IdentityGate tokensOnly(EnrolmentTokens tokens, CoordinatorConfig config) {
+        return IdentityGate.tokensOnly(tokens.tokens(), config.enrolment().maxUnpooledNodes());
+    }
+
     public int actualPort() {
         return server.actualPort();
     }
@@ -159,7 +171,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
         pipeline.addBefore(VERTX_HANDLER, "frameDecoder", new FrameDecoder(settings.maxFrameLength()));
         pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
 
-        AgentConnection connection = new AgentConnection(new SocketWire(socket), registry, tokens, settings, streams,
+        AgentConnection connection = new AgentConnection(new SocketWire(socket), registry, identity, settings, streams,
                 () -> shuttingDown, metrics);
         live.add(connection);
         MessageRateLimit rate = new MessageRateLimit(config.messageRate().perSecond(), config.messageRate().burst(),

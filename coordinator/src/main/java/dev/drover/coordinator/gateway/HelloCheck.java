@@ -18,7 +18,20 @@ final class HelloCheck {
     private HelloCheck() {
     }
 
+    /** The whole check for a coordinator that knows only farm tokens (no node credentials); tests use it. */
     static Optional<Reject> check(Hello hello, boolean shuttingDown, EnrolmentTokens tokens) {
+        Optional<Reject> first = beforeCredential(hello, shuttingDown);
+        if (first.isPresent()) {
+            return first;
+        }
+        if (!tokens.accepts(hello.enrolmentToken())) {
+            return reject(RejectReason.BAD_CREDENTIAL, "enrolment token not accepted");
+        }
+        return afterCredential(hello);
+    }
+
+    /** What is checked before the credential: whether this coordinator can talk to the agent at all. */
+    static Optional<Reject> beforeCredential(Hello hello, boolean shuttingDown) {
         if (shuttingDown) {
             return reject(RejectReason.SHUTTING_DOWN, "coordinator is shutting down; reconnect with backoff");
         }
@@ -28,9 +41,11 @@ final class HelloCheck {
                     + hello.maxVersion() + ", this coordinator speaks " + ProtocolVersion.MIN_SUPPORTED + ".."
                     + ProtocolVersion.CURRENT);
         }
-        if (!tokens.accepts(hello.enrolmentToken())) {
-            return reject(RejectReason.BAD_CREDENTIAL, "enrolment token not accepted");
-        }
+        return Optional.empty();
+    }
+
+    /** What is checked once the peer proved it may enrol: only then does it learn what else is wrong. */
+    static Optional<Reject> afterCredential(Hello hello) {
         if (hello.identity().nodeId().isBlank()) {
             return reject(RejectReason.INVALID_HELLO, "identity.nodeId must not be blank");
         }
@@ -43,6 +58,12 @@ final class HelloCheck {
     /** A Reject carrying this coordinator's version range, as every Reject does. */
     static Reject rejectOf(RejectReason reason, String detail) {
         return new Reject(reason, detail, ProtocolVersion.MIN_SUPPORTED, ProtocolVersion.CURRENT);
+    }
+
+    /** A Reject(ATTESTATION_REQUIRED) carrying the nonce the VM's attested document must be signed for. */
+    static Reject challengeOf(String detail, String nonce) {
+        return new Reject(RejectReason.ATTESTATION_REQUIRED, detail, ProtocolVersion.MIN_SUPPORTED,
+                ProtocolVersion.CURRENT, nonce);
     }
 
     private static Optional<Reject> reject(RejectReason reason, String detail) {

@@ -9,8 +9,14 @@ package dev.drover.coordinator.provision;
  * @param powerState Azure's {@code PowerState/...} suffix: starting, running, stopping, stopped,
  *     deallocating, deallocated; or "unknown"
  * @param provisioningState creating, updating, succeeded, failed, deleting; or "unknown"
+ * @param vmId Azure's VM GUID (ARM {@code properties.vmId}), which attested documents name; empty if unknown
  */
-public record Instance(String instanceId, String nodeName, String powerState, String provisioningState) {
+public record Instance(String instanceId, String nodeName, String powerState, String provisioningState,
+        String vmId) {
+
+    public Instance(String instanceId, String nodeName, String powerState, String provisioningState) {
+        this(instanceId, nodeName, powerState, provisioningState, "");
+    }
 
     /**
      * A Spot VM evicted under the Deallocate policy stays in the scale set, stopped: it renders nothing but

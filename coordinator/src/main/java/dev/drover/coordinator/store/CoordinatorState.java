@@ -78,6 +78,11 @@ public final class CoordinatorState implements AutoCloseable {
         provisioning.restore(pools.loadProvisioning());
     }
 
+    /** Node credential hashes (identity), kept with the fleet's state. */
+    public dev.drover.coordinator.identity.NodeCredentials credentials() {
+        return new CredentialStore(store);
+    }
+
     public StateStore store() {
         return store;
     }

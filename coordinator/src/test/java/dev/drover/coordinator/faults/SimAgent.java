@@ -69,6 +69,8 @@ final class SimAgent {
 
     // session
     private String sessionId = "";
+    /** The node credential the coordinator issued (PROTOCOL.md §6.1), presented in every later Hello. */
+    private String credential = "";
     Channel channel;
     boolean connected;
     int reconnectAttempts;
@@ -96,7 +98,7 @@ final class SimAgent {
 
     synchronized Hello hello() {
         return new Hello(1, 1, "faults-sim", NodeIdentity.local(nodeId, pool), 1, 0, token, sessionId, inboundHighest,
-                agentStreamId, commandStreamId, 0);
+                agentStreamId, commandStreamId, 0).withProof(credential, "");
     }
 
     /** Handles one message from the coordinator; returns what to send back. */
@@ -111,6 +113,9 @@ final class SimAgent {
                 inboundHighest = 0;
             }
             sessionId = w.sessionId();
+            if (!w.nodeCredential().isEmpty()) {
+                credential = w.nodeCredential();
+            }
             heartbeatMillis = w.heartbeatIntervalMillis();
             jitterPercent = w.heartbeatJitterPercent();
             connected = true;

@@ -92,11 +92,19 @@ class ProtocolConformanceIT {
         return new WireClient(gateway.actualPort());
     }
 
+    /** Node credentials issued so far, presented again as a real agent does from its state directory. */
+    private final java.util.Map<String, String> credentials = new java.util.HashMap<>();
+
     private Welcome welcome(WireClient c, Hello hello) throws Exception {
-        c.send(hello);
+        String id = hello.identity().nodeId();
+        c.send(credentials.containsKey(id) ? hello.withProof(credentials.get(id), "") : hello);
         Message m = c.receive();
         assertThat(m).isInstanceOf(Welcome.class);
-        return (Welcome) m;
+        Welcome w = (Welcome) m;
+        if (!w.nodeCredential().isEmpty()) {
+            credentials.put(id, w.nodeCredential());
+        }
+        return w;
     }
 
     /** The next message that is not a keepalive Ack. */

@@ -96,6 +96,9 @@ class ReliableDeliveryPropertyTest {
 
         NodeRegistry registry;
         InboundStreams streams;
+        dev.drover.coordinator.identity.IdentityGate identity;
+        /** The node credential the agent holds, as its state directory would across connections. */
+        String credential = "";
         SessionMemory memory = new SessionMemory(agentStore);
         Link link;
 
@@ -113,6 +116,7 @@ class ReliableDeliveryPropertyTest {
                 }
             });
             streams = new InboundStreams(ledger);
+            identity = dev.drover.coordinator.identity.IdentityGate.tokensOnly(List.of("t"), 100);
             issuedByIncarnation.add(new ArrayList<>());
         }
 
@@ -209,7 +213,7 @@ class ReliableDeliveryPropertyTest {
 
             Link() {
                 agent = new SessionHandler(this, this, memory);
-                coordinator = new AgentConnection(this, registry, new EnrolmentTokens(List.of("t")),
+                coordinator = new AgentConnection(this, registry, identity,
                         new GatewaySettings(5000, 20, 65536, 10_000, 18_000, 10_000, 100), streams, () -> false,
                         METRICS);
                 channel = new EmbeddedChannel(agent); // active at once: the Hello is in its outbound queue
@@ -252,7 +256,13 @@ class ReliableDeliveryPropertyTest {
 
             @Override
             public Hello hello(String sessionId, long lastReceivedSeq) {
-                return new Hello(1, 1, "property", NodeIdentity.local("n1", "p"), 1, 0, "t", sessionId, lastReceivedSeq);
+                return new Hello(1, 1, "property", NodeIdentity.local("n1", "p"), 1, 0, "t", sessionId, lastReceivedSeq)
+                        .withProof(credential, "");
+            }
+
+            @Override
+            public void credentialIssued(String issued) {
+                credential = issued; // the agent's stored credential outlives the connection, as on disk
             }
 
             @Override

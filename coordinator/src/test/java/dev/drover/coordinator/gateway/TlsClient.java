@@ -28,11 +28,11 @@ import javax.net.ssl.TrustManagerFactory;
  * A blocking test agent over TLS 1.3 that trusts only the test coordinator's CA and checks its name, as the
  * real agent does; frames with the real codec. Can bind a chosen loopback source address.
  */
-final class TlsClient implements AutoCloseable {
+public final class TlsClient implements AutoCloseable {
     private final SSLSocket socket;
     private final EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder());
 
-    TlsClient(Path caFile, String from, int port) throws Exception {
+    public TlsClient(Path caFile, String from, int port) throws Exception {
         Socket plain = new Socket();
         plain.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
         plain.connect(new InetSocketAddress("127.0.0.1", port), 5000);
@@ -67,7 +67,7 @@ final class TlsClient implements AutoCloseable {
         return bytes;
     }
 
-    void send(Message m) throws IOException {
+    public void send(Message m) throws IOException {
         sendRaw(frame(m));
     }
 
@@ -77,7 +77,7 @@ final class TlsClient implements AutoCloseable {
     }
 
     /** The next message, or null if the server closed the connection first. */
-    Message receive() throws IOException {
+    public Message receive() throws IOException {
         while (true) {
             Object m = decoder.readInbound();
             if (m != null) {
@@ -98,7 +98,7 @@ final class TlsClient implements AutoCloseable {
     }
 
     /** True once the server has closed the connection within the read timeout. */
-    boolean closedByServer(int timeoutMillis) throws IOException {
+    public boolean closedByServer(int timeoutMillis) throws IOException {
         socket.setSoTimeout(timeoutMillis);
         byte[] buf = new byte[4096];
         try {
