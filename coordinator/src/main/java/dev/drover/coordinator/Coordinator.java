@@ -27,6 +27,7 @@ import dev.drover.coordinator.tractor.TractorIntegration;
 import dev.drover.coordinator.tractor.TractorQueueSource;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.VertxOptions;
 import java.time.Clock;
 import java.time.Duration;
@@ -122,14 +123,18 @@ public final class Coordinator {
         gateway = new AgentGatewayVerticle(config, registry, tokens, connections, metrics, state.deliveryLedger());
         return vertx.deployVerticle(gateway)
                 .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
+                // Off the event loop: this continuation runs on the gateway's loop, and setting up the pools (the
+                // Azure SDK's classes load here) took 4-5 s on a loaded machine, during which the just-opened
+                // gateway answered no Hello (RELIABILITY.md, coordinator crash).
+                .compose(id -> vertx.executeBlocking(() -> {
+                    wireScaling();
+                    return id;
+                }).recover(e -> {
+                    state.close();
+                    vertx.close();
+                    return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
+                }))
                 .compose(id -> {
-                    try {
-                        wireScaling();
-                    } catch (RuntimeException e) {
-                        state.close();
-                        vertx.close();
-                        return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
-                    }
                     CoordinatorConfig.Http http = config.http();
                     Auth auth = new Auth(tokens(http.viewerTokens(), http.viewerTokenFile(), "http.viewerTokenFile"),
                             tokens(http.operatorTokens(), http.operatorTokenFile(), "http.operatorTokenFile"));
@@ -142,8 +147,10 @@ public final class Coordinator {
                     return vertx.deployVerticle(api);
                 })
                 .recover(e -> failed("HTTP API on " + config.http().host() + ":" + config.http().port(), e))
+                // The tick (liveness sweep, scaling, dispatch, gauges: work over the whole fleet) gets an event loop
+                // of its own: scheduled from here it ran on the gateway's loop and delayed every Hello behind it.
+                .compose(id -> vertx.deployVerticle(new Ticker()))
                 .map(id -> {
-                    vertx.setPeriodic(TICK_MILLIS, t -> tick());
                     if (tractor != null) {
                         // a queue change is acted on at once, not at the next tick (issue 5: within 2 s)
                         tractor.onChange(() -> vertx.runOnContext(v -> scaleNow()));
@@ -191,6 +198,15 @@ public final class Coordinator {
                 provisioning, clock);
         state.restorePools(scaling, provisioning);
         registry.addListener(provisioning);
+    }
+
+    /** Runs {@link #tick()} every second on a context (event loop) of its own. */
+    private final class Ticker extends VerticleBase {
+        @Override
+        public Future<?> start() {
+            vertx.setPeriodic(TICK_MILLIS, t -> tick());
+            return Future.succeededFuture();
+        }
     }
 
     private void scaleNow() {

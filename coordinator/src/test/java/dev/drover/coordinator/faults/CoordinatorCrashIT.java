@@ -147,10 +147,18 @@ class CoordinatorCrashIT {
         int armCallsBeforeCrash = arm.calls().size();
         long crashAt = System.currentTimeMillis();
         farm.coordinator.kill9();
+        String jfr = System.getProperty("drover.faults.jfr");
+        if (jfr != null) {
+            // profiling aid: a flight recording of the restarted coordinator (-Ddrover.faults.jfr=/path/file.jfr)
+            Map<String, String> env = new java.util.HashMap<>(identity.env());
+            env.put("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=duration=120s,settings=profile,filename=" + jfr);
+            farm.coordinatorEnv(env);
+        }
         GatewayWatch watch = GatewayWatch.start(farm.gatewayPort());
         farm.startCoordinator();
         long healthyAt = System.currentTimeMillis();
         long upAt = watch.acceptingAt();
+        String loadAtRestart = loadAverage();
         double downSeconds = (upAt - crashAt) / 1000.0;
 
         // every agent back: simulated ones by their ledger (a Welcome from the new coordinator), real ones by the API
@@ -163,6 +171,7 @@ class CoordinatorCrashIT {
             }
         }
         resume.sort(null);
+        ResumeProfile profile = ResumeProfile.of(fleet.agents, crashAt, upAt);
         Long realResumeMs = realBackAt(upAt);
 
         // then let the work finish and every outbox drain
@@ -185,7 +194,7 @@ class CoordinatorCrashIT {
                 .put("healthzAfterGatewaySeconds", (healthyAt - upAt) / 1000.0).put("allBack", allBack)
                 .put("realAgentsBackMs", realResumeMs)
                 .put("resumedSims", resume.size() + "/" + SIMS)
-                .put("resumeP50Ms", pct(resume, 50)).put("resumeP99Ms", pct(resume, 99))
+                .put("resumeP50Ms", pct(resume, 50)).put("resumeP95Ms", pct(resume, 95)).put("resumeP99Ms", pct(resume, 99))
                 .put("resumeMaxMs", resume.isEmpty() ? -1 : resume.get(resume.size() - 1))
                 .put("eventsSent", v.sent).put("applied", v.applied).put("lost", v.lostCount).put("historyNotShownAfterRestart", v.historyGoneCount)
                 .put("duplicated", v.dupCount)
@@ -195,6 +204,8 @@ class CoordinatorCrashIT {
                 .put("ackedBeforeCrashStillEvicting", v.stillEvictingAckedBeforeCrash + "/50")
                 .put("armWritesAfterRestart", armAfter).put("repeatedScaleOuts", repeatedScaleOuts)
                 .put("armPeakInstances", arm.peakInstances()).put("jobsDone", jobsDone).put("outboxesDrained", drained);
+        profile.into(f);
+        f.put("loadAverageAtRestart", loadAtRestart).put("loadAverageAtEnd", loadAverage());
         f.write();
 
         SoftAssertions soft = new SoftAssertions();
@@ -240,6 +251,16 @@ class CoordinatorCrashIT {
             }
         }
         return true;
+    }
+
+    /** The 1/5/15-minute load averages, as the figures record the machine's business. */
+    static String loadAverage() {
+        try {
+            String[] parts = java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return parts[0] + "/" + parts[1] + "/" + parts[2];
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     private static boolean acked(SimAgent a, Class<? extends Reliable> type) {
