@@ -121,19 +121,35 @@ public final class Coordinator {
     public Future<Coordinator> start() {
         EnrolmentTokens tokens = new EnrolmentTokens(enrolmentTokens());
         gateway = new AgentGatewayVerticle(config, registry, tokens, connections, metrics, state.deliveryLedger());
+        // Pools on Azure are set up before the gateway opens (they need nothing from it): set up after, on the
+        // gateway's event loop, it took 4-5 s on a loaded machine (the Azure SDK's classes load here), during
+        // which a restarted coordinator accepted agents and answered none (RELIABILITY.md, coordinator crash).
+        // Injected scale sets (the demo's local pool) start agents and need the gateway's port: set up after.
+        boolean poolsFirst = scaleSets == null;
+        if (poolsFirst) {
+            try {
+                wireScaling();
+            } catch (RuntimeException e) {
+                state.close();
+                vertx.close();
+                return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
+            }
+        }
         return vertx.deployVerticle(gateway)
                 .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
-                // Off the event loop: this continuation runs on the gateway's loop, and setting up the pools (the
-                // Azure SDK's classes load here) took 4-5 s on a loaded machine, during which the just-opened
-                // gateway answered no Hello (RELIABILITY.md, coordinator crash).
-                .compose(id -> vertx.executeBlocking(() -> {
-                    wireScaling();
-                    return id;
-                }).recover(e -> {
-                    state.close();
-                    vertx.close();
-                    return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
-                }))
+                .compose(id -> {
+                    if (!poolsFirst) {
+                        try {
+                            wireScaling();
+                        } catch (RuntimeException e) {
+                            state.close();
+                            vertx.close();
+                            return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(),
+                                    e));
+                        }
+                    }
+                    return Future.succeededFuture(id);
+                })
                 .compose(id -> {
                     CoordinatorConfig.Http http = config.http();
                     Auth auth = new Auth(tokens(http.viewerTokens(), http.viewerTokenFile(), "http.viewerTokenFile"),
