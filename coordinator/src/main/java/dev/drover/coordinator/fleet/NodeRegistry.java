@@ -109,10 +109,7 @@ public final class NodeRegistry {
         Node node = nodes.computeIfAbsent(nodeId, id -> newNode(id, now));
         Node.Binding binding = node.bind(hello, version, link, "s-" + UUID.randomUUID(), now, greeting);
         binding.replaced().ifPresent(old -> old.close(ByeReason.SUPERSEDED, "a newer connection for this node"));
-        // A Busy node stays Busy: its agent's heartbeat, sent right after the Welcome, says whether tasks still
-        // run. Moving it to Ready here and back to Busy a moment later cost two store writes and two fleet-wide
-        // dispatch passes per agent when a whole fleet reconnected after a coordinator restart.
-        if (!node.state().isSticky() && node.state() != NodeState.BUSY) {
+        if (!node.state().isSticky()) {
             node.transition(NodeState.READY, binding.resumed() ? "session resumed from " + link.remoteAddress()
                     : "enrolled from " + link.remoteAddress() + " (new session)", now);
         }

@@ -206,21 +206,6 @@ class NodeRegistryTest {
     }
 
     @Test
-    void aBusyNodeThatReconnectsStaysBusyUntilItsHeartbeatSaysOtherwise() {
-        enrol(hello("n1", "", 0), new RecordingLink());
-        Node node = registry.find("n1").orElseThrow();
-        registry.heartbeat(node, beat(1));
-        int transitions = node.snapshot().history().size();
-
-        enrol(hello("n1", node.sessionId(), 0), new RecordingLink());
-
-        assertThat(node.state()).as("no Ready in between: no store write, no dispatch for it").isEqualTo(NodeState.BUSY);
-        assertThat(node.snapshot().history()).hasSize(transitions);
-        registry.heartbeat(node, beat(0));
-        assertThat(node.state()).isEqualTo(NodeState.READY);
-    }
-
-    @Test
     void anAgentSayingItStopsTakesNoWorkUntilItsNextProcessBeats() {
         enrol(hello("n1", "", 0), new RecordingLink());
         Node node = registry.find("n1").orElseThrow();
