@@ -28,6 +28,7 @@ import dev.drover.coordinator.tractor.TractorIntegration;
 import dev.drover.coordinator.tractor.TractorQueueSource;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.VertxOptions;
 import java.time.Clock;
 import java.time.Duration;
@@ -126,16 +127,36 @@ public final class Coordinator {
     public Future<Coordinator> start() {
         identity = IdentitySetup.gate(config, enrolmentTokens(), state.credentials(), this::vmIdsOf, clock);
         gateway = new AgentGatewayVerticle(config, registry, identity, connections, metrics, state.deliveryLedger());
+        // Pools on Azure are set up before the gateway opens (they need nothing from it): set up after, on the
+        // gateway's event loop, it took 4-5 s on a loaded machine (the Azure SDK's classes load here), during
+        // which a restarted coordinator accepted agents and answered none (RELIABILITY.md, coordinator crash).
+        // Injected scale sets (the demo's local pool) start agents and need the gateway's port: set up after.
+        boolean poolsFirst = scaleSets == null;
+        if (poolsFirst) {
+            try {
+                wireScaling();
+            } catch (RuntimeException e) {
+                state.close();
+                vertx.close();
+                return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
+            }
+        }
         return vertx.deployVerticle(gateway)
                 .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
                 .compose(id -> {
-                    try {
-                        wireScaling();
-                    } catch (RuntimeException e) {
-                        state.close();
-                        vertx.close();
-                        return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
+                    if (!poolsFirst) {
+                        try {
+                            wireScaling();
+                        } catch (RuntimeException e) {
+                            state.close();
+                            vertx.close();
+                            return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(),
+                                    e));
+                        }
                     }
+                    return Future.succeededFuture(id);
+                })
+                .compose(id -> {
                     CoordinatorConfig.Http http = config.http();
                     Auth auth = new Auth(tokens(http.viewerTokens(), http.viewerTokenFile(), "http.viewerTokenFile"),
                             tokens(http.operatorTokens(), http.operatorTokenFile(), "http.operatorTokenFile"));
@@ -148,8 +169,10 @@ public final class Coordinator {
                     return vertx.deployVerticle(api);
                 })
                 .recover(e -> failed("HTTP API on " + config.http().host() + ":" + config.http().port(), e))
+                // The tick (liveness sweep, scaling, dispatch, gauges: work over the whole fleet) gets an event loop
+                // of its own: scheduled from here it ran on the gateway's loop and delayed every Hello behind it.
+                .compose(id -> vertx.deployVerticle(new Ticker()))
                 .map(id -> {
-                    vertx.setPeriodic(TICK_MILLIS, t -> tick());
                     vertx.setPeriodic(IDENTITY_SWEEP_MILLIS, t -> vertx.executeBlocking(() -> {
                         sweepIdentities();
                         return null;
@@ -215,6 +238,15 @@ public final class Coordinator {
         Duration away = Duration.ofMinutes(config.enrolment().unpooledForgetMinutes());
         identity.sweep(id -> registry.find(id).isPresent(), id -> registry.forgetIfAway(id, clock.instant().minus(away)),
                 away);
+    }
+
+    /** Runs {@link #tick()} every second on a context (event loop) of its own. */
+    private final class Ticker extends VerticleBase {
+        @Override
+        public Future<?> start() {
+            vertx.setPeriodic(TICK_MILLIS, t -> tick());
+            return Future.succeededFuture();
+        }
     }
 
     private void scaleNow() {

@@ -247,6 +247,12 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
     public record Reconnect(Integer initialDelayMillis, Integer maxDelayMillis) {
         public static final int DEFAULT_INITIAL_DELAY_MILLIS = 500;
         public static final int DEFAULT_MAX_DELAY_MILLIS = 8_000;
+        /**
+         * The cap after an attempt refused at once (the coordinator's host answered, nothing listens: it is
+         * restarting). Lower than the cap so the fleet is back within ~4 s of the coordinator listening again;
+         * 20,000 agents then arrive at up to 5,000 Hellos a second, spread by full jitter (PROTOCOL.md §1).
+         */
+        public static final int REFUSED_MAX_DELAY_MILLIS = 4_000;
 
         public Reconnect {
             initialDelayMillis = initialDelayMillis != null ? initialDelayMillis : DEFAULT_INITIAL_DELAY_MILLIS;
@@ -258,6 +264,11 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
             if (maxDelayMillis < initialDelayMillis) {
                 throw new IllegalArgumentException("reconnect.maxDelayMillis must be >= reconnect.initialDelayMillis");
             }
+        }
+
+        /** The backoff cap after a refused attempt: {@link #REFUSED_MAX_DELAY_MILLIS}, never above the cap. */
+        public int refusedMaxDelayMillis() {
+            return Math.max(initialDelayMillis, Math.min(maxDelayMillis, REFUSED_MAX_DELAY_MILLIS));
         }
     }
 

@@ -67,7 +67,7 @@ public final class CoordinatorClient implements SessionListener {
         this.group = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.loop = group.next();
         this.backoff = new Backoff(config.reconnect().initialDelayMillis(), config.reconnect().maxDelayMillis(),
-                ThreadLocalRandom.current());
+                config.reconnect().refusedMaxDelayMillis(), ThreadLocalRandom.current());
         this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         long silenceMillis = SessionHandler.silenceMillis(config.heartbeat().intervalMillis());
         CoordinatorTls tls = CoordinatorTls.from(config.coordinator()); // no pin and no explicit plaintext: refused
@@ -125,18 +125,28 @@ public final class CoordinatorClient implements SessionListener {
                 LOGGER.atInfo().addKeyValue("coordinator", host + ":" + port)
                         .addKeyValue("error", String.valueOf(done.cause().getMessage()))
                         .log("cannot reach coordinator");
-                scheduleReconnect();
+                scheduleReconnect(refusedAtOnce(done.cause()));
             } else {
-                f.channel().closeFuture().addListener(closed -> scheduleReconnect());
+                f.channel().closeFuture().addListener(closed -> scheduleReconnect(false));
             }
         });
     }
 
-    private void scheduleReconnect() {
+    /**
+     * The connection was refused at once (RST or an immediate error, not a timeout): the coordinator's host is
+     * there and nothing listens, as while the coordinator restarts. Netty reports a timeout as a
+     * ConnectTimeoutException, which is also a ConnectException.
+     */
+    static boolean refusedAtOnce(Throwable cause) {
+        return cause instanceof java.net.ConnectException && !(cause instanceof io.netty.channel.ConnectTimeoutException);
+    }
+
+    private void scheduleReconnect(boolean refused) {
         if (stopping) {
             return;
         }
-        long delay = advice.delayMillis(backoff, ThreadLocalRandom.current());
+        long delay = refused && advice == ReconnectAdvice.BACKOFF ? backoff.nextDelayAfterRefusalMillis()
+                : advice.delayMillis(backoff, ThreadLocalRandom.current());
         advice = ReconnectAdvice.BACKOFF;
         LOGGER.atDebug().addKeyValue("delayMillis", delay).log("reconnect scheduled");
         loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);

@@ -27,8 +27,12 @@ final class Api {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * A POST is never retried (a job would be queued twice), so it waits long: submitting a 300-task job to a
+     * coordinator serving 1,000 agents held its API for 15 s on the loaded build machine.
+     */
     HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(15))
+        return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(90))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }

@@ -87,7 +87,8 @@ final class Farm implements AutoCloseable {
                 coordinatorHeap, "coordinator-" + dir.getFileName() + "-" + (++coordinatorStarts), home,
                 List.of("--config", config.toString()), coordinatorEnv);
         processes.add(coordinator);
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(api::healthy);
+        // a restarted coordinator restoring 1,000 nodes took 38 s to start on the loaded 2-core machine
+        await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(100)).until(api::healthy);
         return coordinator;
     }
 

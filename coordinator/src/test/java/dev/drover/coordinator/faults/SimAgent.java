@@ -75,6 +75,9 @@ final class SimAgent {
     boolean connected;
     int reconnectAttempts;
     final List<Long> welcomeAtMillis = new ArrayList<>();
+    /** When each connection attempt started, and when each TCP connection was established (for ResumeProfile). */
+    final List<Long> attemptAtMillis = new ArrayList<>();
+    final List<Long> activeAtMillis = new ArrayList<>();
     final List<Boolean> resumedFlags = new ArrayList<>();
     final List<String> rejects = new ArrayList<>();
     final List<String> byes = new ArrayList<>();

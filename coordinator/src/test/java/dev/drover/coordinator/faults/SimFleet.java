@@ -27,13 +27,16 @@ import java.util.function.IntFunction;
 /**
  * A thousand (or any number of) {@link SimAgent}s in this JVM, each on a TCP connection of its own to the
  * coordinator's gateway, reconnecting as PROTOCOL.md §1 and §6.6 say (capped exponential backoff with full
- * jitter: first wait up to 0.5 s, doubling, at most 30 s; longer after some Reject and Bye reasons). Each reports its own synthetic tasks (TaskStarted, progress,
+ * jitter: first wait up to 0.5 s, doubling, at most 8 s, or 4 s after an attempt refused at once; longer after
+ * some Reject and Bye reasons). Each reports its own synthetic tasks (TaskStarted, progress,
  * TaskFinished) every {@code ownTaskPeriodMillis}, runs the built-in queue's RunTasks for {@code runTaskMillis},
  * and sends an eviction notice when the test says so.
  */
 final class SimFleet implements AutoCloseable {
     static final long INITIAL_BACKOFF_MILLIS = 500;
     static final long MAX_BACKOFF_MILLIS = 8_000;
+    /** The cap after an attempt refused at once: nothing listens, the coordinator is restarting (§1). */
+    static final long REFUSED_MAX_BACKOFF_MILLIS = 4_000;
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final String host;
@@ -88,21 +91,26 @@ final class SimFleet implements AutoCloseable {
                         ch.pipeline().addLast(new FrameDecoder(), FrameEncoder.INSTANCE, new Handler(a));
                     }
                 });
+        synchronized (a) {
+            a.attemptAtMillis.add(now());
+        }
         ChannelFuture f = b.connect(host, port);
         f.addListener(done -> {
             if (!done.isSuccess()) {
-                reconnectLater(a);
+                reconnectLater(a, done.cause() instanceof java.net.ConnectException
+                        && !(done.cause() instanceof io.netty.channel.ConnectTimeoutException));
             }
         });
     }
 
-    private void reconnectLater(SimAgent a) {
+    private void reconnectLater(SimAgent a, boolean refused) {
         long cap;
         long minimum;
         synchronized (a) {
             a.connected = false;
             a.channel = null;
-            cap = Math.min(MAX_BACKOFF_MILLIS, INITIAL_BACKOFF_MILLIS << Math.min(a.reconnectAttempts, 16));
+            cap = Math.min(refused ? REFUSED_MAX_BACKOFF_MILLIS : MAX_BACKOFF_MILLIS,
+                    INITIAL_BACKOFF_MILLIS << Math.min(a.reconnectAttempts, 16));
             a.reconnectAttempts++;
             minimum = a.minimumWaitMillis;
             a.minimumWaitMillis = 0;
@@ -184,6 +192,7 @@ final class SimFleet implements AutoCloseable {
             synchronized (a) {
                 a.channel = ctx.channel();
                 a.lastHeardMillis = now();
+                a.activeAtMillis.add(a.lastHeardMillis);
             }
             ctx.writeAndFlush(a.hello());
         }
@@ -203,7 +212,7 @@ final class SimFleet implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            reconnectLater(a);
+            reconnectLater(a, false);
         }
 
         @Override
