@@ -300,7 +300,9 @@ final class SimMachine implements AutoCloseable {
         form.put("svckeys", "blender");
         String body = form.entrySet().stream().map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(),
                 StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
-        return http.send(HttpRequest.newBuilder(URI.create(engine + verb)).timeout(Duration.ofSeconds(3))
+        // a generous timeout: a nextcmd reply lost to a timeout on a loaded machine would leave a task the engine
+        // thinks this blade runs and the blade never heard of (the fake engine does not reconcile a blade's acids)
+        return http.send(HttpRequest.newBuilder(URI.create(engine + verb)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -111,7 +111,7 @@ class TractorDayTraceIT {
                 new CoordinatorConfig.Gateway("127.0.0.1", 0, null, null, null, null),
                 new CoordinatorConfig.Http("127.0.0.1", 0), new CoordinatorConfig.Liveness(500, 10, 3, 10_000),
                 new CoordinatorConfig.Enrolment(List.of(TOKEN), null),
-                new CoordinatorConfig.Tractor("127.0.0.1", enginePort, "drover", 250, 2000, null, null, null, 2),
+                new CoordinatorConfig.Tractor("127.0.0.1", enginePort, "drover", 250, 5000, null, null, null, 2),
                 List.of(new CoordinatorConfig.Pool("spot", "Standard_D4s_v5", "", "spot", 1, List.of("blender"),
                         MIN_NODES, MAX_NODES, 0.10, null, null, 4, 50, new CoordinatorConfig.ScaleSet("azure",
                                 "00000000-0000-0000-0000-0000000000da", "rg-render", "render-vmss", "uniform"))),
