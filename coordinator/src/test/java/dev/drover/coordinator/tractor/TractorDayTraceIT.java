@@ -132,6 +132,7 @@ class TractorDayTraceIT {
         at(start, 9, this::preemptABusyNode);                // Spot takes a VM back mid-task
         at(start, 11, engine::expireSessions);               // the engine's session timeout
         at(start, 12, () -> job(30, 3000, 8000));            // the afternoon burst
+        at(start, 12.5, this::preemptABusyNode);             // another Preempt while every node is busy
         at(start, 13, () -> {                                 // the engine restarts badly and goes away for 30 s
             engine.garbageNext(40);
             Thread.sleep(1000);
@@ -145,7 +146,6 @@ class TractorDayTraceIT {
         });
         at(start, 21.5, () -> job(12, 1500, 4000));          // the evening job
         String drained = at(start, 22, this::drainABusyNodeAsAnOperator);
-        at(start, 22.5, this::preemptABusyNode);
         at(start, 23, engine::expireSessions);
         at(start, 23.5, () -> job(4, 1000, 2000));           // a last small job; then the queue stays empty
 
