@@ -234,10 +234,9 @@ class TractorDayTraceIT {
     }
 
     private String drainABusyNodeAsAnOperator() throws Exception {
-        SimMachine m = pick();
-        if (m == null) {
-            return null;
-        }
+        // a live node (busy if one is): right after a scale-in the only one left may still be on its way
+        SimMachine m = await().atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofMillis(50))
+                .until(this::pick, java.util.Objects::nonNull);
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                 + coordinator.httpPort() + "/api/nodes/" + m.computerName + "/drain")).header("Content-Type",
                 "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
