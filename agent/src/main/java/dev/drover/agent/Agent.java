@@ -3,6 +3,7 @@ package dev.drover.agent;
 import dev.drover.agent.config.AgentConfig;
 import dev.drover.agent.health.HostSampler;
 import dev.drover.agent.identity.ConfiguredIdentity;
+import dev.drover.agent.identity.HostAddresses;
 import dev.drover.agent.imds.ApprovalPolicy;
 import dev.drover.agent.imds.ImdsClient;
 import dev.drover.agent.imds.ImdsIdentity;
@@ -35,6 +36,7 @@ import dev.drover.protocol.EvictionNotice;
 import dev.drover.protocol.EvictionType;
 import dev.drover.protocol.Heartbeat;
 import dev.drover.protocol.Hello;
+import dev.drover.protocol.HostNames;
 import dev.drover.protocol.NodeIdentity;
 import dev.drover.protocol.ProtocolVersion;
 import dev.drover.protocol.Reliable;
@@ -76,6 +78,7 @@ public final class Agent implements AgentCommands {
     private final LocalTaskServer local;
     private final LogUploader uploader;
     private final TaskLauncher launcher;
+    private final HostAddresses hostAddresses = HostAddresses.forThisHost();
     private volatile AgentState state = AgentState.IDLE;
     /** Preempt/Terminate events naming this VM now, and the state to return to should they all vanish. */
     private final java.util.Set<String> evictions = ConcurrentHashMap.newKeySet();
@@ -173,6 +176,7 @@ public final class Agent implements AgentCommands {
                 .addKeyValue("unacknowledged", journal.size())
                 .log("agent starting");
         sampler.sample(); // primes the CPU delta so the first heartbeat has a real number soon after
+        hostAddresses.resolveCanonicalNameInBackground();
         client.start(); // before the mounts: the coordinator should see this node even if storage is down
         mounts.start();
         if (uploader != null) {
@@ -252,6 +256,11 @@ public final class Agent implements AgentCommands {
         AgentState reported = state == AgentState.IDLE && running > 0 ? AgentState.BUSY : state;
         return new Heartbeat(System.currentTimeMillis(), reported, running, sampler.sample(), mounts.health(),
                 poller != null && poller.degraded(), memory.outbox().dropped());
+    }
+
+    @Override
+    public HostNames hostNames() {
+        return hostAddresses.current();
     }
 
     @Override

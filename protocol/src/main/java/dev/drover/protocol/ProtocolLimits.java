@@ -18,8 +18,15 @@ public final class ProtocolLimits {
     public static final int MAX_LIST_ITEMS = 256;
     /** Maximum number of mounts reported in one heartbeat. */
     public static final int MAX_MOUNTS = 32;
+    /** Maximum number of host names, and of addresses, in a heartbeat's host-names extension. */
+    public static final int MAX_HOST_NAMES = 16;
 
     private ProtocolLimits() {
+    }
+
+    /** Encoded UTF-8 length of {@code s}, as the string limits count it. */
+    static int utf8Length(String s) {
+        return io.netty.buffer.ByteBufUtil.utf8Bytes(s);
     }
 
     /** Checks a configured maximum frame length; used by both ends' config validation. */

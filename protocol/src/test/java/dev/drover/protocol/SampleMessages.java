@@ -33,6 +33,10 @@ final class SampleMessages {
                         List.of(new MountHealth("/mnt/cache", MountState.OK, 3, ""),
                                 new MountHealth("/mnt/tools", MountState.STALE, 2000, "ESTALE on stat")),
                         false, 0),
+                // with the host-names extension (Heartbeat extension 1), as in the first heartbeat of a connection
+                new Heartbeat(1_780_000_001_000L, AgentState.IDLE, 0, HostMetrics.UNKNOWN, List.of(), false, 0,
+                        new HostNames(List.of("render-spot-000004", "render-spot-000004.internal.cloudapp.net"),
+                                List.of("10.1.0.4", "fd00::4"))),
                 new EvictionNotice(1, "A123BC45-1234-5678-AB90-ABCDEF123456", EvictionType.PREEMPT,
                         1_780_000_030_000L, "Virtual machine is being evicted from Azure", 1_780_000_000_100L),
                 new EvictionNotice(9, "B223BC45-1234-5678-AB90-ABCDEF123456", EvictionType.TERMINATE,

@@ -4,7 +4,9 @@ import dev.drover.protocol.Ack;
 import dev.drover.protocol.Bye;
 import dev.drover.protocol.ByeReason;
 import dev.drover.protocol.FrameEncoder;
+import dev.drover.protocol.Heartbeat;
 import dev.drover.protocol.Hello;
+import dev.drover.protocol.HostNames;
 import dev.drover.protocol.LinkTimings;
 import dev.drover.protocol.Message;
 import dev.drover.protocol.Ping;
@@ -45,6 +47,8 @@ public final class SessionHandler extends SimpleChannelInboundHandler<Message> {
     private ScheduledFuture<?> nextHeartbeat;
     /** Highest reliable sequence written on this connection, so a resend and a late send never both go out. */
     private long highestSentSeq;
+    /** Host names last stated on this connection; a new connection states them again (PROTOCOL.md §4 Heartbeat). */
+    private HostNames hostNamesSent = HostNames.NONE;
 
     public SessionHandler(SessionListener listener, AgentCommands commands, SessionMemory memory) {
         this.listener = listener;
@@ -213,12 +217,22 @@ public final class SessionHandler extends SimpleChannelInboundHandler<Message> {
         if (!established()) {
             return;
         }
-        ctx.writeAndFlush(commands.heartbeat());
+        ctx.writeAndFlush(withHostNamesIfNew(commands.heartbeat()));
         // ±jitter so thousands of agents started together do not beat in lockstep.
         double spread = jitterPercent / 100.0;
         double factor = 1 + (spread == 0 ? 0 : ThreadLocalRandom.current().nextDouble(-spread, spread));
         long delay = Math.max(50, Math.round(heartbeatMillis * factor));
         nextHeartbeat = ctx.executor().schedule(this::sendHeartbeat, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Adds the host names when this connection has not stated them yet, or they changed since. */
+    private Heartbeat withHostNamesIfNew(Heartbeat hb) {
+        HostNames now = commands.hostNames();
+        if (now.isEmpty() || now.equals(hostNamesSent)) {
+            return hb;
+        }
+        hostNamesSent = now;
+        return hb.withHostNames(now);
     }
 
     @Override

@@ -56,6 +56,7 @@ final class NodeJson {
                 .put("remoteAddress", n.remoteAddress())
                 .put("enrolledAt", iso(n.enrolledAt()))
                 .put("droppedEvents", n.lastHeartbeat() != null ? n.lastHeartbeat().droppedEvents() : 0)
+                .put("hostNames", hostNames(n.lastHeartbeat()))
                 .put("history", history)
                 .put("recentTasks", tasks(n.id(), n.recentTasks()));
     }
@@ -101,6 +102,12 @@ final class NodeJson {
                     .put("probeMillis", m.probeMillis()).put("detail", m.detail()));
         }
         return array;
+    }
+
+    /** What the agent last stated (Heartbeat extension 1): the names and addresses its blade may register under. */
+    private static JsonObject hostNames(Heartbeat hb) {
+        dev.drover.protocol.HostNames h = hb != null ? hb.hostNames() : dev.drover.protocol.HostNames.NONE;
+        return new JsonObject().put("names", new JsonArray(h.names())).put("addresses", new JsonArray(h.addresses()));
     }
 
     private static JsonObject eviction(EvictionNotice e) {

@@ -228,7 +228,10 @@ public final class Node {
 
     synchronized void heartbeat(Heartbeat hb, Instant now) {
         lastSeen = now;
-        lastHeartbeat = hb;
+        // Host names come only in a connection's first heartbeat and when they change (PROTOCOL.md §4, Heartbeat
+        // extension 1): the node's last heartbeat keeps the last ones stated, for blade matching and the API.
+        lastHeartbeat = hb.hostNames().isEmpty() && lastHeartbeat != null
+                ? hb.withHostNames(lastHeartbeat.hostNames()) : hb;
         lastHeartbeatAt = now;
         changes++;
     }

@@ -3,21 +3,24 @@ package dev.drover.coordinator.tractor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
  * Finds a Drover node's blade(s) in the engine's blade list. A blade registers under whatever host name its
  * machine reports ({@code --hname}, §2.1): on Azure often {@code <computerName>.internal.cloudapp.net} or another
- * domain, in any case, or just an address. A node is known by its id and computer name (IMDS) and by the address
- * its agent connects from. Rules, in order:
+ * domain, in any case, a cloud-init alias, or just an address. A node is known by its id and computer name (IMDS),
+ * by the host names and addresses its agent states (Heartbeat extension 1, PROTOCOL.md §4), and by the address
+ * its agent connects from. Rules, in order, the first that finds any blade winning:
  * <ol>
- * <li>names: a blade whose host name equals a node name, or whose first DNS label equals the node name's first
+ * <li>the node id or computer name: a blade whose host name equals it, or whose first DNS label equals its first
  * label, ignoring case and a trailing dot;
- * <li>only if no name matches: the one blade whose address (or address-shaped host name) is the node's address,
- * when exactly one blade has it (several blades behind one NAT address prove nothing).
+ * <li>the same with each host name the agent stated (after the ids, so a cloned image's baked-in host name can
+ * never take another node's own blade);
+ * <li>the one blade whose address (or address-shaped host name) is one of the node's addresses, when exactly one
+ * blade has it (several blades behind one NAT address prove nothing); stated addresses before the connection's.
  * </ol>
- * Pure; the agent does not report its own host names or addresses yet (see the README), so the address is the one
- * the coordinator sees.
+ * Pure.
  */
 public final class BladeNames {
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -25,37 +28,69 @@ public final class BladeNames {
     private BladeNames() {
     }
 
-    /** A node's names as far as they are known; {@code address} may be empty. */
-    public record NodeNames(String nodeId, String computerName, String address) {
+    /**
+     * A node's names as far as they are known.
+     *
+     * @param hostNames the names its agent stated, possibly none
+     * @param addresses the addresses its agent stated, then the one it connects from; possibly none
+     */
+    public record NodeNames(String nodeId, String computerName, List<String> hostNames, List<String> addresses) {
+        public NodeNames {
+            hostNames = List.copyOf(hostNames);
+            addresses = List.copyOf(addresses);
+        }
+
+        /** Known only by id, computer name and the address seen on its connection (may be empty). */
+        public NodeNames(String nodeId, String computerName, String address) {
+            this(nodeId, computerName, List.of(), address.isEmpty() ? List.of() : List.of(address));
+        }
     }
 
     /** Every blade in {@code blades} that is this node's (usually one; more if it re-registered under a new name). */
     public static List<BladeInfo> find(List<BladeInfo> blades, NodeNames node) {
-        List<BladeInfo> byName = new ArrayList<>();
-        for (BladeInfo b : blades) {
-            if (nameMatches(b.hnm(), node.nodeId()) || nameMatches(b.hnm(), node.computerName())) {
-                byName.add(b);
+        List<BladeInfo> byId = matching(blades, b -> nameMatches(b.hnm(), node.nodeId())
+                || nameMatches(b.hnm(), node.computerName()));
+        if (!byId.isEmpty()) {
+            return byId;
+        }
+        List<BladeInfo> byHostName = matching(blades, b -> node.hostNames().stream()
+                .anyMatch(n -> nameMatches(b.hnm(), n)));
+        if (!byHostName.isEmpty() || node.addresses().isEmpty()) {
+            return byHostName;
+        }
+        for (String a : node.addresses()) { // stated ones first, then the connection's
+            String address = normalise(hostOf(a));
+            List<BladeInfo> byAddress = address.isEmpty() ? List.of() : matching(blades,
+                    b -> normalise(b.addr()).equals(address) || normalise(b.hnm()).equals(address));
+            if (byAddress.size() == 1) {
+                return byAddress;
             }
         }
-        if (!byName.isEmpty() || node.address().isEmpty()) {
-            return byName;
-        }
-        String address = normalise(node.address());
-        List<BladeInfo> byAddress = new ArrayList<>();
-        for (BladeInfo b : blades) {
-            if (normalise(b.addr()).equals(address) || normalise(b.hnm()).equals(address)) {
-                byAddress.add(b);
-            }
-        }
-        return byAddress.size() == 1 ? byAddress : List.of();
+        return List.of();
     }
 
-    /** Whether a blade host name names this node (never by an address: an IP's "first label" means nothing). */
+    private static List<BladeInfo> matching(List<BladeInfo> blades, Predicate<BladeInfo> test) {
+        List<BladeInfo> out = new ArrayList<>();
+        for (BladeInfo b : blades) {
+            if (test.test(b)) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether a blade host name names this node (never by an address: an IP's "first label" means nothing; never
+     * by {@code localhost}, which every machine is).
+     */
     static boolean nameMatches(String hnm, String nodeName) {
         String h = normalise(hnm);
         String n = normalise(nodeName);
-        if (h.isEmpty() || n.isEmpty() || isAddress(h) || isAddress(n)) {
-            return !h.isEmpty() && h.equals(n);
+        if (h.isEmpty() || n.isEmpty() || firstLabel(n).equals("localhost")) {
+            return false;
+        }
+        if (isAddress(h) || isAddress(n)) {
+            return h.equals(n);
         }
         return h.equals(n) || firstLabel(h).equals(firstLabel(n));
     }

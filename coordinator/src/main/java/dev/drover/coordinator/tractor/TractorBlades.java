@@ -5,6 +5,7 @@ import dev.drover.coordinator.fleet.NodeSnapshot;
 import dev.drover.coordinator.fleet.NodeState;
 import dev.drover.coordinator.provision.BladeControl;
 import dev.drover.coordinator.tractor.BladeWork.Action;
+import dev.drover.protocol.HostNames;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -14,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,7 +48,7 @@ public final class TractorBlades implements BladeControl {
     private final long bladeMaxAgeMillis;
     private final BladeWork work = new BladeWork(Duration.ofMillis(500), Duration.ofSeconds(10));
     private final Map<String, List<Promise<Void>>> firstAttempt = new HashMap<>();
-    private final Map<String, String> lastAddress = new ConcurrentHashMap<>();
+    private final Map<String, BladeNames.NodeNames> lastNames = new ConcurrentHashMap<>();
     private long timer = -1;
 
     /** @param bladeMaxAgeMillis how old a blade list may be when resolving names and counting slots in use */
@@ -147,7 +149,7 @@ public final class TractorBlades implements BladeControl {
     }
 
     private Future<Void> want(String nodeId, Action action) {
-        names(nodeId); // remember the address while the agent is still connected
+        names(nodeId); // remember the names and address while the agent is still connected
         Promise<Void> p = Promise.promise();
         synchronized (firstAttempt) {
             firstAttempt.computeIfAbsent(nodeId + " " + action, k -> new ArrayList<>()).add(p);
@@ -248,16 +250,28 @@ public final class TractorBlades implements BladeControl {
 
     private BladeNames.NodeNames names(String nodeId) {
         return registry.find(nodeId).map(n -> names(n.snapshot()))
-                .orElse(new BladeNames.NodeNames(nodeId, "", lastAddress.getOrDefault(nodeId, "")));
+                .orElse(lastNames.getOrDefault(nodeId, new BladeNames.NodeNames(nodeId, "", "")));
     }
 
+    /**
+     * The node's names: id, computer name, the host names and addresses its agent last stated, and the address it
+     * connects from. Remembered, so a node that disconnected (evicted, lost) is still found by all of them.
+     */
     private BladeNames.NodeNames names(NodeSnapshot n) {
-        String address = BladeNames.hostOf(n.remoteAddress());
-        if (!address.isEmpty()) {
-            lastAddress.put(n.id(), address);
-        } else {
-            address = lastAddress.getOrDefault(n.id(), "");
+        BladeNames.NodeNames before = lastNames.get(n.id());
+        HostNames stated = n.lastHeartbeat() != null ? n.lastHeartbeat().hostNames() : HostNames.NONE;
+        List<String> hostNames = stated.isEmpty() && before != null ? before.hostNames() : stated.names();
+        Set<String> addresses = new LinkedHashSet<>(stated.isEmpty() && before != null ? before.addresses()
+                : stated.addresses());
+        String connected = BladeNames.hostOf(n.remoteAddress());
+        if (!connected.isEmpty()) {
+            addresses.add(connected);
+        } else if (before != null) {
+            addresses.addAll(before.addresses()); // disconnected: the address it last connected from still counts
         }
-        return new BladeNames.NodeNames(n.id(), n.identity() != null ? n.identity().computerName() : "", address);
+        BladeNames.NodeNames names = new BladeNames.NodeNames(n.id(),
+                n.identity() != null ? n.identity().computerName() : "", hostNames, List.copyOf(addresses));
+        lastNames.put(n.id(), names);
+        return names;
     }
 }

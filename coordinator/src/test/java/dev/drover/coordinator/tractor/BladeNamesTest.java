@@ -55,6 +55,40 @@ class BladeNamesTest {
     }
 
     @Test
+    void aBladeUnderAnAliasOnlyTheAgentStatesIsFoundByThatName() {
+        // cloud-init gave the machine a studio name; the blade registered under it, not the computer name
+        NodeNames stated = new NodeNames("render000004", "render000004", List.of("rndr-a7", "rndr-a7.studio.lan"),
+                List.of("10.20.0.4", "127.0.0.1"));
+        assertThat(BladeNames.find(List.of(blade("RNDR-A7.studio.lan", "127.0.0.1"), blade("rndr-a8", "127.0.0.1")),
+                stated)).extracting(BladeInfo::hnm).containsExactly("RNDR-A7.studio.lan");
+        assertThat(BladeNames.find(List.of(blade("rndr-a7", "")), NODE)).as("unknown without the agent's names")
+                .isEmpty();
+    }
+
+    @Test
+    void aBladeNamedByAnAddressTheAgentStatesIsFoundEvenBehindNat() {
+        // every agent connects from the same NAT address; the blade registered by the machine's own address
+        NodeNames stated = new NodeNames("render000004", "render000004", List.of(), List.of("10.20.0.4",
+                "172.16.0.1"));
+        assertThat(BladeNames.find(List.of(blade("10.20.0.4", "172.16.0.1"), blade("10.20.0.5", "172.16.0.1")),
+                stated)).extracting(BladeInfo::hnm).containsExactly("10.20.0.4");
+    }
+
+    @Test
+    void theNodesOwnIdWinsOverAStatedNameAnotherBladeCarries() {
+        // a cloned image with a baked-in host name: every node states "render-golden"
+        NodeNames cloned = new NodeNames("render000004", "render000004", List.of("render-golden"), List.of());
+        assertThat(BladeNames.find(List.of(blade("render-golden", ""), blade("render000004", "")), cloned))
+                .extracting(BladeInfo::hnm).containsExactly("render000004");
+    }
+
+    @Test
+    void localhostNamesNothing() {
+        NodeNames local = new NodeNames("render000004", "", List.of("localhost", "localhost.localdomain"), List.of());
+        assertThat(BladeNames.find(List.of(blade("localhost", "127.0.0.1")), local)).isEmpty();
+    }
+
+    @Test
     void hostOfStripsPortsAndBrackets() {
         assertThat(BladeNames.hostOf("10.0.0.9:40000")).isEqualTo("10.0.0.9");
         assertThat(BladeNames.hostOf("/10.0.0.9:40000")).isEqualTo("10.0.0.9");

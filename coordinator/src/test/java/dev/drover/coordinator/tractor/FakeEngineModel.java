@@ -31,6 +31,8 @@ final class FakeEngineModel {
         volatile String state;
         volatile String blade = "";
         volatile int rev;
+        /** Attempts the engine recorded as done: a task is rendered exactly once when this ends at 1. */
+        final java.util.concurrent.atomic.AtomicInteger completions = new java.util.concurrent.atomic.AtomicInteger();
         final List<String> ranOn = new CopyOnWriteArrayList<>();
 
         Task(long jid, int tid, String service, String state, JsonArray argv) {

@@ -39,6 +39,7 @@ public final class FakeTractorEngine {
     private final Map<String, Integer> limits = new LinkedHashMap<>();
     private final List<String> controlCalls = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicLong> requests = new ConcurrentHashMap<>();
+    private final List<String> violations = new CopyOnWriteArrayList<>();
     private volatile int failNext;
     private volatile int garbageNext;
     private volatile boolean refuseControl;
@@ -87,6 +88,11 @@ public final class FakeTractorEngine {
 
     public Future<Integer> up() {
         return listen(port);
+    }
+
+    /** Every session ends (the engine's session timeout): control calls with an old tsid get 403 until a login. */
+    public void expireSessions() {
+        sessions.clear();
     }
 
     /** Logins need this password through the gentoken challenge (§1.2). */
@@ -162,6 +168,43 @@ public final class FakeTractorEngine {
         Task t = model.task(jid, tid);
         t.state = "done";
         t.blade = "";
+        t.completions.incrementAndGet();
+    }
+
+    public boolean hasTask(long jid, int tid) {
+        FakeEngineModel.Job j = model.jobs.get(jid);
+        return j != null && j.tasks.containsKey(tid);
+    }
+
+    /** How many attempts of the task the engine recorded as done. */
+    public int completions(long jid, int tid) {
+        return model.task(jid, tid).completions.get();
+    }
+
+    /** Active tasks now, as "jid/tid on blade". */
+    public List<String> active() {
+        return model.tasks().filter(t -> t.state.equals("active")).map(t -> t.jid + "/" + t.tid + " on " + t.blade)
+                .toList();
+    }
+
+    /**
+     * The machine behind {@code bladeHost} was deleted (not evicted by Azure) — its blade's work dies with it. If the
+     * engine shows a task active there, that is the one thing Drover must never do: recorded, and logged loudly.
+     */
+    public void vmDeleted(String vm, String bladeHost) {
+        List<String> lost = model.tasks().filter(t -> t.state.equals("active") && t.blade.equals(bladeHost))
+                .map(t -> t.jid + "/" + t.tid).toList();
+        if (!lost.isEmpty()) {
+            String v = "VM " + vm + " deleted while the engine showed task(s) " + lost + " active on its blade "
+                    + bladeHost;
+            violations.add(v);
+            org.slf4j.LoggerFactory.getLogger(FakeTractorEngine.class).error("FAKE ENGINE VIOLATION: " + v);
+        }
+    }
+
+    /** Everything {@link #vmDeleted} caught. */
+    public List<String> violations() {
+        return List.copyOf(violations);
     }
 
     public void addBlade(String host, String addr, long heartbeatEpochSeconds) {
@@ -287,8 +330,12 @@ public final class FakeTractorEngine {
                 int rev = Integer.parseInt(require(p, "rev"));
                 // a report for an attempt that was ejected (or finished) meanwhile changes nothing
                 if (t.state.equals("active") && t.blade.equals(b.host) && t.rev == rev) {
-                    t.state = require(p, "rc").equals("0") ? "done" : "error";
+                    boolean ok = require(p, "rc").equals("0");
+                    t.state = ok ? "done" : "error";
                     t.blade = "";
+                    if (ok) {
+                        t.completions.incrementAndGet();
+                    }
                 }
                 return new JsonObject().put("rc", 0).put("note", "exit status recorded");
             }

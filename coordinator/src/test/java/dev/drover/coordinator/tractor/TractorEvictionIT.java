@@ -9,6 +9,10 @@ import dev.drover.coordinator.provision.OfferingHealth;
 import dev.drover.coordinator.provision.Provisioning;
 import dev.drover.coordinator.scaling.PoolSpec;
 import dev.drover.coordinator.timeline.Timeline;
+import dev.drover.protocol.AgentState;
+import dev.drover.protocol.Heartbeat;
+import dev.drover.protocol.HostMetrics;
+import dev.drover.protocol.HostNames;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.client.WebClient;
@@ -137,6 +141,25 @@ class TractorEvictionIT {
         fleet.registry.mark("render000006", NodeState.LOST, "silent for 60 s");
         await().atMost(Duration.ofSeconds(30)).until(() -> engine.controlCalls().contains("ejectall render000006"));
         assertThat(engine.taskState(1, 3)).isEqualTo("ready");
+    }
+
+    @Test
+    void aBladeRegisteredUnderAnAliasTheAgentStatedIsEjected() {
+        // cloud-init named the machine rndr-a7; its blade registered under that, which only the agent can tell
+        String alias = "RNDR-A7.studio.lan";
+        engine.addBlade(alias, "10.20.0.7", System.currentTimeMillis() / 1000);
+        engine.addTask(2, 1, "blender", "ready");
+        engine.dispatch(2, 1, alias);
+        fleet.enrol("render000007", "spot", 1);
+        fleet.registry.heartbeat(fleet.registry.find("render000007").orElseThrow(), new Heartbeat(0, AgentState.BUSY,
+                1, HostMetrics.UNKNOWN, List.of(), false, 0).withHostNames(new HostNames(List.of("rndr-a7",
+                        "rndr-a7.studio.lan"), List.of("10.20.0.7"))));
+
+        fleet.registry.mark("render000007", NodeState.EVICTING, "Preempt notice");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.controlCalls().contains("ejectall " + alias));
+        assertThat(engine.controlCalls()).containsExactly("nimby " + alias + " 1", "ejectall " + alias);
+        assertThat(engine.taskState(2, 1)).isEqualTo("ready");
     }
 
     /** What PoolActuator.gone asks of the blade control. */
