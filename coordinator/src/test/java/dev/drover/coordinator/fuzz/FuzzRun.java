@@ -13,6 +13,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -60,6 +61,9 @@ public final class FuzzRun {
             byKind.put(k, new AtomicLong());
         }
     }
+
+    /** The node credential each fuzzing node id was issued in its first Welcome (PROTOCOL.md §6.1.1). */
+    private final Map<String, String> credentials = new ConcurrentHashMap<>();
 
     /** What a run did. */
     public record Figures(long cases, long connections, long survived, long closedByGateway, long closedEarly,
@@ -135,10 +139,15 @@ public final class FuzzRun {
             long t0 = System.nanoTime();
             try (FuzzSession s = new FuzzSession(address, port, readTimeoutMillis)) {
                 connections.incrementAndGet();
-                s.write(fuzz.encode(new Hello(1, 1, "fuzz", NodeIdentity.local(nodeId, "fuzz"), 1, 0, token, "", 0)));
+                // a well-behaved agent: after its first Welcome it presents the node credential it was issued
+                s.write(fuzz.encode(new Hello(1, 1, "fuzz", NodeIdentity.local(nodeId, "fuzz"), 1, 0, token, "", 0,
+                        "", "", 0, credentials.getOrDefault(nodeId, ""), "")));
                 Message welcome = s.read();
-                if (!(welcome instanceof Welcome)) {
+                if (!(welcome instanceof Welcome w)) {
                     throw new IOException("a valid Hello for " + nodeId + " got " + welcome + " instead of Welcome");
+                }
+                if (!w.nodeCredential().isEmpty()) {
+                    credentials.put(nodeId, w.nodeCredential());
                 }
                 long t1 = System.nanoTime();
                 enrolNanos.addAndGet(t1 - t0);
