@@ -22,6 +22,12 @@ import org.slf4j.LoggerFactory;
 public final class Node {
     private static final Logger LOGGER = LoggerFactory.getLogger(Node.class);
     private static final int HISTORY = 32;
+    /**
+     * Tasks shown as running on one node at most. Far above any real node's slots; it bounds what an enrolled
+     * but misbehaving agent can make the coordinator keep with TaskStarted/TaskProgress for tasks it invents
+     * (the fuzz run found the map unbounded: 100,000 cases filled a 128 MiB heap).
+     */
+    static final int MAX_RUNNING_TASKS = 256;
 
     private final String id;
     private final ArrayDeque<Transition> history = new ArrayDeque<>();
@@ -241,6 +247,9 @@ public final class Node {
     }
 
     synchronized void taskStarted(dev.drover.protocol.TaskStarted s) {
+        if (!runningTasks.containsKey(s.task()) && runningTasks.size() >= MAX_RUNNING_TASKS) {
+            return; // applied (acknowledged) but not kept: see MAX_RUNNING_TASKS
+        }
         runningTasks.put(s.task(), TaskView.started(s.task(), Instant.ofEpochMilli(s.startedAtMillis())));
         changes++;
         journal.taskStarted(id, s.task(), Instant.ofEpochMilli(s.startedAtMillis()));
@@ -253,6 +262,9 @@ public final class Node {
             if (done.task().equals(p.task())) {
                 return;
             }
+        }
+        if (!runningTasks.containsKey(p.task()) && runningTasks.size() >= MAX_RUNNING_TASKS) {
+            return; // progress is lossy; an invented task beyond the bound is not kept
         }
         TaskView v = runningTasks.getOrDefault(p.task(), TaskView.started(p.task(), Instant.ofEpochMilli(p.atMillis())));
         if (v.progressAt() != null && p.atMillis() < v.progressAt().toEpochMilli()) {

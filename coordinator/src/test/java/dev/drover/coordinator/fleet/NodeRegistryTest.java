@@ -386,4 +386,24 @@ class NodeRegistryTest {
 
         assertThat(dropped).isGreaterThanOrEqualTo(2);
     }
+
+    @Test
+    void anAgentInventingTasksCannotMakeTheCoordinatorKeepThemWithoutBound() {
+        enrol(hello("n9", "", 0), new RecordingLink());
+        Node node = registry.find("n9").orElseThrow();
+        for (int i = 0; i < Node.MAX_RUNNING_TASKS + 500; i++) {
+            registry.progress(node, new dev.drover.protocol.TaskProgress(
+                    new dev.drover.protocol.TaskRef(i, 1, 1), 10, -1, -1, 1));
+        }
+        registry.reliable(node, new dev.drover.protocol.TaskStarted(1, new dev.drover.protocol.TaskRef(999_999, 1, 1), 1, 0));
+
+        List<dev.drover.protocol.TaskRef> kept = node.runningTaskRefs();
+        assertThat(kept).hasSize(Node.MAX_RUNNING_TASKS)
+                .contains(new dev.drover.protocol.TaskRef(0, 1, 1))
+                .doesNotContain(new dev.drover.protocol.TaskRef(999_999, 1, 1));
+        // a task already kept still gets its progress
+        registry.progress(node, new dev.drover.protocol.TaskProgress(new dev.drover.protocol.TaskRef(0, 1, 1), 55, -1,
+                -1, 2));
+        assertThat(node.detail().runningTasks()).anySatisfy(t -> assertThat(t.percent()).isEqualTo(55f));
+    }
 }
