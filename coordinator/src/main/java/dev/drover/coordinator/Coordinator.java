@@ -133,29 +133,14 @@ public final class Coordinator {
         // Injected scale sets (the demo's local pool) start agents and need the gateway's port: set up after.
         boolean poolsFirst = scaleSets == null;
         if (poolsFirst) {
-            try {
-                wireScaling();
-            } catch (RuntimeException e) {
-                state.close();
-                vertx.close();
-                return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
+            Future<Void> pools = setUpPools();
+            if (pools.failed()) {
+                return Future.failedFuture(pools.cause());
             }
         }
         return vertx.deployVerticle(gateway)
                 .recover(e -> failed("agent gateway on " + config.gateway().host() + ":" + config.gateway().port(), e))
-                .compose(id -> {
-                    if (!poolsFirst) {
-                        try {
-                            wireScaling();
-                        } catch (RuntimeException e) {
-                            state.close();
-                            vertx.close();
-                            return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(),
-                                    e));
-                        }
-                    }
-                    return Future.succeededFuture(id);
-                })
+                .compose(id -> poolsFirst ? Future.succeededFuture(id) : setUpPools().map(id))
                 .compose(id -> {
                     CoordinatorConfig.Http http = config.http();
                     Auth auth = new Auth(tokens(http.viewerTokens(), http.viewerTokenFile(), "http.viewerTokenFile"),
@@ -190,6 +175,18 @@ public final class Coordinator {
                             .log("coordinator started");
                     return this;
                 });
+    }
+
+    /** Sets the pools up; on failure releases the store and Vert.x, as a failed start must. */
+    private Future<Void> setUpPools() {
+        try {
+            wireScaling();
+            return Future.succeededFuture();
+        } catch (RuntimeException e) {
+            state.close();
+            vertx.close();
+            return Future.failedFuture(new StartException("cannot set up the pools: " + e.getMessage(), e));
+        }
     }
 
     private void wireScaling() {
