@@ -150,10 +150,8 @@ class TractorDayTraceIT {
         at(start, 23.5, () -> job(4, 1000, 2000));           // a last small job; then the queue stays empty
 
         // every task rendered, then the pool back at its minimum with nothing counted as demand
-        await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(500))
-                .until(() -> engine.count("done") == tasks);
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
-                .until(() -> arm.instanceCount() == MIN_NODES && poolDemandNodes() == 0);
+        awaitOrExplain(Duration.ofSeconds(300), () -> engine.count("done") == tasks);
+        awaitOrExplain(Duration.ofSeconds(120), () -> arm.instanceCount() == MIN_NODES && poolDemandNodes() == 0);
 
         assertThat(engine.violations()).as("VMs deleted while the engine showed work on their blades").isEmpty();
         assertThat(engine.active()).as("tasks left active on some blade").isEmpty();
@@ -192,6 +190,42 @@ class TractorDayTraceIT {
         assertThat(arm.peakInstances()).isGreaterThan(MIN_NODES).isLessThanOrEqualTo(MAX_NODES + 3);
         assertThat(engine.requests().getOrDefault("monitor?login", 0L)).as("logged in again after each expiry")
                 .isGreaterThanOrEqualTo(3);
+    }
+
+    /**
+     * Waits for {@code done}; on timeout fails with the state of every unfinished task, machine and blade, so a run
+     * that fails on someone else's machine says where the day got stuck rather than only that it did.
+     */
+    private void awaitOrExplain(Duration atMost, java.util.concurrent.Callable<Boolean> done) {
+        try {
+            await().atMost(atMost).pollInterval(Duration.ofMillis(500)).until(done);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "\n" + explain(), e);
+        }
+    }
+
+    private String explain() {
+        StringBuilder s = new StringBuilder("tasks: ").append(tasks).append(" total, done ")
+                .append(engine.count("done")).append(", ready ").append(engine.count("ready")).append(", active ")
+                .append(engine.count("active")).append(", error ").append(engine.count("error")).append('\n');
+        for (long jid : jobs) {
+            for (int tid = 1; engine.hasTask(jid, tid); tid++) {
+                if (!"done".equals(engine.taskState(jid, tid))) {
+                    s.append("  task ").append(jid).append('/').append(tid).append(' ')
+                            .append(engine.taskState(jid, tid)).append(" on ").append(engine.activeBlade(jid, tid))
+                            .append(", ran on ").append(engine.ranOn(jid, tid)).append('\n');
+                }
+            }
+        }
+        s.append("VMs: ").append(arm.instanceCount()).append(", demand nodes ").append(poolDemandNodes())
+                .append(", preempted ").append(preempted.keySet()).append(", outage victim ").append(outageVictim)
+                .append(", deleted ").append(deletedByApi).append('\n');
+        machines.values().forEach(m -> s.append("  ").append(m.computerName).append(" blade ")
+                .append(bladeOf.get(m.computerName)).append(": connected ").append(m.connected()).append(", state ")
+                .append(m.state()).append(", running ").append(m.runningTask()).append(", nimby ")
+                .append(engine.nimby(bladeOf.get(m.computerName))).append('\n'));
+        s.append("engine control calls: ").append(engine.controlCalls());
+        return s.toString();
     }
 
     /** Runs {@code step} at trace hour {@code hour} (waiting until then) and returns what it returns. */
