@@ -270,7 +270,12 @@ public final class PoolActuator {
         return true;
     }
 
-    /** The instance is gone: its node is Deleted, then its blade delisted, then nothing is pending. */
+    /**
+     * The instance is gone: its node is Deleted, then whatever the engine still shows running on its blade is
+     * requeued (a lost node's blade may have taken work until its NIMBY landed; a task handed out between the idle
+     * check and the delete is dead with the VM — the engine keeps it active on a vanished blade forever), then the
+     * blade is delisted, then nothing is pending.
+     */
     private void deleted(String instanceId, String nodeId, String why) {
         if (nodeId.isEmpty()) {
             journal.deleteDone(pool.name(), instanceId);
@@ -281,7 +286,7 @@ public final class PoolActuator {
         registry.mark(nodeId, NodeState.DELETED, "instance " + instanceId + " deleted: " + why);
         listedNodes.remove(nodeId);
         idleConfirmed.remove(nodeId);
-        blades.delist(nodeId).onComplete(r -> {
+        blades.ejectAll(nodeId).transform(e -> blades.delist(nodeId)).onComplete(r -> {
             if (r.succeeded()) {
                 journal.deleteDone(pool.name(), instanceId);
             } else {

@@ -201,10 +201,17 @@ public final class Provisioning implements FleetListener {
             blades.nimby(nodeId, false).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
                     .log("un-NIMBY after a cancelled eviction failed: " + e.getMessage()));
         } else if (t.to() == NodeState.LOST) {
-            // The VM may still be rendering, or not: Tractor is told to run its tasks elsewhere now.
+            // The VM may still be rendering, or not: Tractor is told to run its tasks elsewhere now, and to give
+            // the blade nothing new — work handed to a blade Drover cannot see would die unseen when the lost VM
+            // is replaced.
+            blades.nimby(nodeId, true);
             blades.ejectAll(nodeId).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
                     .log("ejectall for a lost blade failed: " + e.getMessage()));
             timeline.record(Timeline.Kind.NODE, pool, nodeId, "node " + nodeId + " lost (" + t.reason() + ")");
+        } else if (t.from() == NodeState.LOST && (t.to() == NodeState.READY || t.to() == NodeState.BUSY)) {
+            // the agent is back and not leaving: its blade takes work again
+            blades.nimby(nodeId, false).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
+                    .log("un-NIMBY after a lost node came back failed: " + e.getMessage()));
         }
     }
 

@@ -174,6 +174,26 @@ public final class BladeWork {
         return out;
     }
 
+    /**
+     * The node is back in service (a lost agent reconnected, an eviction was cancelled): its NIMBY and eject
+     * are history, so the next episode asks afresh instead of finding them confirmed. A delist is kept.
+     * Returns the actions withdrawn while not yet confirmed.
+     */
+    public synchronized List<Action> withdraw(String nodeId) {
+        Blade b = blades.get(nodeId);
+        List<Action> open = new ArrayList<>();
+        if (b == null || b.actions.containsKey(Action.DELIST)) {
+            return open;
+        }
+        b.actions.forEach((a, p) -> {
+            if (p.status != Status.DONE) {
+                open.add(a);
+            }
+        });
+        blades.remove(nodeId);
+        return open;
+    }
+
     /** Forgets nodes whose every action was confirmed before {@code cutoff} (bounded memory). */
     public synchronized void forgetDoneBefore(Instant cutoff) {
         blades.values().removeIf(b -> b.changed.isBefore(cutoff)

@@ -79,6 +79,9 @@ public final class TractorBlades implements BladeControl {
     @Override
     public Future<Void> nimby(String nodeId, boolean on) {
         if (!on) {
+            for (Action open : work.withdraw(nodeId)) {
+                answer(nodeId, open, new IllegalStateException("withdrawn: " + nodeId + " is back in service"));
+            }
             return resolve(nodeId).compose(ids -> Future.all(ids.stream().map(id -> client.nimby(bladeName(id), false))
                     .toList())).mapEmpty();
         }

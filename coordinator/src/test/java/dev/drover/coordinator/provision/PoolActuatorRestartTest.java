@@ -56,6 +56,7 @@ class PoolActuatorRestartTest {
 
         @Override
         public Future<Void> ejectAll(String blade) {
+            blades.add("ejectall " + blade);
             return Future.succeededFuture();
         }
 
@@ -103,7 +104,7 @@ class PoolActuatorRestartTest {
 
         assertThat(set.calls).containsExactly("delete [1]");
         assertThat(fleet.state("node1")).isEqualTo(NodeState.DELETED);
-        assertThat(blades).containsExactly("delist node1");
+        assertThat(blades).containsExactly("ejectall node1", "delist node1");
         assertThat(journal).containsExactly("DELETE 1", "DELIST 1", "done 1");
     }
 
@@ -118,7 +119,7 @@ class PoolActuatorRestartTest {
 
         assertThat(set.calls).isEmpty();
         assertThat(fleet.state("node1")).isEqualTo(NodeState.DELETED);
-        assertThat(blades).containsExactly("delist node1");
+        assertThat(blades).containsExactly("ejectall node1", "delist node1");
         assertThat(journal).containsExactly("DELIST 1", "done 1");
     }
 
@@ -139,7 +140,7 @@ class PoolActuatorRestartTest {
 
         assertThat(set.calls).isEmpty();
         assertThat(fleet.state("node1")).isEqualTo(NodeState.DELETED);
-        assertThat(blades).containsExactly("delist node1");
+        assertThat(blades).containsExactly("ejectall node1", "delist node1");
     }
 
     @Test
@@ -152,7 +153,7 @@ class PoolActuatorRestartTest {
         tick();
 
         assertThat(set.calls).isEmpty();
-        assertThat(blades).containsExactly("delist node1");
+        assertThat(blades).containsExactly("ejectall node1", "delist node1");
         assertThat(journal).containsExactly("DELIST 1", "done 1");
     }
 

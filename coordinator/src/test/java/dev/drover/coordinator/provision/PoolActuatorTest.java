@@ -127,7 +127,7 @@ class PoolActuatorTest {
         tick(2);
         assertThat(set.calls).containsExactly("capacity 3", "delete [1]");
         assertThat(fleet.state("node1")).isEqualTo(NodeState.DELETED);
-        assertThat(blades).containsExactly("nimby node1", "delist node1");
+        assertThat(blades).containsExactly("nimby node1", "ejectall node1", "delist node1");
     }
 
     @Test
@@ -161,6 +161,24 @@ class PoolActuatorTest {
         tick(2);
         assertThat(fleet.state("node0")).isEqualTo(NodeState.GONE);
         assertThat(blades).contains("ejectall node0", "delist node0");
+    }
+
+    @Test
+    void aLostNodeIsReplacedAndWhatTheEngineStillShowsOnItsBladeIsRequeued() {
+        tick(1);
+        fleet.enrol("node0", "spot", 1);
+        tick(1);
+        fleet.registry.mark("node0", NodeState.SUSPECT, "3 heartbeats missed");
+        fleet.registry.mark("node0", NodeState.LOST, "no heartbeat for 60 s");
+        fleet.clock.advance(Duration.ofMinutes(4));
+        tick(1);
+        assertThat(set.calls).noneMatch(c -> c.startsWith("delete")); // not yet: it may come back
+        fleet.clock.advance(Duration.ofMinutes(2));
+        tick(1);
+        assertThat(set.calls).contains("delete [0]");
+        assertThat(fleet.state("node0")).isEqualTo(NodeState.DELETED);
+        // the engine keeps a task active on a vanished blade forever: ejected before the blade is delisted
+        assertThat(blades).containsSubsequence("ejectall node0", "delist node0");
     }
 
     @Test

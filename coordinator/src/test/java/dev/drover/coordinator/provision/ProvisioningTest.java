@@ -56,6 +56,45 @@ class ProvisioningTest {
     }
 
     @Test
+    void aLostNodesBladeTakesNoNewWorkUntilItsAgentIsBack() {
+        List<String> calls = new java.util.ArrayList<>();
+        BladeControl recording = new BladeControl() {
+            @Override
+            public io.vertx.core.Future<Void> nimby(String blade, boolean on) {
+                calls.add("nimby " + blade + (on ? " on" : " off"));
+                return io.vertx.core.Future.succeededFuture();
+            }
+
+            @Override
+            public io.vertx.core.Future<Void> ejectAll(String blade) {
+                calls.add("ejectall " + blade);
+                return io.vertx.core.Future.succeededFuture();
+            }
+
+            @Override
+            public io.vertx.core.Future<Void> delist(String blade) {
+                calls.add("delist " + blade);
+                return io.vertx.core.Future.succeededFuture();
+            }
+
+            @Override
+            public io.vertx.core.Future<Integer> activeTasks(String blade) {
+                return io.vertx.core.Future.succeededFuture(0);
+            }
+        };
+        fleet.registry.addListener(new Provisioning(List.of(pool), Map.of(), fleet.registry, recording, timeline,
+                offerings, fleet.clock));
+        fleet.enrol("a", "spot", 1);
+        fleet.registry.mark("a", NodeState.SUSPECT, "3 heartbeats missed");
+        fleet.registry.mark("a", NodeState.LOST, "no heartbeat for 60 s");
+        // its tasks run elsewhere, and the blade Drover cannot see is given nothing new (its VM will be replaced)
+        assertThat(calls).containsExactly("nimby a on", "ejectall a");
+        fleet.heartbeat("a", 0);
+        assertThat(fleet.state("a")).isEqualTo(NodeState.READY);
+        assertThat(calls).containsExactly("nimby a on", "ejectall a", "nimby a off");
+    }
+
+    @Test
     void heavyEvictionsBackTheOfferingOffAndSayWhereDemandGoes() {
         fleet.enrol("a", "spot", 1);
         fleet.enrol("b", "spot", 1);

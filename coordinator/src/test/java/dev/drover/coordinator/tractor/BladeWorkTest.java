@@ -82,6 +82,21 @@ class BladeWorkTest {
     }
 
     @Test
+    void aNodeBackInServiceHasItsNimbyAndEjectWithdrawnSoTheNextEpisodeAsksAgain() {
+        work.want("n1", Action.NIMBY, now);
+        work.want("n1", Action.EJECT, now);
+        work.due(now);
+        work.succeeded("n1", Action.NIMBY, now);
+        assertThat(work.withdraw("n1")).as("the eject was still in flight").containsExactly(Action.EJECT);
+        work.want("n1", Action.NIMBY, now); // lost again
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.NIMBY));
+        work.want("n2", Action.DELIST, now);
+        assertThat(work.withdraw("n2")).isEmpty();
+        assertThat(work.done("n2", Action.DELIST) || work.due(now).contains(new Due("n2", Action.DELIST)))
+                .as("a delist is never withdrawn").isTrue();
+    }
+
+    @Test
     void anEjectConfirmedBeforeNimbyIsDueOnceMoreAfterIt() {
         work.want("n1", Action.NIMBY, now);
         work.want("n1", Action.EJECT, now);

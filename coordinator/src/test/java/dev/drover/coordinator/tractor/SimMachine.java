@@ -72,6 +72,11 @@ final class SimMachine implements AutoCloseable {
     private final TreeMap<Long, Reliable> outbox = new TreeMap<>();
     private long nextSeq = 1;
     private long commandsApplied;
+    private final EventLoopGroup group;
+    private final int gatewayPort;
+    private volatile String sessionId = "";
+    private volatile String commandStream = "";
+    private volatile String credential = "";
     private volatile Channel channel;
     private volatile AgentState state = AgentState.IDLE;
     private volatile TaskRef running;
@@ -86,6 +91,23 @@ final class SimMachine implements AutoCloseable {
         this.pool = pool;
         this.token = token;
         this.engine = "http://127.0.0.1:" + enginePort + "/Tractor/";
+        this.group = group;
+        this.gatewayPort = gatewayPort;
+        connect();
+        bladeThread = new Thread(this::bladeLoop, "sim-blade-" + computerName);
+        bladeThread.setDaemon(true);
+        bladeThread.start();
+    }
+
+    /**
+     * Connects, and after any close reconnects with jittered backoff, resuming its session with the credential its
+     * first Welcome issued — as PROTOCOL.md's agent does. (A double that never reconnected turned one missed
+     * heartbeat on a loaded machine into a lost node for the rest of the day.)
+     */
+    private void connect() {
+        if (stopped) {
+            return;
+        }
         new Bootstrap().group(group).channel(NioSocketChannel.class).handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
@@ -97,11 +119,17 @@ final class SimMachine implements AutoCloseable {
                 if (stopped) {
                     channel.close(); // closed before it connected
                 }
+            } else {
+                reconnectLater();
             }
         });
-        bladeThread = new Thread(this::bladeLoop, "sim-blade-" + computerName);
-        bladeThread.setDaemon(true);
-        bladeThread.start();
+    }
+
+    private void reconnectLater() {
+        if (!stopped) {
+            group.schedule(this::connect, 250 + java.util.concurrent.ThreadLocalRandom.current().nextLong(750),
+                    TimeUnit.MILLISECONDS);
+        }
     }
 
     boolean connected() {
@@ -190,13 +218,26 @@ final class SimMachine implements AutoCloseable {
         public void channelActive(ChannelHandlerContext ctx) {
             NodeIdentity id = new NodeIdentity(computerName, UUID.randomUUID().toString(), computerName, "render-vmss",
                     "", "Standard_D4s_v5", Priority.SPOT, "local", "", pool);
-            ctx.writeAndFlush(new Hello(1, 1, "scenario", id, 1, 0, token, "", 0).withStreams(streamId, "", 0));
+            long applied;
+            synchronized (SimMachine.this) {
+                applied = commandsApplied;
+            }
+            ctx.writeAndFlush(new Hello(1, 1, "scenario", id, 1, 0, token, sessionId, applied)
+                    .withStreams(streamId, commandStream, applied).withProof(credential, ""));
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, Message m) {
             if (m instanceof Welcome w) {
                 synchronized (SimMachine.this) {
+                    if (!w.commandStreamId().equals(commandStream)) {
+                        commandsApplied = 0; // a new command stream numbers from 1
+                    }
+                    sessionId = w.sessionId();
+                    commandStream = w.commandStreamId();
+                    if (!w.nodeCredential().isEmpty()) {
+                        credential = w.nodeCredential();
+                    }
                     connected = true;
                     outbox.values().forEach(ctx::write);
                     ctx.writeAndFlush(heartbeat(true));
@@ -220,6 +261,7 @@ final class SimMachine implements AutoCloseable {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             connected = false;
+            reconnectLater();
         }
     }
 
