@@ -79,6 +79,12 @@ public final class AgentMain implements Callable<Integer> {
         try {
             config = applyOverrides(configFile != null ? AgentConfigFile.load(configFile) : AgentConfig.defaults());
             token = enrolmentToken(config);
+            // it travels in the Hello as a short wire string: one that cannot is refused here, not at every connect
+            dev.drover.protocol.WireText.problem(token, dev.drover.protocol.ProtocolLimits.MAX_SHORT_STRING)
+                    .ifPresent(p -> {
+                        throw new IllegalArgumentException("enrolment token (" + TOKEN_ENV + ", coordinator."
+                                + "enrolmentToken or enrolmentTokenFile): " + p); // never the token itself
+                    });
             dev.drover.agent.tls.CoordinatorTls.requirePinOrPlaintext(config.coordinator()); // before IMDS waits
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("drover-agent: configuration error: " + e.getMessage());

@@ -34,6 +34,19 @@ class AgentMainTest {
     }
 
     @Test
+    void enrolmentTokenNoHelloCouldCarryExitsWithTwo() throws Exception {
+        Path token = dir.resolve("token");
+        Files.writeString(token, "t".repeat(257)); // a Hello's token is a short string: at most 256 bytes
+
+        // bounded: an agent that let the token through would start and never return
+        int code = java.util.concurrent.CompletableFuture.supplyAsync(() -> new CommandLine(new AgentMain()).execute(
+                "--enrolment-token-file", token.toString(), "--coordinator", "127.0.0.1:1", "--insecure-plaintext",
+                "--no-imds", "--node-id", "n1", "--local-socket", "")).get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(code).isEqualTo(2);
+    }
+
+    @Test
     void noPinnedCoordinatorCaExitsWithTwo() {
         assertThat(new CommandLine(new AgentMain()).execute("--coordinator", "127.0.0.1:1", "--no-imds", "--node-id",
                 "n1", "--local-socket", "")).isEqualTo(2);

@@ -12,6 +12,7 @@ import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.gateway.AgentGatewayVerticle;
 import dev.drover.coordinator.identity.IdentityGate;
 import dev.drover.coordinator.identity.IdentitySetup;
+import dev.drover.coordinator.identity.ScaleSetMembers;
 import dev.drover.coordinator.metrics.Metrics;
 import dev.drover.coordinator.provision.BladeControl;
 import dev.drover.coordinator.provision.OfferingHealth;
@@ -125,7 +126,7 @@ public final class Coordinator {
 
     /** Starts every surface; completes when both listeners are bound. */
     public Future<Coordinator> start() {
-        identity = IdentitySetup.gate(config, enrolmentTokens(), state.credentials(), this::vmIdsOf, clock);
+        identity = IdentitySetup.gate(config, enrolmentTokens(), state.credentials(), this::membersOf, clock);
         gateway = new AgentGatewayVerticle(config, registry, identity, connections, metrics, state.deliveryLedger());
         // Pools on Azure are set up before the gateway opens (they need nothing from it): set up after, on the
         // gateway's event loop, it took 4-5 s on a loaded machine (the Azure SDK's classes load here), during
@@ -223,11 +224,30 @@ public final class Coordinator {
         registry.addListener(provisioning);
     }
 
-    /** The VM ids of a pool's scale set as last listed (attestation); empty before the first list. */
-    private Set<String> vmIdsOf(String pool) {
-        Provisioning p = provisioning;
-        return p == null ? Set.of() : p.actuator(pool).map(a -> a.instances().stream().map(Instance::vmId)
-                .filter(v -> !v.isEmpty()).collect(java.util.stream.Collectors.toSet())).orElse(Set.of());
+    /** A pool's scale set as last listed from ARM, for attestation (read when a node attests). */
+    private ScaleSetMembers membersOf(String pool) {
+        return new ScaleSetMembers() {
+            @Override
+            public Listing latest() {
+                Provisioning p = provisioning;
+                PoolActuator a = p == null ? null : p.actuator(pool).orElse(null);
+                if (a == null) {
+                    return new Listing(Set.of(), null, "the pool's scale set is not set up yet");
+                }
+                List<Instance> listed = a.instances();
+                Set<String> vmIds = listed == null ? Set.of() : listed.stream().map(Instance::vmId)
+                        .filter(v -> !v.isEmpty()).collect(java.util.stream.Collectors.toSet());
+                return new Listing(vmIds, a.listSucceededAt(), a.lastError());
+            }
+
+            @Override
+            public void refreshSoon() {
+                Provisioning p = provisioning;
+                if (p != null) {
+                    p.actuator(pool).ifPresent(PoolActuator::requestList);
+                }
+            }
+        };
     }
 
     /** Forgets credentials of forgotten nodes, and unpooled nodes away too long (bounded unknown node ids). */

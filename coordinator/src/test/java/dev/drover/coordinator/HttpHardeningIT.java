@@ -237,6 +237,37 @@ class HttpHardeningIT {
     }
 
     @Test
+    void jobStringsTheWireCannotCarryAreRefusedNamingTheField() throws Exception {
+        // JSON escapes of unpaired UTF-16 surrogates: valid JSON, decoded to Java strings no UTF-8 can carry
+        String[][] cases = {
+            {"{\"title\": \"t\", \"serviceKey\": \"blender\", \"tasks\": [{\"argv\": [\"echo\", \"a\\ud800\"]}]}",
+                "tasks[0].argv[1]: unpaired UTF-16 surrogate U+D800 at index 1"},
+            {"{\"title\": \"t\", \"serviceKey\": \"blender\", \"tasks\": [{\"argv\": [\"x\"]}, {\"argv\": [\"x\"], \"env\": [\"A=\\udc00\"]}]}",
+                "tasks[1].env[0]: unpaired UTF-16 surrogate U+DC00"},
+            {"{\"title\": \"t\", \"serviceKey\": \"blender\", \"tasks\": [{\"argv\": [\"x\"], \"workingDir\": \"/tmp/\\udfff\"}]}",
+                "tasks[0].workingDir: unpaired"},
+            {"{\"title\": \"t\", \"serviceKey\": \"blender\", \"tasks\": [{\"argv\": [\"x\"], \"title\": \"\\ud83c\"}]}",
+                "tasks[0].title: unpaired"},
+            {"{\"title\": \"t\", \"serviceKey\": \"blen\\ud800der\", \"tasks\": [{\"argv\": [\"x\"]}]}",
+                "serviceKey: unpaired"},
+            {"{\"title\": \"\\udc00\", \"serviceKey\": \"blender\", \"tasks\": [{\"argv\": [\"x\"]}]}",
+                "title: unpaired"},
+        };
+        for (String[] c : cases) {
+            HttpResponse<String> r = postJson("/api/jobs", c[0]);
+            assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
+            assertThat(new JsonObject(r.body()).getString("error")).as(c[0]).contains(c[1]);
+        }
+        assertThat(coordinator.builtInQueue().tasks()).isEmpty();
+
+        // a paired surrogate (one emoji) is ordinary Unicode: accepted, and kept exactly
+        HttpResponse<String> ok = postJson("/api/jobs", "{\"title\": \"t\", \"serviceKey\": \"blender\", "
+                + "\"tasks\": [{\"argv\": [\"echo\", \"\\ud83c\\udfac\"]}]}");
+        assertThat(ok.statusCode()).isEqualTo(201);
+        assertThat(coordinator.builtInQueue().tasks()).hasSize(1);
+    }
+
+    @Test
     void jobWhoseRunTaskWouldNotFitTheAgentsFrameIsRefusedAtSubmission() throws Exception {
         JsonArray argv = new JsonArray().add("render");
         for (int i = 0; i < 20; i++) {

@@ -31,6 +31,12 @@ record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi ap
     /** @param enrolment the {@code enrolment:} YAML value, e.g. with pool tokens */
     static RunningCoordinator startWithEnrolment(Path dir, String name, String enrolment, String gatewayExtra,
             String extraYaml) throws Exception {
+        return startWithEnrolment(dir, name, enrolment, gatewayExtra, extraYaml, Map.of());
+    }
+
+    /** @param env more environment for the coordinator (e.g. a managed identity endpoint for ARM) */
+    static RunningCoordinator startWithEnrolment(Path dir, String name, String enrolment, String gatewayExtra,
+            String extraYaml, Map<String, String> env) throws Exception {
         int gatewayPort = JarProcess.freePort();
         int httpPort = JarProcess.freePort();
         Path config = dir.resolve(name + ".yaml");
@@ -43,7 +49,7 @@ record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi ap
                 """.formatted(gatewayPort, TestTls.gatewayYaml(dir), gatewayExtra, httpPort, enrolment,
                         dir.resolve(name + ".db"), extraYaml));
         JarProcess process = JarProcess.start(JarProcess.COORDINATOR_JAR, name, List.of("--config", config.toString()),
-                Map.of());
+                env);
         CoordinatorApi api = new CoordinatorApi(httpPort);
         await().atMost(Duration.ofSeconds(60)).until(api::healthy); // JVM start and first-run TLS set-up on a loaded machine
         return new RunningCoordinator(process, gatewayPort, api, dir);

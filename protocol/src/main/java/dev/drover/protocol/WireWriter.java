@@ -63,11 +63,15 @@ public final class WireWriter {
         return string(value, limit, field);
     }
 
+    /**
+     * @throws IllegalArgumentException naming the field when the string is not well-formed Unicode (an unpaired
+     *     surrogate: Netty would write '?' in its place, silently changing it) or longer than {@code limit}
+     */
     private WireWriter string(String value, int limit, String field) {
+        WireText.problem(value, limit).ifPresent(p -> {
+            throw new IllegalArgumentException(field + ": " + p);
+        });
         int length = ByteBufUtil.utf8Bytes(value);
-        if (length > limit) {
-            throw new IllegalArgumentException(field + ": string length " + length + " exceeds limit " + limit);
-        }
         out.writeShort(length);
         out.writeCharSequence(value, java.nio.charset.StandardCharsets.UTF_8);
         return this;

@@ -165,6 +165,15 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
         public static final String DEFAULT_POOL = "default";
         public static final int DEFAULT_SLOTS = 1;
 
+        private static void wireText(String value, String field) {
+            if (value != null) {
+                dev.drover.protocol.WireText.problem(value, dev.drover.protocol.ProtocolLimits.MAX_SHORT_STRING)
+                        .ifPresent(p -> {
+                            throw new IllegalArgumentException(field + ": " + p);
+                        });
+            }
+        }
+
         public Node {
             pool = pool != null ? pool : DEFAULT_POOL;
             slots = slots != null ? slots : DEFAULT_SLOTS;
@@ -172,6 +181,9 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
             if (id != null && (id.isBlank() || id.length() > 200)) {
                 throw new IllegalArgumentException("node.id must be 1..200 characters");
             }
+            // both travel in every Hello as wire strings: refused here rather than by the encoder at each connect
+            wireText(id, "node.id");
+            wireText(pool, "node.pool");
             if (slots < 1 || slots > 1024) {
                 throw new IllegalArgumentException("node.slots must be 1..1024, got " + slots);
             }

@@ -55,6 +55,19 @@ class AgentConfigFileTest {
     }
 
     @Test
+    void nodeIdAndPoolThatNoHelloCouldCarryAreRefusedNamingTheField() throws Exception {
+        assertThatThrownBy(() -> new AgentConfig.Node("render-\uD800", "p", 1, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("node.id: unpaired UTF-16 surrogate U+D800");
+        assertThatThrownBy(() -> new AgentConfig.Node("render-1", "p\uDC00", 1, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("node.pool: unpaired");
+        Path f = write("node:\n  pool: " + "\u00e9".repeat(200) + "\n"); // 200 characters, 400 UTF-8 bytes
+
+        assertThatThrownBy(() -> AgentConfigFile.load(f)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("node.pool: string length 400 bytes (UTF-8) exceeds limit 256");
+    }
+
+    @Test
     void outOfRangeValueNamesTheField() throws Exception {
         Path f = write("heartbeat:\n  intervalMillis: 5\n");
 

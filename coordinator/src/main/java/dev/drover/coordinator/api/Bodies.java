@@ -1,5 +1,6 @@
 package dev.drover.coordinator.api;
 
+import dev.drover.protocol.WireText;
 import io.vertx.core.json.JsonObject;
 import java.util.Set;
 import java.util.TreeSet;
@@ -40,18 +41,37 @@ final class Bodies {
         return n;
     }
 
-    /** An optional string of at most {@code max} characters; null when absent. */
+    /** An optional string of at most {@code max} characters (and UTF-8 bytes), well-formed; null when absent. */
     static String optionalString(JsonObject body, String field, int max) {
+        return optionalString(body, field, max, "");
+    }
+
+    /** The same, with the field named as {@code where + field} in errors (e.g. {@code tasks[3].}). */
+    static String optionalString(JsonObject body, String field, int max, String where) {
         if (!body.containsKey(field)) {
             return null;
         }
         if (!(body.getValue(field) instanceof String s)) {
-            throw new IllegalArgumentException(field + " must be a string, got " + describe(body.getValue(field)));
+            throw new IllegalArgumentException(where + field + " must be a string, got "
+                    + describe(body.getValue(field)));
         }
         if (s.length() > max) {
-            throw new IllegalArgumentException(field + " must be at most " + max + " characters, got " + s.length());
+            throw new IllegalArgumentException(where + field + " must be at most " + max + " characters, got "
+                    + s.length());
         }
-        return s;
+        return wireText(s, max, where + field);
+    }
+
+    /**
+     * {@code value}, if it is well-formed Unicode of at most {@code maxBytes} UTF-8 bytes (what a wire string,
+     * the store and a log line can carry); else a 400 naming the field. A string with an unpaired surrogate
+     * accepted here could never be sent to an agent (PROTOCOL.md §2).
+     */
+    static String wireText(String value, int maxBytes, String field) {
+        WireText.problem(value, maxBytes).ifPresent(p -> {
+            throw new IllegalArgumentException(field + ": " + p);
+        });
+        return value;
     }
 
     static String describe(Object v) {
@@ -59,7 +79,9 @@ final class Bodies {
             return "null";
         }
         if (v instanceof String s) {
-            return "a string (\"" + (s.length() > 20 ? s.substring(0, 20) + "..." : s) + "\")";
+            // echoed in the error body: a lone surrogate in it would make the reply itself unencodable
+            String shown = (s.length() > 20 ? s.substring(0, 20) + "..." : s).replaceAll("\\p{Cs}", "\uFFFD");
+            return "a string (\"" + shown + "\")";
         }
         if (v instanceof Number n) {
             return n.toString();

@@ -129,8 +129,8 @@ final class JobsApi {
             throw new IllegalArgumentException("tasks must be an array of 1.." + MAX_TASKS + " tasks, got "
                     + Bodies.describe(body.getValue("tasks")));
         }
-        String title = text(body, "title", 200);
-        String key = text(body, "serviceKey", 64);
+        String title = text(body, "title", 200, ProtocolLimits.MAX_LONG_STRING);
+        String key = text(body, "serviceKey", 64, ProtocolLimits.MAX_SHORT_STRING); // RunTask.serviceKey
         JsonArray tasks = body.getJsonArray("tasks");
         if (tasks == null || tasks.isEmpty() || tasks.size() > MAX_TASKS) {
             throw new IllegalArgumentException("tasks must be an array of 1.." + MAX_TASKS + " tasks");
@@ -157,15 +157,16 @@ final class JobsApi {
                     throw new IllegalArgumentException("tasks[" + i + "].env entries must be NAME=value");
                 }
             }
-            String taskTitle = Bodies.optionalString(t, "title", 200);
-            String workingDir = Bodies.optionalString(t, "workingDir", 4096);
+            String taskTitle = Bodies.optionalString(t, "title", 200, "tasks[" + i + "].");
+            String workingDir = Bodies.optionalString(t, "workingDir", ProtocolLimits.MAX_LONG_STRING,
+                    "tasks[" + i + "].");
             specs.add(new BuiltInQueue.TaskSpec(taskTitle != null ? taskTitle : "task " + (i + 1), argv, env,
                     workingDir != null ? workingDir : ""));
         }
         return new BuiltInQueue.JobSpec(title, key, specs);
     }
 
-    private static String text(JsonObject o, String field, int max) {
+    private static String text(JsonObject o, String field, int max, int maxBytes) {
         if (!(o.getValue(field) instanceof String v)) {
             throw new IllegalArgumentException(field + " must be a non-empty string of at most " + max
                     + " characters, got " + Bodies.describe(o.getValue(field)));
@@ -173,7 +174,7 @@ final class JobsApi {
         if (v == null || v.isBlank() || v.length() > max) {
             throw new IllegalArgumentException(field + " must be a non-empty string of at most " + max + " characters");
         }
-        return v;
+        return Bodies.wireText(v, maxBytes, field);
     }
 
     private static List<String> strings(JsonArray a, String field) {
@@ -181,11 +182,13 @@ final class JobsApi {
             throw new IllegalArgumentException(field + " must be an array of at most " + MAX_ARGS + " strings");
         }
         List<String> out = new ArrayList<>();
-        for (Object o : a) {
-            if (!(o instanceof String s) || s.length() > 4096) {
-                throw new IllegalArgumentException(field + " must hold strings of at most 4096 characters");
+        for (int i = 0; i < a.size(); i++) {
+            if (!(a.getValue(i) instanceof String s)) {
+                throw new IllegalArgumentException(field + "[" + i + "] must be a string, got "
+                        + Bodies.describe(a.getValue(i)));
             }
-            out.add(s);
+            // each one becomes a wire string of the RunTask: well-formed Unicode, at most 4096 UTF-8 bytes
+            out.add(Bodies.wireText(s, ProtocolLimits.MAX_LONG_STRING, field + "[" + i + "]"));
         }
         return out;
     }

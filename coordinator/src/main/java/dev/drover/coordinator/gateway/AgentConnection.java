@@ -203,8 +203,9 @@ final class AgentConnection implements AgentLink {
 
     private void reject(Hello hello, Reject reject) {
         // peer-supplied text, before anyone vouched for the peer: cleaned and within the bad-connection budget
-        BadConnectionLog.GATEWAY.warn(remoteAddress(), "agent rejected", reject.reason() + ": " + reject.detail()
-                + " (nodeId " + hello.identity().nodeId() + ")");
+        // the node id first: the line is cut at 200 characters, and long details must not hide whose it was
+        BadConnectionLog.GATEWAY.warn(remoteAddress(), "agent rejected", "nodeId " + hello.identity().nodeId() + ": "
+                + reject.reason() + ": " + reject.detail());
         closing = true;
         wire.writeAndClose(reject);
     }

@@ -9,8 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * Binds an Azure node to its VM: hands out one-use nonces (Reject ATTESTATION_REQUIRED) and checks the attested
@@ -28,7 +26,7 @@ public final class Attestor {
     static final Duration SKEW = Duration.ofMinutes(1);
 
     /** A pool's Azure scale set, as attestation needs it. */
-    public record ScaleSetRef(String subscription, Supplier<Set<String>> vmIds) {
+    public record ScaleSetRef(String subscription, ScaleSetMembers members) {
     }
 
     private record Challenge(String nonce, Instant issued) {
@@ -39,6 +37,8 @@ public final class Attestor {
     private final Duration maxAge;
     private final Map<String, ScaleSetRef> pools;
     private final LinkedHashMap<String, Challenge> outstanding = new LinkedHashMap<>();
+    /** VM id → when it was first seen to exist (its first document), for VMs ARM has not listed yet. */
+    private final LinkedHashMap<String, Instant> existed = new LinkedHashMap<>();
     private final SecureRandom random = new SecureRandom();
 
     public Attestor(List<X509Certificate> trust, String signerName, Duration maxAge, Map<String, ScaleSetRef> pools) {
@@ -106,12 +106,69 @@ public final class Attestor {
             throw new AttestationException("attested VM is in subscription " + claims.subscriptionId()
                     + ", not the one of pool " + pool);
         }
-        Set<String> vms = scaleSet.vmIds().get();
-        if (vms.stream().noneMatch(v -> v.equalsIgnoreCase(claims.vmId()))) {
+        ScaleSetMembers.Listing listing = scaleSet.members().latest();
+        Membership m = membership(listing, claims.vmId(), existedBy(claims.vmId(), claims.createdOn()));
+        if (m == Membership.MEMBER) {
+            synchronized (this) {
+                existed.remove(claims.vmId().toLowerCase(Locale.ROOT));
+            }
+        }
+        if (m == Membership.UNCONFIRMED) {
+            scaleSet.members().refreshSoon();
+            // the key facts first: log lines are cut at 200 characters
+            throw new AttestationException.Unconfirmed("VM " + claims.vmId() + " not yet confirmed by ARM as an "
+                    + "instance of pool " + pool + " (" + (listing.listedAt() == null ? "no instance list yet"
+                            : "last instance list " + listing.listedAt() + " is older than the VM")
+                    + "); retry with a new document" + (listing.lastError().isEmpty() ? ""
+                            : "; last ARM error: " + listing.lastError()));
+        }
+        if (m == Membership.NOT_MEMBER) {
             throw new AttestationException("VM " + claims.vmId() + " is not an instance of pool " + pool
-                    + "'s scale set (as last listed from ARM)");
+                    + "'s scale set (not in ARM's latest instance list)");
         }
         return new Claims(claims.vmId());
+    }
+
+    /**
+     * The earliest instant a VM is known to have existed: the {@code createdOn} of the first genuine document it
+     * showed. Each retry brings a newer document, so comparing lists with the latest one would never settle.
+     * Only signed documents of the pool's subscription get here; the map is bounded all the same.
+     */
+    private synchronized Instant existedBy(String vmId, Instant createdOn) {
+        String key = vmId.toLowerCase(Locale.ROOT);
+        Instant first = existed.get(key);
+        if (first != null && !first.isAfter(createdOn)) {
+            return first;
+        }
+        existed.remove(key);
+        if (existed.size() >= MAX_OUTSTANDING) {
+            Iterator<String> oldest = existed.keySet().iterator();
+            oldest.next();
+            oldest.remove();
+        }
+        existed.put(key, createdOn);
+        return createdOn;
+    }
+
+    /** Whether a VM is in the scale set, as far as the coordinator can tell from ARM's latest list. */
+    enum Membership { MEMBER, NOT_MEMBER, UNCONFIRMED }
+
+    /**
+     * A VM in the list is a member (a VM id is never reused, and a VM that left cannot make a fresh document). A
+     * VM missing from a list taken after {@code existedBy} (its first document was made then) is not. Otherwise — no
+     * list yet, ARM failing, or a list older than the VM — nobody knows yet: never admitted, the node retries.
+     * Clock skew between Azure's {@code createdOn} and the head node can only move a VM between NOT_MEMBER and
+     * UNCONFIRMED, never into MEMBER.
+     */
+    static Membership membership(ScaleSetMembers.Listing listing, String vmId, Instant existedBy) {
+        if (listing.vmIds().stream().anyMatch(v -> v.equalsIgnoreCase(vmId))) {
+            return Membership.MEMBER;
+        }
+        // createdOn has whole seconds: a list must be more than a second younger to prove anything
+        if (listing.listedAt() != null && listing.listedAt().isAfter(existedBy.plusSeconds(1))) {
+            return Membership.NOT_MEMBER;
+        }
+        return Membership.UNCONFIRMED;
     }
 
     /** What a passed attestation established. */

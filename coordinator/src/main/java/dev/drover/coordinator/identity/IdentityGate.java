@@ -105,6 +105,10 @@ public final class IdentityGate {
             }
             try {
                 vmId = attestor.check(nodeId, hello.identity().vmId(), pool, hello.attestedDocument(), now).vmId();
+            } catch (AttestationException.Unconfirmed e) {
+                // a genuine document whose VM ARM has not shown yet (a new VM, ARM down): ask again, never admit
+                return new Refuse(RejectReason.ATTESTATION_REQUIRED, "attestation not confirmed: " + e.getMessage(),
+                        attestor.challenge(nodeId, now));
             } catch (AttestationException e) {
                 return refuse(RejectReason.BAD_CREDENTIAL, "attestation refused: " + e.getMessage());
             }

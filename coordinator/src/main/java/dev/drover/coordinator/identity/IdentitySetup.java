@@ -24,11 +24,11 @@ public final class IdentitySetup {
 
     /**
      * @param farmTokens the farm-wide tokens, already read
-     * @param vmIds the VM ids of a pool's scale set as last listed (attestation checks a VM is one of them)
+     * @param members a pool's scale set as last listed from ARM (attestation checks a VM is one of its instances)
      * @throws ConfigException naming the field and file
      */
     public static IdentityGate gate(CoordinatorConfig config, List<String> farmTokens, NodeCredentials credentials,
-            Function<String, Set<String>> vmIds, Clock clock) {
+            Function<String, ScaleSetMembers> members, Clock clock) {
         CoordinatorConfig.Enrolment e = config.enrolment();
         List<EnrolmentPolicy.PoolToken> poolTokens = new ArrayList<>();
         for (CoordinatorConfig.PoolToken t : e.poolTokens()) {
@@ -40,11 +40,11 @@ public final class IdentitySetup {
             }
         }
         Set<String> pools = config.pools().stream().map(CoordinatorConfig.Pool::name).collect(Collectors.toSet());
-        return new IdentityGate(new EnrolmentPolicy(farmTokens, poolTokens), credentials, attestor(config, vmIds),
+        return new IdentityGate(new EnrolmentPolicy(farmTokens, poolTokens), credentials, attestor(config, members),
                 pools, e.maxUnpooledNodes(), clock);
     }
 
-    private static Attestor attestor(CoordinatorConfig config, Function<String, Set<String>> vmIds) {
+    private static Attestor attestor(CoordinatorConfig config, Function<String, ScaleSetMembers> members) {
         CoordinatorConfig.Attestation a = config.enrolment().attestation();
         if (a == null) {
             return null;
@@ -63,7 +63,7 @@ public final class IdentitySetup {
         Map<String, Attestor.ScaleSetRef> azure = new HashMap<>();
         for (CoordinatorConfig.Pool p : config.pools()) {
             if (p.scaleSet() != null && p.scaleSet().provider().equals("azure")) {
-                azure.put(p.name(), new Attestor.ScaleSetRef(p.scaleSet().subscription(), () -> vmIds.apply(p.name())));
+                azure.put(p.name(), new Attestor.ScaleSetRef(p.scaleSet().subscription(), members.apply(p.name())));
             }
         }
         return new Attestor(trust, Attestor.AZURE_SIGNER, Duration.ofSeconds(a.maxAgeSeconds()), azure);

@@ -57,6 +57,8 @@ public final class PoolActuator {
 
     private List<Instance> instances; // null until the first list succeeds
     private Instant listedAt = Instant.EPOCH;
+    private Instant listSucceededAt; // null until the first list succeeds
+    private boolean listRequested; // attestation met a VM the latest list does not show
     private boolean listing;
     private boolean operating;
     private boolean stale = true;
@@ -134,6 +136,22 @@ public final class PoolActuator {
         return lastError;
     }
 
+    /** When the instance list last succeeded, or null if it never has. */
+    public synchronized Instant listSucceededAt() {
+        return listSucceededAt;
+    }
+
+    /**
+     * Lists again at the next tick rather than at the list interval (a new VM is proving itself), but never
+     * sooner than {@link #MIN_REQUESTED_LIST_GAP} after the last attempt: instance lists are ARM's most
+     * throttled call, and nodes asking cannot be allowed to spend it.
+     */
+    public synchronized void requestList() {
+        listRequested = true;
+    }
+
+    static final java.time.Duration MIN_REQUESTED_LIST_GAP = java.time.Duration.ofSeconds(5);
+
     public String describe() {
         return scaleSet.describe();
     }
@@ -152,7 +170,9 @@ public final class PoolActuator {
                 scaleOut(targetNodes, reason);
             }
         }
-        if (!listing && !operating && (stale || !listedAt.plus(settings.listEvery()).isAfter(now))) {
+        boolean requested = listRequested && !listedAt.plus(MIN_REQUESTED_LIST_GAP).isAfter(now);
+        if (!listing && !operating && (stale || requested || !listedAt.plus(settings.listEvery()).isAfter(now))) {
+            listRequested = false;
             refresh();
         }
     }
@@ -175,6 +195,7 @@ public final class PoolActuator {
         }
         instances = List.copyOf(r.result());
         listedAt = now;
+        listSucceededAt = now;
         stale = false;
         Set<String> present = new HashSet<>();
         for (Instance i : instances) {

@@ -39,6 +39,7 @@ public final class FakeArm {
     private static final class Vm {
         final String instanceId;
         final String computerName;
+        final String vmId = UUID.randomUUID().toString(); // Azure's VM GUID, which attested documents name
         volatile String provisioning = "Creating";
         volatile String power = "starting";
 
@@ -73,6 +74,7 @@ public final class FakeArm {
     private int capacityDecreases;
     private volatile int throttle;
     private volatile int throttleSeconds;
+    private volatile boolean outage;
     private HttpServer server;
     private String endpoint;
     private final boolean flexible;
@@ -108,6 +110,17 @@ public final class FakeArm {
     public void throttleNext(int n, int retryAfterSeconds) {
         throttleSeconds = retryAfterSeconds;
         throttle = n;
+    }
+
+    /** While on, every request is answered 503 ServiceUnavailable, as during a regional ARM outage. */
+    public void outage(boolean on) {
+        outage = on;
+    }
+
+    /** The VM id ({@code properties.vmId}) of the instance with this computer name, as its IMDS would report it. */
+    public synchronized String vmId(String computerName) {
+        return vms.values().stream().filter(v -> v.computerName.equals(computerName)).map(v -> v.vmId).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no instance named " + computerName));
     }
 
     /** Azure takes a Spot VM back (Delete policy): the instance and its machine are gone. */
@@ -164,6 +177,11 @@ public final class FakeArm {
                     + "required and must be one this fake supports: " + API_VERSION);
             return;
         }
+        if (outage) {
+            calls.add("outage " + req.method().name());
+            error(req, 503, "ServiceUnavailable", "The service is temporarily unavailable. Please retry later.");
+            return;
+        }
         if (throttle > 0) {
             throttle--;
             req.response().putHeader("Retry-After", String.valueOf(throttleSeconds));
@@ -209,7 +227,7 @@ public final class FakeArm {
                     : new JsonObject().put("instanceId", vm.instanceId).put("name", "render_" + vm.instanceId)
                             .put("id", base + "/virtualMachines/" + vm.instanceId);
             value.add(item
-                    .put("properties", new JsonObject().put("provisioningState", vm.provisioning)
+                    .put("properties", new JsonObject().put("provisioningState", vm.provisioning).put("vmId", vm.vmId)
                             .put("osProfile", new JsonObject().put("computerName", vm.computerName))
                             .put("instanceView", new JsonObject().put("statuses", new JsonArray()
                                     .add(new JsonObject().put("code", "ProvisioningState/" + vm.provisioning.toLowerCase())

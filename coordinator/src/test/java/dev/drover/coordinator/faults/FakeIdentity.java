@@ -13,12 +13,12 @@ import java.util.Map;
  * api-version 2019-08-01), so that the real coordinator jar's DefaultAzureCredential gets a token for the fake
  * ARM without any change to the product. Refuses requests without the header, as the real one does.
  */
-final class FakeIdentity implements AutoCloseable {
+public final class FakeIdentity implements AutoCloseable {
     static final String HEADER = "faults-identity-header";
-    static final String TOKEN = "faults-arm-token";
+    public static final String TOKEN = "faults-arm-token";
     private final HttpServer server;
 
-    FakeIdentity() throws IOException {
+    public FakeIdentity() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/msi/token", exchange -> {
             boolean ok = HEADER.equals(exchange.getRequestHeaders().getFirst("X-IDENTITY-HEADER"))
@@ -38,7 +38,7 @@ final class FakeIdentity implements AutoCloseable {
     }
 
     /** The environment that points a coordinator's DefaultAzureCredential here. */
-    Map<String, String> env() {
+    public Map<String, String> env() {
         return Map.of("IDENTITY_ENDPOINT", "http://127.0.0.1:" + server.getAddress().getPort() + "/msi/token",
                 "IDENTITY_HEADER", HEADER);
     }

@@ -79,7 +79,7 @@ public final class ProtocolFuzz {
 
     /**
      * What an enrolled agent may send, with random field values and text short enough for the wire (but with
-     * control characters, bidi overrides and broken surrogates): mostly heartbeats and progress, as on a farm.
+     * control characters and bidi overrides): mostly heartbeats and progress, as on a farm.
      */
     public Case agentTraffic() {
         int dice = random.nextInt(100);
@@ -223,7 +223,7 @@ public final class ProtocolFuzz {
         return null;
     }
 
-    /** Short ids mostly, sometimes long or hostile text: control characters, bidi overrides, unpaired surrogates. */
+    /** Short ids mostly, sometimes long or hostile text: control characters, bidi overrides, noncharacters. */
     private String randomText() {
         int shape = random.nextInt(10);
         if (shape < 5) {
@@ -239,14 +239,18 @@ public final class ProtocolFuzz {
             s.append(switch (pick) {
                 case 0 -> (char) random.nextInt(32);
                 case 1 -> '\u202e';
-                // an unpaired surrogate cannot be encoded: the writer sends bytes the reader refuses as invalid
-                // UTF-8, so agent traffic (which should survive) leaves them out
-                case 2 -> shortText ? '\u00e9' : (char) (0xD800 + random.nextInt(0x800));
-                case 3 -> shortText ? (char) random.nextInt(0xD800) : (char) random.nextInt(0x10000);
+                // an unpaired surrogate cannot be encoded: the writer refuses it (WireText), so text gets
+                // noncharacters instead; invalid UTF-8 on the wire comes from random bodies and mutations
+                case 2 -> shortText ? '\u00e9' : (random.nextBoolean() ? '\uFFFE' : '\uFFFF');
+                case 3 -> shortText ? (char) random.nextInt(0xD800) : nonSurrogate(random.nextInt(0x10000));
                 default -> (char) ('a' + random.nextInt(26));
             });
         }
         return s.toString();
+    }
+
+    private static char nonSurrogate(int c) {
+        return Character.isSurrogate((char) c) ? '\uFFFD' : (char) c;
     }
 
     private static void set(Class<?> record, Object[] args, String component, Object value) {

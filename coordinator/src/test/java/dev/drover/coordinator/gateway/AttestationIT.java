@@ -12,6 +12,7 @@ import dev.drover.coordinator.identity.Attestor;
 import dev.drover.coordinator.identity.EnrolmentPolicy;
 import dev.drover.coordinator.identity.IdentityGate;
 import dev.drover.coordinator.identity.MemoryNodeCredentials;
+import dev.drover.coordinator.identity.ScaleSetMembers;
 import dev.drover.coordinator.metrics.Metrics;
 import dev.drover.protocol.Hello;
 import dev.drover.protocol.Message;
@@ -63,7 +64,7 @@ class AttestationIT {
         X509Certificate root = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
                 new ByteArrayInputStream(microsoft.rootPem().getBytes(StandardCharsets.US_ASCII)));
         Attestor attestor = new Attestor(List.of(root), Attestor.AZURE_SIGNER, Duration.ofMinutes(5),
-                Map.of(POOL, new Attestor.ScaleSetRef(SUBSCRIPTION, () -> Set.of(memberVmId))));
+                Map.of(POOL, new Attestor.ScaleSetRef(SUBSCRIPTION, ScaleSetMembers.fixed(Set.of(memberVmId)))));
         IdentityGate gate = new IdentityGate(new EnrolmentPolicy(List.of(TOKEN), List.of()), new MemoryNodeCredentials(),
                 attestor, Set.of(POOL), 100, Clock.systemUTC());
         vertx = Vertx.vertx();
