@@ -26,7 +26,10 @@ import org.junit.jupiter.api.Test;
 class ScalingLoopEstimatesTest {
     private final TestFleet fleet = new TestFleet();
     private final Timeline timeline = new Timeline(fleet.clock, new SimpleMeterRegistry());
-    /** 4 slots, 5 min idle window: with the loop's 4 min boot a node's paid overhead is 9 min. */
+    /**
+     * 4 slots, 5 min idle window: with the loop's 4 min boot a node's paid overhead is 9 min, and its share of
+     * short work should be 1.5 times that (13.5 min, shown rounded to 14).
+     */
     private final PoolSpec pool = new PoolSpec("spot", "D16", "", true, 4, Set.of("blender"), 0, 50, 0.16,
             Double.POSITIVE_INFINITY, Optional.empty(), Duration.ofMinutes(5), 10);
     private final BuiltInQueue queue = new BuiltInQueue(fleet.registry, List.of(pool), timeline, fleet.clock);
@@ -55,14 +58,14 @@ class ScalingLoopEstimatesTest {
         first.forEach(t -> fleet.finished("a", t, 0));
         assertThat(sentTo(a)).hasSize(8); // the next four went out at once
 
-        // 96 ready × 60 s + 4 running × 60 s still to do = 100 slot-min; a node is worth 4 slots × 9 min
+        // 96 ready × 60 s + 4 running × 60 s still to do = 100 slot-min; a node is worth 4 slots × 13.5 min
         ScalingDecision.PoolOutcome byWork = outcome(loop.tick());
-        assertThat(byWork.target()).isEqualTo(3);
-        assertThat(byWork.reason()).contains("by work (100 slot-min within 9 min; 25 by task count)");
+        assertThat(byWork.target()).isEqualTo(2);
+        assertThat(byWork.reason()).contains("by work (100 slot-min within 14 min; 25 by task count)");
 
         // 30 s later the running four have 30 s left each: the estimate follows the injected clock
         fleet.clock.advance(Duration.ofSeconds(30));
-        assertThat(outcome(loop.tick()).reason()).contains("by work (98 slot-min within 9 min");
+        assertThat(outcome(loop.tick()).reason()).contains("by work (98 slot-min within 14 min");
     }
 
     @Test
