@@ -220,6 +220,7 @@ public final class Coordinator {
         QueueSource queue = tractor != null ? tractor : builtIn;
         scaling = new ScalingLoop(pools, config.licences(), config.farmMaxCostPerHour(), registry, queue::view,
                 provisioning, clock);
+        scaling.estimateFrom(queue::queuedWork); // runtime estimates where the queue knows them (built-in)
         state.restorePools(scaling, provisioning);
         registry.addListener(provisioning);
     }

@@ -8,6 +8,8 @@ import dev.drover.coordinator.fleet.NodeRegistry;
 import dev.drover.coordinator.fleet.NodeState;
 import dev.drover.coordinator.fleet.Transition;
 import dev.drover.coordinator.scaling.PoolSpec;
+import dev.drover.coordinator.scaling.QueuedWork;
+import dev.drover.coordinator.scaling.RuntimeEstimator;
 import dev.drover.coordinator.timeline.Timeline;
 import dev.drover.protocol.CancelTask;
 import dev.drover.protocol.RunTask;
@@ -117,6 +119,8 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
     static final java.time.Duration REFUSAL_PAUSE = java.time.Duration.ofSeconds(30);
     private long nextJid = 1;
     private QueueJournal journal = QueueJournal.NONE;
+    /** Runtimes of the tasks that finished well, per job and key: what scaling estimates ready work from. */
+    private final RuntimeEstimator runtimes = new RuntimeEstimator();
 
     public BuiltInQueue(NodeRegistry registry, List<PoolSpec> pools, Timeline timeline, Clock clock) {
         this.registry = registry;
@@ -184,6 +188,30 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             }
         }
         return new QueueView(true, counts, "");
+    }
+
+    /** Ready tasks per job and key, and how long each active task has run (since it was sent). */
+    @Override
+    public synchronized QueuedWork queuedWork() {
+        Instant now = clock.instant();
+        Map<Long, int[]> readyByJob = new LinkedHashMap<>();
+        Map<Long, String> keyOfJob = new HashMap<>(); // a built-in job has one service key
+        List<QueuedWork.Running> running = new ArrayList<>();
+        for (Task t : tasks.values()) {
+            if (t.state == State.READY) {
+                readyByJob.computeIfAbsent(t.ref.jid(), j -> new int[1])[0]++;
+                keyOfJob.putIfAbsent(t.ref.jid(), t.serviceKey);
+            } else if (t.state == State.ACTIVE) {
+                running.add(new QueuedWork.Running(Long.toString(t.ref.jid()), t.serviceKey, seconds(t.since, now)));
+            }
+        }
+        List<QueuedWork.Ready> ready = new ArrayList<>(readyByJob.size());
+        readyByJob.forEach((jid, n) -> ready.add(new QueuedWork.Ready(Long.toString(jid), keyOfJob.get(jid), n[0])));
+        return new QueuedWork(ready, running, runtimes);
+    }
+
+    private static double seconds(Instant from, Instant to) {
+        return Math.max(0, java.time.Duration.between(from, to).toMillis() / 1000.0);
     }
 
     /** Hands ready tasks to nodes with free slots; called when tasks become ready and every scaling tick. */
@@ -266,6 +294,7 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             return; // a report from a node the task was already taken from
         }
         if (f.exitCode() == 0) {
+            runtimes.finished(Long.toString(t.ref.jid()), t.serviceKey, seconds(t.since, clock.instant()));
             t.state = State.DONE;
         } else if (f.exitCode() == TaskFinished.NOT_STARTED) {
             t.attempts--; // it never ran

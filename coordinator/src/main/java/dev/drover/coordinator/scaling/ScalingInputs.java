@@ -50,6 +50,45 @@ public final class ScalingInputs {
                 farmMaxCostPerHour, activePerPool ? q.ownActiveByPool() : Map.of(), work);
     }
 
+    /**
+     * Runtime estimates per service key from the queue's work (one code path for the live loop and the
+     * simulator). A key with any ready task of unknown runtime gets none, so the policy counts its tasks.
+     *
+     * @param bootByPool how long a node of each pool takes from request to taking work (typical)
+     */
+    public static ScalingSnapshot.Work work(QueuedWork q, Map<String, java.time.Duration> bootByPool) {
+        if (q.estimator() == null) {
+            return ScalingSnapshot.Work.NONE;
+        }
+        Map<String, double[]> acc = new HashMap<>(); // ready sum, longest ready, active remaining, unknown
+        for (QueuedWork.Ready r : q.ready()) {
+            if (r.count() <= 0) {
+                continue;
+            }
+            double[] a = acc.computeIfAbsent(r.service(), k -> new double[4]);
+            double est = q.estimator().estimate(r.job(), r.service());
+            if (Double.isNaN(est)) {
+                a[3] = 1;
+            } else {
+                a[0] += est * r.count();
+                a[1] = Math.max(a[1], est);
+            }
+        }
+        for (QueuedWork.Running r : q.running()) {
+            double[] a = acc.computeIfAbsent(r.service(), k -> new double[4]);
+            double est = q.estimator().estimate(r.job(), r.service());
+            // a task past its estimate is assumed to need a tenth of it more (it is late, not done)
+            a[2] += Double.isNaN(est) ? r.elapsedSeconds() : Math.max(est - r.elapsedSeconds(), est * 0.1);
+        }
+        Map<String, ScalingSnapshot.KeyWork> byKey = new HashMap<>();
+        acc.forEach((k, a) -> {
+            if (a[3] == 0) {
+                byKey.put(k, new ScalingSnapshot.KeyWork(a[0], a[1], a[2]));
+            }
+        });
+        return new ScalingSnapshot.Work(byKey, bootByPool);
+    }
+
     /** An enrolled node as scaling sees it. */
     public static NodeView view(NodeSnapshot n) {
         int running = n.lastHeartbeat() != null ? n.lastHeartbeat().runningTasks() : 0;

@@ -33,6 +33,12 @@ public final class ScalingLoop {
     private final Map<String, java.util.ArrayDeque<Decision>> history = new HashMap<>();
     private volatile java.time.Instant decidedAt;
     private volatile ScalingJournal journal = ScalingJournal.NONE;
+    private volatile Supplier<QueuedWork> work = () -> QueuedWork.NONE;
+    /**
+     * A node's time from request to taking work, for every pool, until boots are measured: Azure's typical
+     * Spot scale-set boot plus enrolment (the simulator's reference pools use 4 ± 1 min, sim/README.md).
+     */
+    static final java.time.Duration TYPICAL_BOOT = java.time.Duration.ofMinutes(4);
 
     /** A pool's decision at one moment, kept when its reason changed. */
     public record Decision(java.time.Instant at, int target, int current, String reason) {
@@ -58,6 +64,14 @@ public final class ScalingLoop {
         this.journal = journal;
     }
 
+    /**
+     * Where the queue's work comes from (ready tasks per job, running tasks' elapsed time, finished runtimes),
+     * so the policy sees the same runtime estimates live as in the simulator; without it, task counts only.
+     */
+    public void estimateFrom(Supplier<QueuedWork> work) {
+        this.work = work;
+    }
+
     /** Puts back the limits operators set and each pool's recent decisions, from before a restart. */
     public synchronized void restore(ScalingJournal.Remembered remembered) {
         remembered.limits().forEach((pool, l) -> applyLimits(pool, l.minNodes(), l.maxNodes()));
@@ -76,7 +90,7 @@ public final class ScalingLoop {
         }
         ScalingDecision d = ScalingPolicy.decide(ScalingInputs.snapshot(clock.instant(), q, nodes,
                 provisioning.bootingViews(), licences, pools, provisioning.backedOff(), provisioning.paused(),
-                farmMaxCostPerHour, ScalingSnapshot.Work.NONE));
+                farmMaxCostPerHour, ScalingInputs.work(work.get(), boot())));
         for (ScalingDecision.PoolOutcome p : d.pools()) {
             java.util.ArrayDeque<Decision> h = history.computeIfAbsent(p.pool(), k -> new java.util.ArrayDeque<>());
             if (h.isEmpty() || !h.peekLast().reason().equals(p.reason())) {
@@ -94,6 +108,12 @@ public final class ScalingLoop {
         decidedAt = clock.instant();
         provisioning.apply(d);
         return d;
+    }
+
+    private Map<String, java.time.Duration> boot() {
+        Map<String, java.time.Duration> boot = new HashMap<>();
+        pools.forEach(p -> boot.put(p.name(), TYPICAL_BOOT));
+        return boot;
     }
 
     /**

@@ -21,7 +21,8 @@ import java.util.Set;
  * <li>demand per pool = ready + active tasks of the service keys it serves, never more than licences allow,
  * plus the tasks running on its own nodes when the queue counts those per pool (Tractor),
  * in slots, rounded up to nodes; a key goes to the first pool serving it whose offering is not backed off,
- * so a backed-off Spot pool's demand moves to its Regular fallback;
+ * so a backed-off Spot pool's demand moves to its Regular fallback — unless the back-off ends before a node of a
+ * dearer fallback could boot: then the pool waits it out (holds) rather than pay the fallback's price;
  * <li>target = demand within min/max and within the pool's and the farm's money caps; nodes already booting
  * count as capacity, so a slow boot is never asked for twice;
  * <li>scale in only idle nodes, idle longest first, idle for the idle window, at most 10 or the disruption
@@ -34,8 +35,11 @@ public final class ScalingPolicy {
     static final int CIRCUIT_PERCENT = 20;
     /** Idle nodes drained at once at most (cluster-autoscaler's empty-node batch, peers.md §2). */
     static final int EMPTY_BATCH = 10;
-    /** How many times a node's paid overhead (boot + idle window) its share of the work should be, at least. */
-    static final double WORK_HORIZON = 1.0;
+    /**
+     * How many times a node's paid overhead (boot + idle window) its share of short work should be, at least.
+     * 1.5 (issue 17, BENCHMARKS.md "Simulator"): a quarter cheaper on the artist day than 1.0, for job p95 +3–4 min.
+     */
+    static final double WORK_HORIZON = 1.5;
     private static final int SECONDS = 0;
     private static final int LONGEST = 1;
     private static final int UNKNOWN = 2;
@@ -92,6 +96,10 @@ public final class ScalingPolicy {
             String reason;
             if (hold != null) {
                 reason = hold;
+                target = current;
+            } else if (target > current && backedOff(s, pool)) {
+                reason = "waiting " + remainingBackoff(s, pool) + " s for the offering's back-off to end: less than a "
+                        + "node of the dearer fallback takes to boot; demand " + demandNodes + " node(s)" + byWork;
                 target = current;
             } else if (target > current) {
                 reason = "scale out to " + target + ": demand " + demandNodes + " node(s)" + byWork + " ("
@@ -163,7 +171,8 @@ public final class ScalingPolicy {
             int wanted = Math.min(e.getValue(), s.licenceCaps().getOrDefault(key, Integer.MAX_VALUE));
             PoolSpec pool = s.pools().stream().filter(p -> p.serves(key)).findFirst().orElse(null);
             // follow fallbacks while the offering is backed off (at most once round the pool list)
-            for (int hops = 0; pool != null && backedOff(s, pool) && hops < s.pools().size(); hops++) {
+            for (int hops = 0; pool != null && backedOff(s, pool) && !waitsOut(s, pool) && hops < s.pools().size();
+                    hops++) {
                 String fallback = pool.fallbackPool().orElse(null);
                 pool = s.pools().stream().filter(p -> p.name().equals(fallback)).findFirst().orElse(null);
             }
@@ -200,6 +209,27 @@ public final class ScalingPolicy {
     private static double overhead(ScalingSnapshot s, PoolSpec pool) {
         double boot = s.work().bootByPool().getOrDefault(pool.name(), java.time.Duration.ZERO).toSeconds();
         return boot + pool.idleWindow().toSeconds();
+    }
+
+    /**
+     * Whether the pool's demand waits out its offering's back-off rather than move to its fallback: when the
+     * fallback costs more per slot and the back-off ends before a fallback node could boot, the fallback node
+     * would take work no sooner than a retried one here, at a higher price for all of its life.
+     */
+    private static boolean waitsOut(ScalingSnapshot s, PoolSpec pool) {
+        PoolSpec fallback = pool.fallbackPool().flatMap(f -> s.pools().stream().filter(p -> p.name().equals(f))
+                .findFirst()).orElse(null);
+        if (fallback == null || fallback.pricePerNodeHour() / fallback.slotsPerNode()
+                <= pool.pricePerNodeHour() / pool.slotsPerNode()) {
+            return false;
+        }
+        long boot = s.work().bootByPool().getOrDefault(fallback.name(), java.time.Duration.ZERO).toSeconds();
+        return remainingBackoff(s, pool) < boot;
+    }
+
+    private static long remainingBackoff(ScalingSnapshot s, PoolSpec pool) {
+        var until = s.backedOffUntil().get(pool.offering());
+        return until == null ? 0 : Math.max(0, java.time.Duration.between(s.now(), until).toSeconds());
     }
 
     private static boolean backedOff(ScalingSnapshot s, PoolSpec pool) {

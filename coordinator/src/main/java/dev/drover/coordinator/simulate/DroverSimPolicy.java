@@ -7,7 +7,7 @@ import dev.drover.coordinator.scaling.ScalingDecision;
 import dev.drover.coordinator.scaling.ScalingInputs;
 import dev.drover.coordinator.scaling.ScalingPolicy;
 import dev.drover.coordinator.scaling.ScalingSnapshot;
-import dev.drover.coordinator.scaling.ScalingSnapshot.KeyWork;
+import dev.drover.coordinator.scaling.QueuedWork;
 import dev.drover.coordinator.scaling.ScalingSnapshot.NodeView;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ import java.util.Set;
 /**
  * Drover's own {@link ScalingPolicy}, called as the live {@code ScalingLoop} calls it: once a second, on a
  * snapshot built by {@link ScalingInputs} from a built-in-queue view and the fleet. With {@code estimates} on,
- * the snapshot also carries runtime estimates ({@link RuntimeEstimator}: what the coordinator has seen finish,
+ * the snapshot also carries runtime estimates ({@link dev.drover.coordinator.scaling.RuntimeEstimator}: what the coordinator has seen finish,
  * never the trace's truth); off, the policy sees task counts only, as before issue 17.
  */
 public final class DroverSimPolicy implements SimPolicy {
@@ -75,37 +75,16 @@ public final class DroverSimPolicy implements SimPolicy {
         }
     }
 
-    /** Runtime estimates per key; a key with any task of unknown runtime gets none (counted by tasks). */
+    /** The queue's work as the live built-in queue reports it, estimated by {@link ScalingInputs#work}. */
     static ScalingSnapshot.Work work(SimModel m) {
-        Map<String, double[]> acc = new HashMap<>(); // ready sum, longest ready, active remaining, unknown
-        for (Map.Entry<SimModel.JobKey, Integer> e : m.readyByJob().entrySet()) {
-            if (e.getValue() == 0) {
-                continue;
-            }
-            double[] a = acc.computeIfAbsent(e.getKey().service(), k -> new double[4]);
-            double est = m.estimator().estimate(e.getKey().job(), e.getKey().service());
-            if (Double.isNaN(est)) {
-                a[3] = 1;
-            } else {
-                a[0] += est * e.getValue();
-                a[1] = Math.max(a[1], est);
-            }
-        }
+        List<QueuedWork.Ready> ready = new ArrayList<>(m.readyByJob().size());
+        m.readyByJob().forEach((k, n) -> ready.add(new QueuedWork.Ready(k.job(), k.service(), n)));
+        List<QueuedWork.Running> running = new ArrayList<>();
         for (SimModel.Run r : m.runs()) {
-            double[] a = acc.computeIfAbsent(r.task().service(), k -> new double[4]);
-            double est = m.estimator().estimate(r.task().job(), r.task().service());
-            double elapsed = m.now() - r.start();
-            // a task past its estimate is assumed to need a tenth of it more (it is late, not done)
-            a[2] += Double.isNaN(est) ? elapsed : Math.max(est - elapsed, est * 0.1);
+            running.add(new QueuedWork.Running(r.task().job(), r.task().service(), m.now() - r.start()));
         }
-        Map<String, KeyWork> byKey = new HashMap<>();
-        acc.forEach((k, a) -> {
-            if (a[3] == 0) {
-                byKey.put(k, new KeyWork(a[0], a[1], a[2]));
-            }
-        });
         Map<String, Duration> boot = new HashMap<>();
         m.pools().forEach(p -> boot.put(p.name(), Duration.ofSeconds(Math.round(p.bootMeanSeconds()))));
-        return new ScalingSnapshot.Work(byKey, boot);
+        return ScalingInputs.work(new QueuedWork(ready, running, m.estimator()), boot);
     }
 }

@@ -1,6 +1,7 @@
 package dev.drover.coordinator.simulate;
 
 import dev.drover.coordinator.provision.OfferingHealth;
+import dev.drover.coordinator.scaling.RuntimeEstimator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -195,7 +196,7 @@ public final class SimModel {
         accrue(n);
         n.runs.remove(run);
         runningByKey.merge(run.task().service(), -1, Integer::sum);
-        estimator.finished(run.task(), now - run.start());
+        estimator.finished(run.task().job(), run.task().service(), now - run.start());
         result.taskDone(run.task(), now);
         unfinished--;
         lastFinish = now;

@@ -103,6 +103,29 @@ class ScalingPolicyTest {
     }
 
     @Test
+    void aBackOffShorterThanTheDearerFallbacksBootIsWaitedOut() {
+        ScalingSnapshot.Work fourMinuteBoots = new ScalingSnapshot.Work(Map.of(),
+                Map.of("spot", Duration.ofMinutes(4), "regular", Duration.ofMinutes(4)));
+        ScalingSnapshot shortBackOff = new ScalingSnapshot(NOW, true, Map.of("blender", 8), Map.of(),
+                List.of(SPOT, REGULAR), List.of(node("s1", "spot", NodeState.BUSY, 2, null)),
+                Map.of(SPOT.offering(), NOW.plus(Duration.ofMinutes(3))), Set.of(), Double.POSITIVE_INFINITY,
+                Map.of(), fourMinuteBoots);
+
+        ScalingDecision d = ScalingPolicy.decide(shortBackOff);
+
+        assertThat(d.actions()).isEmpty(); // neither a retry of the backed-off offering nor a Regular node
+        assertThat(outcome(d, "spot").demandNodes()).isEqualTo(4);
+        assertThat(outcome(d, "spot").target()).isEqualTo(1);
+        assertThat(outcome(d, "spot").reason()).startsWith("waiting 180 s for the offering's back-off to end");
+        assertThat(outcome(d, "regular").demandNodes()).isZero();
+
+        ScalingSnapshot longBackOff = new ScalingSnapshot(NOW, true, Map.of("blender", 8), Map.of(),
+                List.of(SPOT, REGULAR), List.of(), Map.of(SPOT.offering(), NOW.plus(Duration.ofMinutes(10))),
+                Set.of(), Double.POSITIVE_INFINITY, Map.of(), fourMinuteBoots);
+        assertThat(ScalingPolicy.decide(longBackOff).actions()).extracting(a -> a.pool()).containsExactly("regular");
+    }
+
+    @Test
     void onlyNodesIdleForTheWindowAreDrainedLongestIdleFirst() {
         List<NodeView> nodes = List.of(node("fresh", "spot", NodeState.READY, 0, Duration.ofMinutes(4)),
                 node("old", "spot", NodeState.READY, 0, Duration.ofMinutes(20)),
@@ -144,7 +167,8 @@ class ScalingPolicyTest {
 
     @Test
     void workEstimatesAskForFewerNodesForShortTasks() {
-        // 40 one-minute tasks: by count 20 nodes; by work 40 slot-min within boot 4 + idle 5 = 9 min, 2 slots
+        // 40 one-minute tasks: by count 20 nodes; by work 40 slot-min within 1.5 × (boot 4 + idle 5) = 13.5 min,
+        // 2 slots a node: 2 nodes
         ScalingSnapshot.Work work = new ScalingSnapshot.Work(Map.of("blender",
                 new ScalingSnapshot.KeyWork(40 * 60, 60, 0)), Map.of("spot", Duration.ofMinutes(4)));
         ScalingSnapshot s = new ScalingSnapshot(NOW, true, Map.of("blender", 40), Map.of(), List.of(SPOT, REGULAR),
@@ -152,7 +176,7 @@ class ScalingPolicyTest {
 
         ScalingDecision d = ScalingPolicy.decide(s);
 
-        assertThat(d.actions()).containsExactly(new SetCapacity("spot", 3, outcome(d, "spot").reason()));
+        assertThat(d.actions()).containsExactly(new SetCapacity("spot", 2, outcome(d, "spot").reason()));
         assertThat(outcome(d, "spot").reason()).contains("by work").contains("20 by task count");
     }
 
