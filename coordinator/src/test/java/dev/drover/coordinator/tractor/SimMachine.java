@@ -80,6 +80,7 @@ final class SimMachine implements AutoCloseable {
     private volatile Channel channel;
     private volatile AgentState state = AgentState.IDLE;
     private volatile TaskRef running;
+    private volatile long runningUntil;
     private volatile boolean stopped;
     private volatile boolean connected;
 
@@ -138,6 +139,11 @@ final class SimMachine implements AutoCloseable {
 
     boolean busy() {
         return running != null;
+    }
+
+    /** How long the blade's current task still has to run, in ms (0 when idle). */
+    long remainingMillis() {
+        return running == null ? 0 : Math.max(0, runningUntil - System.currentTimeMillis());
     }
 
     /** The task the blade is running now, or null. */
@@ -294,8 +300,9 @@ final class SimMachine implements AutoCloseable {
     private void run(io.vertx.core.json.JsonObject cmd) throws InterruptedException {
         long millis = Long.parseLong(cmd.getJsonArray("argv").getString(1));
         TaskRef task = new TaskRef(cmd.getLong("jid"), cmd.getInteger("tid"), cmd.getInteger("cid"));
-        taskStarted(task); // drover-run tells the agent at once
         long end = System.currentTimeMillis() + millis;
+        runningUntil = end;
+        taskStarted(task); // drover-run tells the agent at once
         while (System.currentTimeMillis() < end) {
             if (!pause(Math.min(500, end - System.currentTimeMillis()))) {
                 return; // the VM went away: nothing reported, as with a VM that vanished

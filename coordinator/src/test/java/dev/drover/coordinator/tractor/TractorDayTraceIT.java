@@ -134,6 +134,10 @@ class TractorDayTraceIT {
         at(start, 12, () -> job(30, 3000, 8000));            // the afternoon burst
         at(start, 12.5, this::preemptABusyNode);             // another Preempt while every node is busy
         at(start, 13, () -> {                                 // the engine restarts badly and goes away for 30 s
+            // the VM evicted during the outage: chosen while the engine is up, busy long enough that its task's
+            // exit report cannot reach the engine before the engine goes away
+            Busy victim = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> busy(2500), java.util.Objects::nonNull);
             engine.garbageNext(40);
             Thread.sleep(1000);
             engine.down().await();
@@ -141,7 +145,7 @@ class TractorDayTraceIT {
                 engine.up().await();
                 engine.failNext(5); // 500 pages while it warms up
             }, OUTAGE_MILLIS, TimeUnit.MILLISECONDS);
-            outageVictim = preemptABusyNode(); // ...and a VM evicted while the engine is down: no NIMBY, no eject
+            outageVictim = preempt(victim); // ...and a VM evicted while the engine is down: no NIMBY, no eject
             return null;
         });
         at(start, 21.5, () -> job(12, 1500, 4000));          // the evening job
@@ -255,16 +259,33 @@ class TractorDayTraceIT {
         tasks += n;
     }
 
-    /** A Preempt for a busy VM (any, if none is busy): its notice now, the VM gone when the notice runs out. */
+    /** A machine and the task it was running when chosen. */
+    private record Busy(SimMachine machine, TaskRef task) {
+    }
+
+    /** A Preempt for a busy VM: its notice now, the VM gone when the notice runs out. */
     private String preemptABusyNode() {
-        SimMachine victim = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
-                .until(this::pick, m -> m != null && m.busy());
-        TaskRef task = victim.runningTask();
-        assertThat(task).as("%s busy", victim.computerName).isNotNull();
-        preempted.put(victim.computerName, task);
-        victim.preemptNotice(System.currentTimeMillis() + NOTICE_MILLIS);
-        later.schedule(() -> arm.preempt(victim.computerName), NOTICE_MILLIS, TimeUnit.MILLISECONDS);
-        return victim.computerName;
+        // generous: on a loaded machine the queue may be between bursts for a while
+        return preempt(await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                .until(() -> busy(0), java.util.Objects::nonNull));
+    }
+
+    private String preempt(Busy victim) {
+        preempted.put(victim.machine().computerName, victim.task());
+        victim.machine().preemptNotice(System.currentTimeMillis() + NOTICE_MILLIS);
+        later.schedule(() -> arm.preempt(victim.machine().computerName), NOTICE_MILLIS, TimeUnit.MILLISECONDS);
+        return victim.machine().computerName;
+    }
+
+    /** A live machine (see {@link #pick}) running a task with at least {@code minRemainingMillis} to go, or null. */
+    private Busy busy(long minRemainingMillis) {
+        for (SimMachine m : live()) {
+            TaskRef task = m.runningTask(); // read once: the task may end at any moment
+            if (task != null && m.remainingMillis() >= minRemainingMillis) {
+                return new Busy(m, task);
+            }
+        }
+        return null;
     }
 
     private String drainABusyNodeAsAnOperator() throws Exception {
@@ -281,11 +302,16 @@ class TractorDayTraceIT {
 
     /** A connected VM with a task running and no eviction or drain, else any connected one that is not leaving. */
     private SimMachine pick() {
+        List<SimMachine> live = live();
+        return live.stream().filter(SimMachine::busy).findFirst().orElse(live.isEmpty() ? null : live.get(0));
+    }
+
+    private List<SimMachine> live() {
         List<SimMachine> live = new ArrayList<>(machines.values().stream().filter(m -> m.connected()
                 && m.state() != AgentState.EVICTING && m.state() != AgentState.DRAINING
                 && m.state() != AgentState.DRAINED && !preempted.containsKey(m.computerName)).toList());
         Collections.shuffle(live, random);
-        return live.stream().filter(SimMachine::busy).findFirst().orElse(live.isEmpty() ? null : live.get(0));
+        return live;
     }
 
     private int poolDemandNodes() {
