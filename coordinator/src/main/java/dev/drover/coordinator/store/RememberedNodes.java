@@ -112,7 +112,7 @@ final class RememberedNodes {
         return out;
     }
 
-    private static NodeRecord nodeRecord(ResultSet r) throws SQLException {
+    static NodeRecord nodeRecord(ResultSet r) throws SQLException {
         String id = r.getString("node_id");
         NodeIdentity identity = new NodeIdentity(id, r.getString("vm_id"), r.getString("computer_name"),
                 r.getString("scale_set"), r.getString("instance_id"), r.getString("vm_size"),

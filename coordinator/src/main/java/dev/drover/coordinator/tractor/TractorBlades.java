@@ -248,7 +248,7 @@ public final class TractorBlades implements BladeControl {
         }
     }
 
-    private BladeNames.NodeNames names(String nodeId) {
+    BladeNames.NodeNames names(String nodeId) { // package-private for HostNamesRestartTest
         return registry.find(nodeId).map(n -> names(n.snapshot()))
                 .orElse(lastNames.getOrDefault(nodeId, new BladeNames.NodeNames(nodeId, "", "")));
     }
