@@ -241,8 +241,10 @@ public final class Node {
         // Host names come only in a connection's first heartbeat and when they change (PROTOCOL.md §4, Heartbeat
         // extension 1): the node's last heartbeat keeps the last ones stated, for blade matching and the API.
         if (!hb.hostNames().isEmpty() && !hb.hostNames().equals(hostNames)) {
+            // kept first (a failed write leaves both as they were); only on a change, so a resume storm after a
+            // restart writes nothing
+            journal.hostNames(id, hb.hostNames());
             hostNames = hb.hostNames();
-            journal.hostNames(id, hostNames); // only on a change: a resume storm after a restart writes nothing
         }
         lastHeartbeat = hb.hostNames().isEmpty() && !hostNames.isEmpty() ? hb.withHostNames(hostNames) : hb;
         lastHeartbeatAt = now;
