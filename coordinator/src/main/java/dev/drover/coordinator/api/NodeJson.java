@@ -56,7 +56,7 @@ final class NodeJson {
                 .put("remoteAddress", n.remoteAddress())
                 .put("enrolledAt", iso(n.enrolledAt()))
                 .put("droppedEvents", n.lastHeartbeat() != null ? n.lastHeartbeat().droppedEvents() : 0)
-                .put("hostNames", hostNames(n.lastHeartbeat()))
+                .put("hostNames", hostNames(n.hostNames()))
                 .put("history", history)
                 .put("recentTasks", tasks(n.id(), n.recentTasks()));
     }
@@ -104,9 +104,11 @@ final class NodeJson {
         return array;
     }
 
-    /** What the agent last stated (Heartbeat extension 1): the names and addresses its blade may register under. */
-    private static JsonObject hostNames(Heartbeat hb) {
-        dev.drover.protocol.HostNames h = hb != null ? hb.hostNames() : dev.drover.protocol.HostNames.NONE;
+    /**
+     * What the agent last stated (Heartbeat extension 1), also before its first heartbeat after a coordinator
+     * restart (kept in the store): the names and addresses its blade may register under.
+     */
+    private static JsonObject hostNames(dev.drover.protocol.HostNames h) {
         return new JsonObject().put("names", new JsonArray(h.names())).put("addresses", new JsonArray(h.addresses()));
     }
 

@@ -2,6 +2,7 @@ package dev.drover.coordinator.fleet;
 
 import dev.drover.protocol.EvictionNotice;
 import dev.drover.protocol.Heartbeat;
+import dev.drover.protocol.HostNames;
 import dev.drover.protocol.Hello;
 import dev.drover.protocol.NodeIdentity;
 import dev.drover.protocol.Outbox;
@@ -55,6 +56,8 @@ public final class Node {
     private Instant enrolledAt;
     private Heartbeat lastHeartbeat;
     private Instant lastHeartbeatAt;
+    /** The host names the agent last stated; kept by the journal, so they are known again after a restart. */
+    private HostNames hostNames = HostNames.NONE;
     private EvictionNotice eviction;
     private String sessionId = "";
     private AgentLink link;
@@ -103,6 +106,7 @@ public final class Node {
         this.stateSince = n.stateSince();
         this.enrolledAt = n.enrolledAt();
         this.eviction = n.eviction();
+        this.hostNames = r.hostNames();
         this.lastSeen = now;
         this.notHeardFrom = true;
         // A new session (sessions only name the agent process); the command stream goes on where it was, so the
@@ -236,8 +240,13 @@ public final class Node {
         lastSeen = now;
         // Host names come only in a connection's first heartbeat and when they change (PROTOCOL.md §4, Heartbeat
         // extension 1): the node's last heartbeat keeps the last ones stated, for blade matching and the API.
-        lastHeartbeat = hb.hostNames().isEmpty() && lastHeartbeat != null
-                ? hb.withHostNames(lastHeartbeat.hostNames()) : hb;
+        if (!hb.hostNames().isEmpty() && !hb.hostNames().equals(hostNames)) {
+            // kept first (a failed write leaves both as they were); only on a change, so a resume storm after a
+            // restart writes nothing
+            journal.hostNames(id, hb.hostNames());
+            hostNames = hb.hostNames();
+        }
+        lastHeartbeat = hb.hostNames().isEmpty() && !hostNames.isEmpty() ? hb.withHostNames(hostNames) : hb;
         lastHeartbeatAt = now;
         changes++;
     }
@@ -365,7 +374,8 @@ public final class Node {
     private NodeSnapshot copy(List<Transition> transitions, List<TaskView> recent) {
         return new NodeSnapshot(id, identity, agentVersion, protocolVersion, slots, gpus, state, stateReason,
                 stateSince, lastSeen, enrolledAt, lastHeartbeat, lastHeartbeatAt, eviction, sessionId, link != null,
-                link != null ? link.remoteAddress() : "", transitions, List.copyOf(runningTasks.values()), recent);
+                link != null ? link.remoteAddress() : "", transitions, List.copyOf(runningTasks.values()), recent,
+                hostNames);
     }
 
     /** See {@link #changes}; read without the lock. */

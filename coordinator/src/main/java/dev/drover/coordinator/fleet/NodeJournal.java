@@ -1,6 +1,7 @@
 package dev.drover.coordinator.fleet;
 
 import dev.drover.protocol.EvictionNotice;
+import dev.drover.protocol.HostNames;
 import dev.drover.protocol.NodeIdentity;
 import dev.drover.protocol.Reliable;
 import dev.drover.protocol.TaskFinished;
@@ -50,6 +51,10 @@ public interface NodeJournal {
     default void commandsAcknowledged(String nodeId, long seq) {
     }
 
+    /** The host names and addresses the node's agent stated (Heartbeat extension 1), when they change. */
+    default void hostNames(String nodeId, HostNames names) {
+    }
+
     /** The node was forgotten (long departed): everything about it goes. */
     default void forget(String nodeId) {
     }
@@ -62,7 +67,8 @@ public interface NodeJournal {
 
     /** Everything remembered of one node at start-up. */
     record RememberedNode(NodeRecord node, List<Transition> history, List<TaskView> running, String streamId,
-            long receivedSeq, String commandStreamId, long commandSeq, List<Reliable> pendingCommands) {
+            long receivedSeq, String commandStreamId, long commandSeq, List<Reliable> pendingCommands,
+            HostNames hostNames) {
         public RememberedNode {
             history = List.copyOf(history);
             running = List.copyOf(running);

@@ -26,12 +26,14 @@ public final class CoordinatorState implements AutoCloseable {
     private final FleetStore fleet;
     private final QueueStore queue;
     private final PoolStore pools;
+    private final CredentialStore credentials;
 
     private CoordinatorState(StateStore store, boolean builtInQueue) {
         this.store = store;
         this.fleet = new FleetStore(store, builtInQueue);
         this.queue = new QueueStore(store);
         this.pools = new PoolStore(store);
+        this.credentials = new CredentialStore(store);
     }
 
     /** @throws ConfigException naming store.path and the file when the store cannot be used */
@@ -80,7 +82,7 @@ public final class CoordinatorState implements AutoCloseable {
 
     /** Node credential hashes (identity), kept with the fleet's state. */
     public dev.drover.coordinator.identity.NodeCredentials credentials() {
-        return new CredentialStore(store);
+        return credentials;
     }
 
     public StateStore store() {

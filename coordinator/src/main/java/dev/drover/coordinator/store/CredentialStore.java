@@ -4,32 +4,40 @@ import dev.drover.coordinator.identity.NodeCredentials;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Node credential hashes in the state store, so an agent's credential still works after a coordinator restart.
  * Each write commits before it returns: a credential is only sent in a Welcome once it is kept.
+ *
+ * <p>Reads come from an index in memory, loaded once when this opens and changed only after each write has
+ * committed: a Hello (on an event loop, thousands at once after a coordinator restart) never waits for a disk
+ * read. Only one instance may exist per store (CoordinatorState keeps it), or the indexes would differ.
  */
 public final class CredentialStore implements NodeCredentials {
     private static final String COLUMNS = "node_id, hash, vm_id, pool, issued_at, confirmed";
     private final StateStore store;
+    private final ConcurrentHashMap<String, Enrolled> byNode = new ConcurrentHashMap<>();
 
     public CredentialStore(StateStore store) {
         this.store = store;
+        store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM node_credentials");
+                    ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    Enrolled e = row(r);
+                    byNode.put(e.nodeId(), e);
+                }
+            }
+            return null;
+        });
     }
 
     @Override
     public Optional<Enrolled> find(String nodeId) {
-        return store.read(c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM node_credentials WHERE node_id = ?")) {
-                p.setString(1, nodeId);
-                try (ResultSet r = p.executeQuery()) {
-                    return r.next() ? Optional.of(row(r)) : Optional.empty();
-                }
-            }
-        });
+        return Optional.ofNullable(byNode.get(nodeId));
     }
 
     @Override
@@ -46,6 +54,7 @@ public final class CredentialStore implements NodeCredentials {
                 p.executeUpdate();
             }
         });
+        store.afterCommit(() -> byNode.put(e.nodeId(), e));
     }
 
     @Override
@@ -56,6 +65,8 @@ public final class CredentialStore implements NodeCredentials {
                 p.executeUpdate();
             }
         });
+        store.afterCommit(() -> byNode.computeIfPresent(nodeId,
+                (id, e) -> new Enrolled(id, e.hash(), e.vmId(), e.pool(), e.issuedAt(), true)));
     }
 
     @Override
@@ -66,20 +77,12 @@ public final class CredentialStore implements NodeCredentials {
                 p.executeUpdate();
             }
         });
+        store.afterCommit(() -> byNode.remove(nodeId));
     }
 
     @Override
     public List<Enrolled> all() {
-        return store.read(c -> {
-            List<Enrolled> out = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT " + COLUMNS + " FROM node_credentials");
-                    ResultSet r = p.executeQuery()) {
-                while (r.next()) {
-                    out.add(row(r));
-                }
-            }
-            return out;
-        });
+        return List.copyOf(byNode.values());
     }
 
     private static Enrolled row(ResultSet r) throws java.sql.SQLException {

@@ -1,23 +1,19 @@
 package dev.drover.coordinator.store;
 
 import dev.drover.coordinator.fleet.NodeJournal;
-import dev.drover.coordinator.fleet.NodeState;
-import dev.drover.coordinator.fleet.TaskView;
 import dev.drover.coordinator.fleet.Transition;
-import dev.drover.protocol.EvictionNotice;
+import dev.drover.protocol.HostNames;
 import dev.drover.protocol.NodeIdentity;
-import dev.drover.protocol.Priority;
 import dev.drover.protocol.Reliable;
 import dev.drover.protocol.TaskFinished;
 import dev.drover.protocol.TaskRef;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Nodes, their transitions and running tasks, the delivery ledger and unacknowledged commands, in the store. */
 public final class FleetStore implements NodeJournal, DeliveryLedgerStore {
@@ -25,11 +21,18 @@ public final class FleetStore implements NodeJournal, DeliveryLedgerStore {
 
     private final StateStore store;
     private final boolean keepFinishReports;
+    /**
+     * The delivery ledger in memory, loaded when this opens and changed only once a write has committed: the
+     * gateway reads it for every Hello and every reliable message, on an event loop, and never waits for a disk
+     * read. Ledger writes and forgets go through this instance only (one per store, as CoordinatorState does).
+     */
+    private final ConcurrentHashMap<String, Entry> ledgers;
 
     /** @param keepFinishReports keep task finishes for the built-in queue until it has applied them */
     public FleetStore(StateStore store, boolean keepFinishReports) {
         this.store = store;
         this.keepFinishReports = keepFinishReports;
+        this.ledgers = new ConcurrentHashMap<>(store.read(RememberedNodes::ledgers));
     }
 
     @Override
@@ -103,16 +106,21 @@ public final class FleetStore implements NodeJournal, DeliveryLedgerStore {
         store.write(c -> update(c, "INSERT INTO delivery_ledger (node_id, stream_id, seq) VALUES (?, ?, ?) "
                 + "ON CONFLICT (node_id) DO UPDATE SET stream_id = excluded.stream_id, seq = excluded.seq",
                 nodeId, streamId, seq));
+        store.afterCommit(() -> ledgers.put(nodeId, new Entry(streamId, seq)));
     }
 
     @Override
     public Optional<Entry> load(String nodeId) {
-        return store.read(c -> {
-            try (PreparedStatement p = prepare(c, "SELECT stream_id, seq FROM delivery_ledger WHERE node_id = ?",
-                    nodeId); ResultSet r = p.executeQuery()) {
-                return r.next() ? Optional.of(new Entry(r.getString(1), r.getLong(2))) : Optional.empty();
-            }
-        });
+        return Optional.ofNullable(ledgers.get(nodeId));
+    }
+
+    @Override
+    public void hostNames(String nodeId, HostNames names) {
+        // only for a node the store has: the node's record is written when it enrols, before any heartbeat
+        store.write(c -> update(c, "INSERT INTO node_host_names (node_id, names, addresses) SELECT ?, ?, ? "
+                + "WHERE EXISTS (SELECT 1 FROM nodes WHERE node_id = ?) ON CONFLICT (node_id) DO UPDATE SET "
+                + "names = excluded.names, addresses = excluded.addresses", nodeId,
+                RememberedNodes.json(names.names()), RememberedNodes.json(names.addresses()), nodeId));
     }
 
     @Override
@@ -146,95 +154,12 @@ public final class FleetStore implements NodeJournal, DeliveryLedgerStore {
             update(c, "DELETE FROM nodes WHERE node_id = ?", nodeId);
             update(c, "DELETE FROM finished_reports WHERE node_id = ?", nodeId);
         });
+        store.afterCommit(() -> ledgers.remove(nodeId));
     }
 
-    /** Every node remembered, with its history, running tasks, ledger and unacknowledged commands. */
+    /** Every node remembered, with its history, running tasks, ledger, unacknowledged commands and host names. */
     public List<RememberedNode> loadNodes() {
-        return store.read(c -> {
-            List<RememberedNode> all = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT * FROM nodes ORDER BY node_id");
-                    ResultSet r = p.executeQuery()) {
-                while (r.next()) {
-                    NodeRecord n = nodeRecord(r);
-                    Optional<Entry> ledger = ledgerOf(c, n.id());
-                    all.add(new RememberedNode(n, history(c, n.id()), running(c, n.id()),
-                            ledger.map(Entry::streamId).orElse(""), ledger.map(Entry::seq).orElse(0L),
-                            commandStream(c, n.id()), commandSeq(c, n.id()), commands(c, n.id())));
-                }
-            }
-            return all;
-        });
-    }
-
-    private static NodeRecord nodeRecord(ResultSet r) throws SQLException {
-        String id = r.getString("node_id");
-        NodeIdentity identity = new NodeIdentity(id, r.getString("vm_id"), r.getString("computer_name"),
-                r.getString("scale_set"), r.getString("instance_id"), r.getString("vm_size"),
-                Priority.valueOf(r.getString("priority")), r.getString("location"), r.getString("zone"),
-                r.getString("pool"));
-        long enrolled = r.getLong("enrolled_at");
-        Instant enrolledAt = r.wasNull() ? null : Instant.ofEpochMilli(enrolled);
-        byte[] eviction = r.getBytes("eviction");
-        return new NodeRecord(id, r.getLong("version"), identity, r.getString("agent_version"),
-                r.getInt("protocol_version"), r.getInt("slots"), r.getInt("gpus"), NodeState.valueOf(r.getString("state")),
-                r.getString("state_reason"), Instant.ofEpochMilli(r.getLong("state_since")), enrolledAt,
-                eviction != null ? (EvictionNotice) Frames.decode(eviction) : null);
-    }
-
-    private static List<Transition> history(Connection c, String nodeId) throws SQLException {
-        List<Transition> list = new ArrayList<>();
-        try (PreparedStatement p = prepare(c, "SELECT at, from_state, to_state, reason FROM node_transitions "
-                + "WHERE node_id = ? ORDER BY rowid", nodeId); ResultSet r = p.executeQuery()) {
-            while (r.next()) {
-                list.add(new Transition(NodeState.valueOf(r.getString(2)), NodeState.valueOf(r.getString(3)),
-                        r.getString(4), Instant.ofEpochMilli(r.getLong(1))));
-            }
-        }
-        return list;
-    }
-
-    private static List<TaskView> running(Connection c, String nodeId) throws SQLException {
-        List<TaskView> list = new ArrayList<>();
-        try (PreparedStatement p = prepare(c, "SELECT jid, tid, cid, started_at FROM node_tasks WHERE node_id = ? "
-                + "ORDER BY started_at", nodeId); ResultSet r = p.executeQuery()) {
-            while (r.next()) {
-                list.add(new TaskView(new TaskRef(r.getLong(1), r.getInt(2), r.getInt(3)), true, 0, -1, -1,
-                        Instant.ofEpochMilli(r.getLong(4)), null, null, null, 0, 0, -1));
-            }
-        }
-        return list;
-    }
-
-    private static Optional<Entry> ledgerOf(Connection c, String nodeId) throws SQLException {
-        try (PreparedStatement p = prepare(c, "SELECT stream_id, seq FROM delivery_ledger WHERE node_id = ?", nodeId);
-                ResultSet r = p.executeQuery()) {
-            return r.next() ? Optional.of(new Entry(r.getString(1), r.getLong(2))) : Optional.empty();
-        }
-    }
-
-    private static String commandStream(Connection c, String nodeId) throws SQLException {
-        try (PreparedStatement p = prepare(c, "SELECT stream_id FROM node_command_seq WHERE node_id = ?", nodeId);
-                ResultSet r = p.executeQuery()) {
-            return r.next() ? r.getString(1) : "";
-        }
-    }
-
-    private static long commandSeq(Connection c, String nodeId) throws SQLException {
-        try (PreparedStatement p = prepare(c, "SELECT last_seq FROM node_command_seq WHERE node_id = ?", nodeId);
-                ResultSet r = p.executeQuery()) {
-            return r.next() ? r.getLong(1) : 0;
-        }
-    }
-
-    private static List<Reliable> commands(Connection c, String nodeId) throws SQLException {
-        List<Reliable> list = new ArrayList<>();
-        try (PreparedStatement p = prepare(c, "SELECT frame FROM node_commands WHERE node_id = ? ORDER BY seq",
-                nodeId); ResultSet r = p.executeQuery()) {
-            while (r.next()) {
-                list.add((Reliable) Frames.decode(r.getBytes(1)));
-            }
-        }
-        return list;
+        return store.read(RememberedNodes::load);
     }
 
     static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {

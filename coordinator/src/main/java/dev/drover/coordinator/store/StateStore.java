@@ -43,6 +43,8 @@ public final class StateStore implements AutoCloseable {
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
     private final ThreadLocal<List<SqlOp>> batch = new ThreadLocal<>();
+    private final ThreadLocal<List<Runnable>> afterCommit = new ThreadLocal<>();
+    private final java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
     private final int schemaVersion;
     private java.util.concurrent.ScheduledExecutorService checkpointer;
     /** Writes nobody waits for (a decision's history), kept in order off the caller's thread. */
@@ -180,18 +182,42 @@ public final class StateStore implements AutoCloseable {
             return;
         }
         List<SqlOp> ops = new ArrayList<>();
+        List<Runnable> then = new ArrayList<>();
         batch.set(ops);
+        afterCommit.set(then);
         try {
             body.run();
         } finally {
             batch.remove();
+            afterCommit.remove();
         }
         if (!ops.isEmpty()) {
             commit(ops);
         }
+        then.forEach(Runnable::run);
+    }
+
+    /**
+     * Runs {@code step} once this thread's writes so far are kept: at the end of the current batch if it commits
+     * (never if it fails), or now outside a batch. In-memory views of the store (the credential and ledger
+     * indexes) change here, so they never show what the disk does not have.
+     */
+    public void afterCommit(Runnable step) {
+        List<Runnable> then = afterCommit.get();
+        if (then != null) {
+            then.add(step);
+        } else {
+            step.run();
+        }
+    }
+
+    /** How many reads the store has served since it opened (the Hello path must add none: see FleetStore). */
+    public long reads() {
+        return reads.get();
     }
 
     public <T> T read(SqlRead<T> read) {
+        reads.incrementAndGet();
         lock.lock();
         try {
             return read.apply(connection);

@@ -251,7 +251,7 @@ public final class TractorBlades implements BladeControl {
         }
     }
 
-    private BladeNames.NodeNames names(String nodeId) {
+    BladeNames.NodeNames names(String nodeId) { // package-private for HostNamesRestartTest
         return registry.find(nodeId).map(n -> names(n.snapshot()))
                 .orElse(lastNames.getOrDefault(nodeId, new BladeNames.NodeNames(nodeId, "", "")));
     }
@@ -262,7 +262,7 @@ public final class TractorBlades implements BladeControl {
      */
     private BladeNames.NodeNames names(NodeSnapshot n) {
         BladeNames.NodeNames before = lastNames.get(n.id());
-        HostNames stated = n.lastHeartbeat() != null ? n.lastHeartbeat().hostNames() : HostNames.NONE;
+        HostNames stated = n.hostNames(); // the last stated, also from before a coordinator restart
         List<String> hostNames = stated.isEmpty() && before != null ? before.hostNames() : stated.names();
         Set<String> addresses = new LinkedHashSet<>(stated.isEmpty() && before != null ? before.addresses()
                 : stated.addresses());

@@ -19,8 +19,13 @@ final class WireClient implements AutoCloseable {
     private final EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder());
 
     WireClient(int port) throws IOException {
+        this(port, 5000);
+    }
+
+    /** @param readTimeoutMillis how long {@link #receive} waits for a frame before it throws */
+    WireClient(int port, int readTimeoutMillis) throws IOException {
         socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(5000);
+        socket.setSoTimeout(readTimeoutMillis);
     }
 
     void send(Message m) throws IOException {
