@@ -88,6 +88,10 @@ class NodeIdentityIT {
         // given a real agent enrolled and Ready
         startAgent("victim", "victim");
         awaitState("victim", "READY");
+        // ...and heard from after its Welcome: until the agent speaks, its new credential is unconfirmed, and the
+        // gate rightly lets the enrolment secret enrol that node again (the Welcome may have been lost)
+        await().atMost(Duration.ofSeconds(60)).until(() -> api.node("victim").map(n -> n.getValue("lastHeartbeat"))
+                .isPresent());
         JsonObject before = api.node("victim").orElseThrow();
         String session = before.getString("sessionId");
 
