@@ -8,14 +8,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** The real coordinator jar, started for an integration test on free loopback ports, ready to answer. */
-/** @param dir the test's folder; the coordinator keeps its TLS material in {@code dir/tls} (see {@link TestTls}) */
+/**
+ * The real coordinator jar, started for an integration test on free loopback ports, ready to answer.
+ *
+ * @param dir the test's folder; the coordinator keeps its TLS material in {@code dir/tls} (see {@link TestTls})
+ */
 record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi api, Path dir) {
 
-    /**
-     * @param gatewayExtra more {@code gateway:} keys in YAML flow style, e.g. {@code ", helloTimeoutMillis: 2000"}
-     * @param extraYaml more top-level sections, e.g. a {@code liveness:} block
-     */
     /** What an agent jar needs to reach this coordinator: its address and the pinned CA. */
     List<String> agentArgs() {
         List<String> args = new java.util.ArrayList<>(List.of("--coordinator", "127.0.0.1:" + gatewayPort));
@@ -23,6 +22,10 @@ record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi ap
         return args;
     }
 
+    /**
+     * @param gatewayExtra more {@code gateway:} keys in YAML flow style, e.g. {@code ", helloTimeoutMillis: 2000"}
+     * @param extraYaml more top-level sections, e.g. a {@code liveness:} block
+     */
     static RunningCoordinator start(Path dir, String name, String token, String gatewayExtra, String extraYaml)
             throws Exception {
         return startWithEnrolment(dir, name, "{tokens: [" + token + "]}", gatewayExtra, extraYaml);
