@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 @Command(name = "drover-coordinator", mixinStandardHelpOptions = true, versionProvider = CoordinatorVersion.class,
         description = "Drover coordinator: tracks render nodes, scales pools, serves the API and dashboard.",
         subcommands = {DemoCommand.class, dev.drover.coordinator.tls.TlsCommand.class,
-                dev.drover.coordinator.simulate.SimulateCommand.class})
+                dev.drover.coordinator.simulate.SimulateCommand.class,
+                dev.drover.coordinator.simulate.ExportTraceCommand.class})
 public final class CoordinatorMain implements Callable<Integer> {
     private static final Logger LOGGER = LoggerFactory.getLogger(CoordinatorMain.class);
 

@@ -293,6 +293,7 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             journal.finishApplied(nodeId, f.task());
             return; // a report from a node the task was already taken from
         }
+        Instant started = t.since;
         if (f.exitCode() == 0) {
             runtimes.finished(Long.toString(t.ref.jid()), t.serviceKey, seconds(t.since, clock.instant()));
             t.state = State.DONE;
@@ -315,9 +316,13 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         t.node = t.state == State.READY ? "" : t.node;
         t.since = clock.instant();
         QueueJournal.TaskRecord changed = t.record();
+        TaskRun run = new TaskRun(t.ref, nodeId, pool, t.serviceKey, started, t.since, f.exitCode(),
+                f.exitCode() == 0 ? TaskRun.Outcome.DONE : f.exitCode() == TaskFinished.NOT_STARTED
+                        ? TaskRun.Outcome.REFUSED : TaskRun.Outcome.FAILED, "task now " + t.state);
         journal.atomically(() -> {
             journal.task(changed);
             journal.finishApplied(nodeId, f.task());
+            journal.runEnded(run);
         });
         // a slot came free on this node; a task ready again may go anywhere
         dispatch(t.state == State.READY ? null : nodeId);
@@ -345,6 +350,15 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
         t.state = State.DONE;
         t.node = nodeId;
         t.since = clock.instant();
+        // kept like any other finish, so a restart does not replay it; its start is the node's own runtime back
+        QueueJournal.TaskRecord done = t.record();
+        TaskRun run = new TaskRun(t.ref, nodeId, pool, t.serviceKey, t.since.minusMillis(f.runtimeMillis()),
+                t.since, 0, TaskRun.Outcome.DONE, "finished before it was requeued");
+        journal.atomically(() -> {
+            journal.task(done);
+            journal.finishApplied(nodeId, f.task());
+            journal.runEnded(run);
+        });
         timeline.record(Timeline.Kind.JOB, pool, nodeId, "task " + t.ref + " (" + t.spec.title()
                 + ") had finished on " + nodeId + " before it was requeued; result kept, not run again");
         dispatch();
@@ -416,14 +430,21 @@ public final class BuiltInQueue implements QueueSource, FleetListener, BladeCont
             t.attempts--; // the node's fault, not the task's
             t.requeues++;
             t.requeuedFrom = nodeId;
+            Instant started = t.since;
             t.since = clock.instant();
             timeline.record(Timeline.Kind.REQUEUE, pool, nodeId, "task " + t.ref + " (" + t.spec.title()
                     + ") requeued: " + why);
             QueueJournal.TaskRecord requeued = t.record();
-            if (node != null) { // the task is Ready again only together with the Cancel that stops the old run
-                node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: " + why), () -> journal.task(requeued));
-            } else {
+            TaskRun run = new TaskRun(t.ref, nodeId, pool, t.serviceKey, started, t.since, null,
+                    TaskRun.Outcome.REQUEUED, why);
+            Runnable keep = () -> {
                 journal.task(requeued);
+                journal.runEnded(run);
+            };
+            if (node != null) { // the task is Ready again only together with the Cancel that stops the old run
+                node.sendCommand(seq -> new CancelTask(seq, t.ref, "requeued: " + why), keep);
+            } else {
+                journal.atomically(keep);
             }
         }
         dispatch();

@@ -23,6 +23,10 @@ public interface QueueJournal {
     default void task(TaskRecord task) {
     }
 
+    /** A run of a task ended; written with the task's new state (in the same {@link #atomically} body). */
+    default void runEnded(TaskRun run) {
+    }
+
     /** A node's report of a finished task has been applied (or found stale): it need not be replayed. */
     default void finishApplied(String nodeId, TaskRef task) {
     }

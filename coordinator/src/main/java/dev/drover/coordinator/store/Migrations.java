@@ -22,7 +22,7 @@ final class Migrations {
     private static final Logger LOGGER = LoggerFactory.getLogger(Migrations.class);
     /** Every migration, in order; a new one is appended here with the next number, never edited once shipped. */
     static final List<String> ALL = List.of("V1__coordinator_state.sql", "V2__node_credentials.sql",
-            "V3__node_host_names.sql");
+            "V3__node_host_names.sql", "V4__task_runs.sql");
 
     private Migrations() {
     }

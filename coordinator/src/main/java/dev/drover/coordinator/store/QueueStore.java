@@ -5,6 +5,7 @@ import static dev.drover.coordinator.store.FleetStore.update;
 
 import dev.drover.coordinator.queue.BuiltInQueue;
 import dev.drover.coordinator.queue.QueueJournal;
+import dev.drover.coordinator.queue.TaskRun;
 import dev.drover.protocol.TaskFinished;
 import dev.drover.protocol.TaskRef;
 import io.vertx.core.json.JsonArray;
@@ -12,15 +13,30 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** The built-in queue in the store: jobs, tasks with their attempts and nodes tried, the job id counter. */
+/**
+ * The built-in queue in the store: jobs, tasks with their attempts and nodes tried, the job id counter, and the
+ * runs of the last {@link #RUN_RETENTION} (what export-trace reads).
+ */
 public final class QueueStore implements QueueJournal {
     private static final String NEXT_JID = "next_jid";
+    /**
+     * How long an ended run is kept. By age rather than a row cap: a trace replays whole days, and an age keeps
+     * every day of the window complete whatever the load (a cap would cut the oldest day at a point that moves
+     * with it). About 100 bytes a run: a farm running 100,000 tasks a day keeps some 300 MB.
+     */
+    public static final Duration RUN_RETENTION = Duration.ofDays(30);
+    /** Pruning is one indexed delete; doing it at most hourly keeps it off nearly every task's finish. */
+    static final Duration PRUNE_EVERY = Duration.ofHours(1);
 
     private final StateStore store;
+    /** When the runs were last pruned, by the ended runs' own clock (the queue's): tests move it. */
+    private final AtomicLong prunedAt = new AtomicLong(Long.MIN_VALUE);
 
     public QueueStore(StateStore store) {
         this.store = store;
@@ -77,6 +93,24 @@ public final class QueueStore implements QueueJournal {
             try (PreparedStatement p = c.prepareStatement(UPSERT_TASK)) {
                 bind(p, task);
                 p.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public void runEnded(TaskRun run) {
+        long now = run.finishedAt().toEpochMilli();
+        long last = prunedAt.get();
+        boolean prune = (last == Long.MIN_VALUE || now - last >= PRUNE_EVERY.toMillis())
+                && prunedAt.compareAndSet(last, now);
+        store.write(c -> {
+            update(c, """
+                    INSERT INTO task_runs (jid, tid, cid, node, pool, service_key, started_at, finished_at, exit_code,
+                        outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", run.ref().jid(), run.ref().tid(),
+                    run.ref().cid(), run.node(), run.pool(), run.serviceKey(), run.startedAt().toEpochMilli(), now,
+                    run.exitCode(), run.outcome().name(), run.detail());
+            if (prune) {
+                update(c, "DELETE FROM task_runs WHERE finished_at < ?", now - RUN_RETENTION.toMillis());
             }
         });
     }

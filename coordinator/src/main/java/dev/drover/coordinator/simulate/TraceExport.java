@@ -1,0 +1,60 @@
+package dev.drover.coordinator.simulate;
+
+import dev.drover.coordinator.store.QueueStore;
+import dev.drover.coordinator.store.RunHistory.TaskLine;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Turns the built-in queue's history into a simulator trace ({@link Trace}'s format, sim/README.md): one line
+ * per task that succeeded, the rest counted in a header comment. Pure: rows in, lines out.
+ */
+public final class TraceExport {
+    /** The trace format has no quoting, so a service key with a comma cannot be written. */
+    private static final String NOT_WRITABLE = ",";
+
+    private TraceExport() {
+    }
+
+    /**
+     * The trace: '#' header comments (source, window, what each field means, what was left out), the column line,
+     * then one line per task with a successful run. {@code submit_s} counts from the first job in the window.
+     */
+    public static List<String> lines(String source, Instant since, Instant until, List<TaskLine> tasks) {
+        Instant start = tasks.isEmpty() ? since : tasks.get(0).submittedAt();
+        List<String> body = new ArrayList<>(tasks.size());
+        int neverSucceeded = 0;
+        int badKey = 0;
+        for (TaskLine t : tasks) {
+            if (t.runtimeMillis() == null) {
+                neverSucceeded++;
+            } else if (t.serviceKey().contains(NOT_WRITABLE)) {
+                badKey++;
+            } else {
+                double submit = (t.submittedAt().toEpochMilli() - start.toEpochMilli()) / 1000.0;
+                double runtime = Math.max(1, t.runtimeMillis()) / 1000.0; // the format wants runtime_s > 0
+                body.add(t.jid() + "," + seconds(submit) + "," + seconds(runtime) + "," + t.serviceKey());
+            }
+        }
+        List<String> out = new ArrayList<>(body.size() + 6);
+        out.add("# drover-coordinator export-trace: built-in queue history of " + source + ", jobs submitted in ["
+                + since + ", " + until + ")");
+        out.add("# submit_s: seconds from the first job's submission (" + start + "); runtime_s: the task's last"
+                + " successful run, from the coordinator sending it to applying its finish; service: the job's key");
+        out.add("# tasks written: " + body.size() + "; omitted: " + neverSucceeded + " with no successful run in the"
+                + " history (failed, not finished yet, or ended more than " + QueueStore.RUN_RETENTION.toDays()
+                + " days ago), " + badKey + " whose service key has a comma");
+        out.add("job,submit_s,runtime_s,service");
+        out.addAll(body);
+        return out;
+    }
+
+    /** Milliseconds, no trailing zeros: what the store keeps, nothing invented. */
+    private static String seconds(double v) {
+        String s = String.format(Locale.ROOT, "%.3f", v);
+        s = s.replaceAll("0+$", "");
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+    }
+}
