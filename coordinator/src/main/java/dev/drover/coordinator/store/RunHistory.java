@@ -78,9 +78,10 @@ public final class RunHistory {
             try (ResultSet r = p.executeQuery()) {
                 while (r.next()) {
                     long runtime = r.getLong("runtime");
+                    Long successful = r.wasNull() ? null : runtime; // asked at once: wasNull is about the last get
                     lines.add(new TaskLine(r.getLong("jid"), r.getInt("tid"), r.getInt("cid"),
                             r.getString("service_key"), Instant.ofEpochMilli(r.getLong("submitted_at")),
-                            r.wasNull() ? null : runtime));
+                            successful));
                 }
             }
         }
