@@ -87,12 +87,24 @@ class TaskRunStoreTest {
                     new Row(one, "a", "spot", ms, ms + 60_000, 3, "FAILED"),
                     new Row(one, "a", "spot", ms + 60_000, ms + 150_000, 0, "DONE"),
                     new Row(two, "a", "spot", ms + 150_000, ms + 180_000, null, "REQUEUED"));
+            // when the evicted node's report says frame 2 had in fact finished (its run took 1 s by the agent)
+            fleet.clock.advance(Duration.ofSeconds(5));
+            fleet.finished("a", two, 0);
+            // then that success is kept as a run, with the task's Done state, so a restart does not replay it
+            assertThat(runs(store)).last().isEqualTo(new Row(two, "a", "spot", ms + 184_000, ms + 185_000, 0, "DONE"));
+            assertThat(new QueueStore(store).load().tasks()).filteredOn(t -> t.ref().equals(two)).singleElement()
+                    .satisfies(t -> assertThat(t.state()).isEqualTo(BuiltInQueue.State.DONE));
+            // and a read-only reader beside the open store sees each task's successful run
+            assertThat(RunHistory.tasks(file, Instant.EPOCH, Instant.ofEpochMilli(Long.MAX_VALUE)))
+                    .extracting(RunHistory.TaskLine::tid, RunHistory.TaskLine::serviceKey,
+                            RunHistory.TaskLine::runtimeMillis)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(1, "blender", 90_000L),
+                            org.assertj.core.groups.Tuple.tuple(2, "blender", 1_000L));
+            // and the store still takes writes
+            fleet.clock.advance(Duration.ofSeconds(1));
+            queue.submit(new BuiltInQueue.JobSpec("next", "blender", List.of(
+                    new BuiltInQueue.TaskSpec("frame 1", List.of("render"), List.of(), ""))));
         }
-        // and a reader beside it sees frame 1's successful run, and frame 2 without one
-        assertThat(RunHistory.tasks(file, Instant.EPOCH, Instant.ofEpochMilli(Long.MAX_VALUE)))
-                .extracting(RunHistory.TaskLine::tid, RunHistory.TaskLine::serviceKey, RunHistory.TaskLine::runtimeMillis)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple(1, "blender", 90_000L),
-                        org.assertj.core.groups.Tuple.tuple(2, "blender", null));
     }
 
     @Test
