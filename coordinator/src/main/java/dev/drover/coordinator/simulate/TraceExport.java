@@ -12,9 +12,6 @@ import java.util.Locale;
  * per task that succeeded, the rest counted in a header comment. Pure: rows in, lines out.
  */
 public final class TraceExport {
-    /** The trace format has no quoting, so a service key with a comma cannot be written. */
-    private static final String NOT_WRITABLE = ",";
-
     private TraceExport() {
     }
 
@@ -26,29 +23,34 @@ public final class TraceExport {
         Instant start = tasks.isEmpty() ? since : tasks.get(0).submittedAt();
         List<String> body = new ArrayList<>(tasks.size());
         int neverSucceeded = 0;
-        int badKey = 0;
         for (TaskLine t : tasks) {
             if (t.runtimeMillis() == null) {
                 neverSucceeded++;
-            } else if (t.serviceKey().contains(NOT_WRITABLE)) {
-                badKey++;
             } else {
                 double submit = (t.submittedAt().toEpochMilli() - start.toEpochMilli()) / 1000.0;
                 double runtime = Math.max(1, t.runtimeMillis()) / 1000.0; // the format wants runtime_s > 0
-                body.add(t.jid() + "," + seconds(submit) + "," + seconds(runtime) + "," + t.serviceKey());
+                body.add(t.jid() + "," + seconds(submit) + "," + seconds(runtime) + "," + service(t.serviceKey()));
             }
         }
         List<String> out = new ArrayList<>(body.size() + 6);
         out.add("# drover-coordinator export-trace: built-in queue history of " + source + ", jobs submitted in ["
                 + since + ", " + until + ")");
         out.add("# submit_s: seconds from the first job's submission (" + start + "); runtime_s: the task's last"
-                + " successful run, from the coordinator sending it to applying its finish; service: the job's key");
+                + " successful run, from the coordinator sending it to applying its finish; service: the job's key (',' written as '||')");
         out.add("# tasks written: " + body.size() + "; omitted: " + neverSucceeded + " with no successful run in the"
                 + " history (failed, not finished yet, or ended more than " + QueueStore.RUN_RETENTION.toDays()
-                + " days ago), " + badKey + " whose service key has a comma");
+                + " days ago)");
         out.add("job,submit_s,runtime_s,service");
         out.addAll(body);
         return out;
+    }
+
+    /**
+     * The key as the trace can carry it: the format has no quoting, and in a Tractor key expression {@code ,}
+     * and {@code ||} both mean "either" (tractor/ServiceKeyExpression), so the meaning is kept.
+     */
+    static String service(String key) {
+        return key.replace(",", "||");
     }
 
     /** Milliseconds, no trailing zeros: what the store keeps, nothing invented. */

@@ -32,14 +32,14 @@ class ExportTraceCommandTest {
     private final StringWriter err = new StringWriter();
     private final StringWriter out = new StringWriter();
 
-    /** Job 1 at 08:00 (blender, 2 tasks), job 2 at 08:10 (prman, 2 tasks, one failed for good), job 3 the next day. */
+    /** Job 1 at 08:00 (blender, 2 tasks), job 2 at 08:10 (a Tractor key expression, 2 tasks, one failed for good), job 3 the next day. */
     @BeforeEach
     void history() {
         db = dir.resolve("coordinator.db");
         try (StateStore store = StateStore.open(db.toString(), "NORMAL")) {
             QueueStore q = new QueueStore(store);
             job(q, 1, "blender", DAY.plus(Duration.ofHours(8)), 2);
-            job(q, 2, "prman", DAY.plus(Duration.ofHours(8)).plusSeconds(600), 2);
+            job(q, 2, "prman,Linux", DAY.plus(Duration.ofHours(8)).plusSeconds(600), 2);
             job(q, 3, "blender", DAY.plus(Duration.ofHours(32)), 1);
             Instant t = DAY.plus(Duration.ofHours(8));
             q.runEnded(run(1, 1, t, 90_500, TaskRun.Outcome.REQUEUED)); // evicted first
@@ -91,7 +91,7 @@ class ExportTraceCommandTest {
                 Trace.Task::service).containsExactly(
                         org.assertj.core.groups.Tuple.tuple("1", 0.0, 120.25, "blender"),
                         org.assertj.core.groups.Tuple.tuple("1", 0.0, 61.0, "blender"),
-                        org.assertj.core.groups.Tuple.tuple("2", 600.0, 3600.0, "prman"));
+                        org.assertj.core.groups.Tuple.tuple("2", 600.0, 3600.0, "prman||linux"));
     }
 
     @Test
