@@ -62,7 +62,9 @@ public final class ExportTraceCommand implements Callable<Integer> {
             } catch (StoreException e) {
                 throw new IllegalArgumentException("--store: " + e.getMessage(), e);
             }
-            List<String> lines = TraceExport.lines(store.toString(), from, to, tasks);
+            String window = (since == null ? "from the start of the history" : "from " + from)
+                    + (until == null ? " on" : " until before " + to);
+            List<String> lines = TraceExport.lines(store.toString(), window, tasks);
             if (out == null) {
                 PrintWriter o = spec.commandLine().getOut();
                 lines.forEach(o::println);

@@ -2,7 +2,6 @@ package dev.drover.coordinator.simulate;
 
 import dev.drover.coordinator.store.QueueStore;
 import dev.drover.coordinator.store.RunHistory.TaskLine;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,24 +18,25 @@ public final class TraceExport {
      * The trace: '#' header comments (source, window, what each field means, what was left out), the column line,
      * then one line per task with a successful run. {@code submit_s} counts from the first job in the window.
      */
-    public static List<String> lines(String source, Instant since, Instant until, List<TaskLine> tasks) {
-        Instant start = tasks.isEmpty() ? since : tasks.get(0).submittedAt();
+    public static List<String> lines(String source, String window, List<TaskLine> tasks) {
+        String start = tasks.isEmpty() ? "none in the window" : tasks.get(0).submittedAt().toString();
         List<String> body = new ArrayList<>(tasks.size());
         int neverSucceeded = 0;
         for (TaskLine t : tasks) {
             if (t.runtimeMillis() == null) {
                 neverSucceeded++;
             } else {
-                double submit = (t.submittedAt().toEpochMilli() - start.toEpochMilli()) / 1000.0;
+                double submit = (t.submittedAt().toEpochMilli() - tasks.get(0).submittedAt().toEpochMilli()) / 1000.0;
                 double runtime = Math.max(1, t.runtimeMillis()) / 1000.0; // the format wants runtime_s > 0
                 body.add(t.jid() + "," + seconds(submit) + "," + seconds(runtime) + "," + service(t.serviceKey()));
             }
         }
         List<String> out = new ArrayList<>(body.size() + 6);
-        out.add("# drover-coordinator export-trace: built-in queue history of " + source + ", jobs submitted in ["
-                + since + ", " + until + ")");
+        out.add("# drover-coordinator export-trace: built-in queue history of " + source + ", jobs submitted "
+                + window);
         out.add("# submit_s: seconds from the first job's submission (" + start + "); runtime_s: the task's last"
-                + " successful run, from the coordinator sending it to applying its finish; service: the job's key (',' written as '||')");
+                + " successful run, from the coordinator sending it to applying its finish; service: the job's key"
+                + " (',' written as '||')");
         out.add("# tasks written: " + body.size() + "; omitted: " + neverSucceeded + " with no successful run in the"
                 + " history (failed, not finished yet, or ended more than " + QueueStore.RUN_RETENTION.toDays()
                 + " days ago)");

@@ -32,7 +32,10 @@ class ExportTraceCommandTest {
     private final StringWriter err = new StringWriter();
     private final StringWriter out = new StringWriter();
 
-    /** Job 1 at 08:00 (blender, 2 tasks), job 2 at 08:10 (a Tractor key expression, 2 tasks, one failed for good), job 3 the next day. */
+    /**
+     * Job 1 at 08:00 (blender, 2 tasks), job 2 at 08:10 (a Tractor key expression, 2 tasks, one failed for good),
+     * job 3 the next day.
+     */
     @BeforeEach
     void history() {
         db = dir.resolve("coordinator.db");
