@@ -114,6 +114,9 @@ public final class BladeWork {
         b.changed = now;
         Pending eject = b.actions.get(Action.EJECT);
         if (action == Action.NIMBY && eject != null) {
+            if (eject.status == Status.WANTED && eject.nimbyFirst) {
+                eject.notBefore = now; // it was only waiting for this NIMBY
+            }
             eject.nimbyFirst = false;
         }
         if (action == Action.NIMBY && eject != null && eject.status == Status.DONE && !eject.afterNimby) {
@@ -140,6 +143,12 @@ public final class BladeWork {
         }
         long delay = firstRetry.toMillis() << Math.min(p.failures - 1, 20);
         p.notBefore = now.plusMillis(Math.min(maxRetry.toMillis(), delay));
+        if (action == Action.NIMBY && eject != null && eject.status == Status.WANTED && eject.nimbyFirst
+                && eject.notBefore.isBefore(p.notBefore)) {
+            // the eject waits for this NIMBY: it backs off with it, or being due it would pull the NIMBY
+            // forward on every pump (an engine down for 30 s got a NIMBY try every 100 ms)
+            eject.notBefore = p.notBefore;
+        }
     }
 
     /**

@@ -72,6 +72,27 @@ class BladeWorkTest {
     }
 
     @Test
+    void anEngineDownBacksTheNimbyOffWithItsEjectAndBothGoAtOnceWhenItAnswers() {
+        work.want("n1", Action.NIMBY, now);
+        work.want("n1", Action.EJECT, now);
+        int nimbyTries = 0;
+        for (int pump = 0; pump < 300; pump++) { // 30 s of a pump every 100 ms, the engine refusing connections
+            for (Due d : work.due(now)) {
+                assertThat(d.action()).as("nothing but NIMBY goes first").isEqualTo(Action.NIMBY);
+                nimbyTries++;
+                work.failed("n1", d.action(), now, "connection refused", true);
+            }
+            now = now.plusMillis(100);
+        }
+        assertThat(nimbyTries).as("0.5 s doubling to 10 s over 30 s").isBetween(5, 8);
+        work.engineAnswered(now);
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.NIMBY));
+        work.succeeded("n1", Action.NIMBY, now);
+        assertThat(work.due(now)).as("the eject only waited for the NIMBY").containsExactly(new Due("n1",
+                Action.EJECT));
+    }
+
+    @Test
     void confirmedActionsAreNeverDueAgainEvenWhenWantedAgain() {
         work.want("n1", Action.NIMBY, now);
         work.due(now);
