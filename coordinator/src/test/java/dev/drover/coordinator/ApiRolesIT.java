@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -40,16 +39,7 @@ class ApiRolesIT {
     void start() throws Exception {
         int gatewayPort = JarProcess.freePort();
         httpPort = JarProcess.freePort();
-        Path config = dir.resolve("coordinator.yaml");
-        Files.writeString(config, """
-                gateway: {host: 127.0.0.1, port: %d%s}
-                http: {host: 127.0.0.1, port: %d, viewerTokens: [%s], operatorTokens: [%s]}
-                enrolment: {tokens: [%s]}
-                store: {path: %s}
-                pools:
-                  - {name: render, serviceKeys: [blender], maxNodes: 4, pricePerNodeHour: 0.5}
-                """.formatted(gatewayPort, TestTls.gatewayYaml(dir), httpPort, VIEWER, OPERATOR, ENROL,
-                        dir.resolve("coordinator.db")));
+        Path config = RunningCoordinator.writeRolesConfig(dir, gatewayPort, httpPort, VIEWER, OPERATOR, ENROL);
         coordinator = JarProcess.start(JarProcess.COORDINATOR_JAR, "roles-coordinator", List.of("--config",
                 config.toString()), Map.of());
         await().atMost(Duration.ofSeconds(90)).until(new CoordinatorApi(httpPort)::healthy);

@@ -23,6 +23,25 @@ record RunningCoordinator(JarProcess process, int gatewayPort, CoordinatorApi ap
     }
 
     /**
+     * A coordinator config with API roles (viewer and operator tokens), one enrolment token, a store in
+     * {@code dir} and one built-in-queue pool, written to {@code dir/coordinator.yaml}; returns its path.
+     */
+    static Path writeRolesConfig(Path dir, int gatewayPort, int httpPort, String viewer, String operator,
+            String enrolment) throws java.io.IOException {
+        Path config = dir.resolve("coordinator.yaml");
+        Files.writeString(config, """
+                gateway: {host: 127.0.0.1, port: %d%s}
+                http: {host: 127.0.0.1, port: %d, viewerTokens: [%s], operatorTokens: [%s]}
+                enrolment: {tokens: [%s]}
+                store: {path: %s}
+                pools:
+                  - {name: render, serviceKeys: [blender], maxNodes: 4, pricePerNodeHour: 0.5}
+                """.formatted(gatewayPort, TestTls.gatewayYaml(dir), httpPort, viewer, operator, enrolment,
+                dir.resolve("coordinator.db")));
+        return config;
+    }
+
+    /**
      * @param gatewayExtra more {@code gateway:} keys in YAML flow style, e.g. {@code ", helloTimeoutMillis: 2000"}
      * @param extraYaml more top-level sections, e.g. a {@code liveness:} block
      */

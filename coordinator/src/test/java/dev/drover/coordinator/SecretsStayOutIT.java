@@ -43,16 +43,7 @@ class SecretsStayOutIT {
         // given a coordinator with every kind of token, and an agent that enrols with the enrolment token
         int gatewayPort = JarProcess.freePort();
         int httpPort = JarProcess.freePort();
-        Path config = dir.resolve("coordinator.yaml");
-        Files.writeString(config, """
-                gateway: {host: 127.0.0.1, port: %d%s}
-                http: {host: 127.0.0.1, port: %d, viewerTokens: [%s], operatorTokens: [%s]}
-                enrolment: {tokens: [%s]}
-                store: {path: %s}
-                pools:
-                  - {name: render, serviceKeys: [blender], maxNodes: 4, pricePerNodeHour: 0.5}
-                """.formatted(gatewayPort, TestTls.gatewayYaml(dir), httpPort, VIEWER, OPERATOR, ENROL,
-                dir.resolve("coordinator.db")));
+        Path config = RunningCoordinator.writeRolesConfig(dir, gatewayPort, httpPort, VIEWER, OPERATOR, ENROL);
         JarProcess coordinator = JarProcess.start(JarProcess.COORDINATOR_JAR, "secrets-coordinator",
                 List.of("--config", config.toString()), Map.of());
         processes.add(coordinator);
