@@ -223,6 +223,7 @@ public final class Coordinator {
         scaling.estimateFrom(queue::queuedWork); // runtime estimates where the queue knows them (built-in)
         state.restorePools(scaling, provisioning);
         registry.addListener(provisioning);
+        provisioning.reassertBladeActions();
     }
 
     /** A pool's scale set as last listed from ARM, for attestation (read when a node attests). */

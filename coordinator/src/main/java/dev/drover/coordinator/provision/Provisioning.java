@@ -2,6 +2,7 @@ package dev.drover.coordinator.provision;
 
 import dev.drover.coordinator.fleet.FleetListener;
 import dev.drover.coordinator.fleet.NodeRegistry;
+import dev.drover.coordinator.fleet.NodeSnapshot;
 import dev.drover.coordinator.fleet.NodeState;
 import dev.drover.coordinator.fleet.Transition;
 import dev.drover.coordinator.scaling.PoolSpec;
@@ -71,6 +72,26 @@ public final class Provisioning implements FleetListener {
         }
         actuators.forEach((pool, a) -> a.restore(remembered.deletes().stream().filter(d -> d.pool().equals(pool))
                 .toList()));
+    }
+
+    /**
+     * After a restart: blade actions are reconciled in memory until the engine confirms them, so any a crash cut
+     * short are asked for again from the nodes' kept states — an evicting or lost node's blade NIMBY'd and
+     * ejected, a draining one's NIMBY'd. Each is harmless if it had landed (NIMBY and ejectall are idempotent).
+     */
+    public void reassertBladeActions() {
+        for (NodeSnapshot n : registry.snapshot()) {
+            switch (n.state()) {
+                case EVICTING, LOST -> {
+                    blades.nimby(n.id(), true);
+                    blades.ejectAll(n.id());
+                }
+                case DRAINING, DRAINED -> blades.nimby(n.id(), true);
+                default -> {
+                    // a node in service, or gone/deleted (its delist is the pool actuator's, kept in the journal)
+                }
+            }
+        }
     }
 
     /** Instances that exist but have no node yet, for the policy to count as booting. */

@@ -33,6 +33,33 @@ class ProvisioningTest {
         fleet.registry.addListener(provisioning);
     }
 
+    /** Blade calls of the Provisioning instances made with it, in order. */
+    private final List<String> calls = new java.util.ArrayList<>();
+    private final BladeControl recording = new BladeControl() {
+        @Override
+        public io.vertx.core.Future<Void> nimby(String blade, boolean on) {
+            calls.add("nimby " + blade + (on ? " on" : " off"));
+            return io.vertx.core.Future.succeededFuture();
+        }
+
+        @Override
+        public io.vertx.core.Future<Void> ejectAll(String blade) {
+            calls.add("ejectall " + blade);
+            return io.vertx.core.Future.succeededFuture();
+        }
+
+        @Override
+        public io.vertx.core.Future<Void> delist(String blade) {
+            calls.add("delist " + blade);
+            return io.vertx.core.Future.succeededFuture();
+        }
+
+        @Override
+        public io.vertx.core.Future<Integer> activeTasks(String blade) {
+            return io.vertx.core.Future.succeededFuture(0);
+        }
+    };
+
     @Test
     void drainOnCompletionLeavesRunningWorkAloneADeadlineStopsItAndRequeues() {
         TestFleet.Link a = fleet.enrol("a", "spot", 1);
@@ -56,32 +83,24 @@ class ProvisioningTest {
     }
 
     @Test
+    void afterARestartTheBladeActionsOfLeavingNodesAreAskedForAgain() {
+        fleet.enrol("evicted", "spot", 1);
+        fleet.enrol("lost", "spot", 1);
+        fleet.enrol("draining", "spot", 1);
+        fleet.enrol("fine", "spot", 1);
+        fleet.registry.mark("evicted", NodeState.EVICTING, "Preempt");
+        fleet.registry.mark("lost", NodeState.SUSPECT, "3 heartbeats missed");
+        fleet.registry.mark("lost", NodeState.LOST, "no heartbeat for 60 s");
+        fleet.registry.mark("draining", NodeState.DRAINING, "scale-in");
+        // a restarted coordinator: the states came back from the store, the engine calls in flight did not
+        new Provisioning(List.of(pool), Map.of(), fleet.registry, recording, timeline, offerings, fleet.clock)
+                .reassertBladeActions();
+        assertThat(calls).containsExactlyInAnyOrder("nimby evicted on", "ejectall evicted", "nimby lost on",
+                "ejectall lost", "nimby draining on");
+    }
+
+    @Test
     void aLostNodesBladeTakesNoNewWorkUntilItsAgentIsBack() {
-        List<String> calls = new java.util.ArrayList<>();
-        BladeControl recording = new BladeControl() {
-            @Override
-            public io.vertx.core.Future<Void> nimby(String blade, boolean on) {
-                calls.add("nimby " + blade + (on ? " on" : " off"));
-                return io.vertx.core.Future.succeededFuture();
-            }
-
-            @Override
-            public io.vertx.core.Future<Void> ejectAll(String blade) {
-                calls.add("ejectall " + blade);
-                return io.vertx.core.Future.succeededFuture();
-            }
-
-            @Override
-            public io.vertx.core.Future<Void> delist(String blade) {
-                calls.add("delist " + blade);
-                return io.vertx.core.Future.succeededFuture();
-            }
-
-            @Override
-            public io.vertx.core.Future<Integer> activeTasks(String blade) {
-                return io.vertx.core.Future.succeededFuture(0);
-            }
-        };
         fleet.registry.addListener(new Provisioning(List.of(pool), Map.of(), fleet.registry, recording, timeline,
                 offerings, fleet.clock));
         fleet.enrol("a", "spot", 1);
