@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
  * <li>the same with each host name the agent stated (after the ids, so a cloned image's baked-in host name can
  * never take another node's own blade);
  * <li>the one blade whose address (or address-shaped host name) is one of the node's addresses, when exactly one
- * blade has it (several blades behind one NAT address prove nothing); stated addresses before the connection's.
+ * blade has it (several blades behind one NAT address prove nothing) and its name does not name another Drover
+ * node (behind a NAT the one blade registered so far is not every booting node's); stated addresses before the
+ * connection's; never a loopback address (every machine is 127.0.0.1).
  * </ol>
  * Pure.
  */
@@ -46,8 +48,18 @@ public final class BladeNames {
         }
     }
 
-    /** Every blade in {@code blades} that is this node's (usually one; more if it re-registered under a new name). */
+    /** {@link #find(List, NodeNames, Predicate)} knowing of no other node. */
     public static List<BladeInfo> find(List<BladeInfo> blades, NodeNames node) {
+        return find(blades, node, b -> false);
+    }
+
+    /**
+     * Every blade in {@code blades} that is this node's (usually one; more if it re-registered under a new name).
+     *
+     * @param namesAnotherNode whether a blade's name is another Drover node's: such a blade is never this node's by
+     *     address
+     */
+    public static List<BladeInfo> find(List<BladeInfo> blades, NodeNames node, Predicate<BladeInfo> namesAnotherNode) {
         List<BladeInfo> byId = matching(blades, b -> nameMatches(b.hnm(), node.nodeId())
                 || nameMatches(b.hnm(), node.computerName()));
         if (!byId.isEmpty()) {
@@ -60,9 +72,9 @@ public final class BladeNames {
         }
         for (String a : node.addresses()) { // stated ones first, then the connection's
             String address = normalise(hostOf(a));
-            List<BladeInfo> byAddress = address.isEmpty() ? List.of() : matching(blades,
+            List<BladeInfo> byAddress = address.isEmpty() || isLoopback(address) ? List.of() : matching(blades,
                     b -> normalise(b.addr()).equals(address) || normalise(b.hnm()).equals(address));
-            if (byAddress.size() == 1) {
+            if (byAddress.size() == 1 && !namesAnotherNode.test(byAddress.get(0))) {
                 return byAddress;
             }
         }
@@ -110,6 +122,10 @@ public final class BladeNames {
             return s.substring(0, colon);
         }
         return s;
+    }
+
+    private static boolean isLoopback(String address) {
+        return address.startsWith("127.") && IPV4.matcher(address).matches() || address.equals("::1");
     }
 
     static boolean isAddress(String s) {

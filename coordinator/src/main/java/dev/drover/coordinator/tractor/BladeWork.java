@@ -34,6 +34,7 @@ public final class BladeWork {
         boolean nimbyFirst = true;
         boolean unreachable;
         String lastError = "";
+        Instant confirmedAt;
     }
 
     private static final class Blade {
@@ -111,6 +112,7 @@ public final class BladeWork {
         }
         p.status = Status.DONE;
         p.failures = 0;
+        p.confirmedAt = now;
         b.changed = now;
         Pending eject = b.actions.get(Action.EJECT);
         if (action == Action.NIMBY && eject != null) {
@@ -169,6 +171,14 @@ public final class BladeWork {
     public synchronized boolean done(String nodeId, Action action) {
         Blade b = blades.get(nodeId);
         return b != null && confirmed(b, action);
+    }
+
+    /** When the engine confirmed the action, if it has (and it was not withdrawn since). */
+    public synchronized java.util.Optional<Instant> confirmedAt(String nodeId, Action action) {
+        Blade b = blades.get(nodeId);
+        Pending p = b == null ? null : b.actions.get(action);
+        return p != null && p.status == Status.DONE ? java.util.Optional.of(p.confirmedAt)
+                : java.util.Optional.empty();
     }
 
     /** Actions not yet confirmed, with the last error, for the API and logs: "node: NIMBY (3 failures: ...)". */

@@ -35,8 +35,6 @@ public final class TractorBlades implements BladeControl {
     private static final Set<NodeState> DEAD = EnumSet.of(NodeState.GONE, NodeState.DELETED, NodeState.EVICTING,
             NodeState.LOST);
     static final long PUMP_MILLIS = 100;
-    /** A blade list at most this old is trusted to show a blade that is not in it. */
-    static final long FRESH_MILLIS = 1000;
     /** Marks a node id sent as a blade name because a complete blade list showed no blade of that node. */
     private static final String UNLISTED = "\u0000unlisted:";
 
@@ -99,20 +97,31 @@ public final class TractorBlades implements BladeControl {
     }
 
     /**
-     * Slots in use ({@code siu}) on the node's blade(s), from a list read after the node entered its state (so
-     * a task handed out just before NIMBY is seen). A node whose blade is not listed counts as idle only if
-     * every busy blade in the list belongs to some other Drover node; otherwise the engine may show work on it
-     * under a name Drover does not recognise, and the answer is a failure saying so.
+     * Slots in use ({@code siu}) on the node's blade(s), from a list read after the engine confirmed the blade's
+     * NIMBY and after the node entered its state, so a task handed out just before NIMBY is seen. Until NIMBY is
+     * confirmed the answer is a failure: a blade that may still take work is not idle (an engine that answered
+     * garbage through a drain handed the blade a task after an earlier list showed it idle, and the VM was deleted
+     * under it). A node whose blade is not listed counts as idle only if every busy blade in the list belongs to
+     * some other Drover node; otherwise the engine may show work on it under a name Drover does not recognise, and
+     * the answer is a failure saying so.
      */
     @Override
     public Future<Integer> activeTasks(String nodeId) {
         Instant now = clock.instant();
+        java.util.Optional<Instant> nimbied = work.confirmedAt(nodeId, Action.NIMBY);
+        if (nimbied.isEmpty()) {
+            want(nodeId, Action.NIMBY); // asked for with the drain; asked again if it was forgotten
+            return Future.failedFuture(new TractorException(0, "the engine has not confirmed the NIMBY of the blade of "
+                    + nodeId + " yet; it may still take work"));
+        }
         Instant since = registry.find(nodeId).map(n -> n.snapshot().stateSince()).orElse(now);
-        Instant notBefore = since.isAfter(now.minusMillis(bladeMaxAgeMillis)) ? since
-                : now.minusMillis(bladeMaxAgeMillis);
+        Instant notBefore = since.isAfter(nimbied.get()) ? since : nimbied.get();
+        if (notBefore.isBefore(now.minusMillis(bladeMaxAgeMillis))) {
+            notBefore = now.minusMillis(bladeMaxAgeMillis);
+        }
         return list.readAfter(notBefore).map(s -> {
             List<NodeSnapshot> nodes = registry.snapshot();
-            List<BladeInfo> mine = BladeNames.find(s.blades(), names(nodeId));
+            List<BladeInfo> mine = find(s.blades(), nodeId);
             if (!mine.isEmpty()) {
                 return mine.stream().mapToInt(BladeInfo::slotsInUse).sum();
             }
@@ -143,7 +152,7 @@ public final class TractorBlades implements BladeControl {
             if (n.identity() == null || DEAD.contains(n.state())) {
                 continue; // tasks on a dead blade are not demand: they are ejected and come back as ready
             }
-            int siu = BladeNames.find(blades, names(n)).stream().mapToInt(BladeInfo::slotsInUse).sum();
+            int siu = find(blades, names(n)).stream().mapToInt(BladeInfo::slotsInUse).sum();
             if (siu > 0) {
                 byPool.merge(n.identity().pool(), siu, Integer::sum);
             }
@@ -175,13 +184,16 @@ public final class TractorBlades implements BladeControl {
 
     /**
      * One try at an action on every blade the engine lists for the node. When it lists none, the node id is tried;
-     * a 404 then means the engine knows no such blade, so there is nothing to NIMBY, eject or delist.
+     * a 404 then means the engine knows no such blade. That is "nothing to do" only once the node's VM is gone:
+     * while it lives, its blade may register a moment later and take work (a Spot VM preempted right after boot
+     * did: its NIMBY and eject "succeeded" against no blade, its blade then took a task that died with the VM and
+     * stayed active on it forever), so the action stays pending and is tried again.
      * <b>(verify)</b> that a real engine answers an unknown blade with 404 (the fake does).
      */
     private void attempt(String nodeId, Action action) {
         resolve(nodeId).compose(ids -> Future.all(ids.stream().map(id -> call(action, id)
                         .recover(e -> id.equals(UNLISTED + nodeId) && e instanceof TractorException te
-                                && te.status() == 404 ? Future.succeededFuture() : Future.failedFuture(e))).toList()))
+                                && te.status() == 404 ? unlisted(nodeId, action) : Future.failedFuture(e))).toList()))
                 .onComplete(r -> {
                     Instant now = clock.instant();
                     if (r.succeeded()) {
@@ -200,6 +212,20 @@ public final class TractorBlades implements BladeControl {
                 });
     }
 
+    private Future<Void> unlisted(String nodeId, Action action) {
+        NodeState state = registry.find(nodeId).map(n -> n.state()).orElse(NodeState.GONE);
+        if (state == NodeState.GONE || state == NodeState.DELETED) {
+            return Future.succeededFuture(); // the VM is gone: no blade of it can register any more
+        }
+        if (state == NodeState.DRAINED) {
+            // drained with no blade: it is about to be deleted, and a blade registering in between has its work
+            // ejected right after the delete (PoolActuator.deleted); waiting for it would keep the VM for good
+            return Future.succeededFuture();
+        }
+        return Future.failedFuture(new TractorException(404, action + ": the engine lists no blade of " + nodeId
+                + " (not registered yet?); trying again while its VM lives"));
+    }
+
     private static String bladeName(String id) {
         return id.startsWith(UNLISTED) ? id.substring(UNLISTED.length()) : id;
     }
@@ -214,19 +240,19 @@ public final class TractorBlades implements BladeControl {
     }
 
     /**
-     * The blade ids the engine lists for the node. If a complete list has none, the node id marked
-     * {@link #UNLISTED} (a 404 for it then means there is nothing to do); from a truncated list, the plain node
-     * id. If the list cannot be read the attempt fails: a guessed name would only draw a wrong answer.
+     * The blade ids the engine lists for the node. If a complete list read after this attempt began has none, the
+     * node id marked {@link #UNLISTED} (see {@link #attempt}); from a truncated list, the plain node id. If the list
+     * cannot be read the attempt fails: a guessed name would only draw a wrong answer.
      */
     private Future<List<String>> resolve(String nodeId) {
         Instant asked = clock.instant();
         return list.get(bladeMaxAgeMillis).compose(s -> {
-            List<String> ids = BladeNames.find(s.blades(), names(nodeId)).stream().map(BladeInfo::id).toList();
-            if (!ids.isEmpty() || !s.at().isBefore(asked.minusMillis(FRESH_MILLIS))) {
+            List<String> ids = find(s.blades(), nodeId).stream().map(BladeInfo::id).toList();
+            if (!ids.isEmpty() || !s.at().isBefore(asked)) {
                 return Future.succeededFuture(idsOrUnlisted(ids, s, nodeId));
             }
-            // not in a list that may predate the blade: ask once more before concluding it is unknown
-            return list.readAfter(asked).map(fresh -> idsOrUnlisted(BladeNames.find(fresh.blades(), names(nodeId))
+            // not in a list that may predate the blade (even by a moment): read one before concluding it is unknown
+            return list.readAfter(asked).map(fresh -> idsOrUnlisted(find(fresh.blades(), nodeId)
                     .stream().map(BladeInfo::id).toList(), fresh, nodeId));
         });
     }
@@ -249,6 +275,30 @@ public final class TractorBlades implements BladeControl {
                 }
             });
         }
+    }
+
+    private List<BladeInfo> find(List<BladeInfo> blades, String nodeId) {
+        return find(blades, names(nodeId));
+    }
+
+    private List<BladeInfo> find(List<BladeInfo> blades, BladeNames.NodeNames node) {
+        return BladeNames.find(blades, node, b -> namesAnotherNode(b, node.nodeId()));
+    }
+
+    /** Whether the blade's name is another node's id or a host name another node stated. */
+    private boolean namesAnotherNode(BladeInfo blade, String nodeId) {
+        for (var n : registry.nodes()) {
+            if (!n.id().equals(nodeId) && BladeNames.nameMatches(blade.hnm(), n.id())) {
+                return true;
+            }
+        }
+        for (BladeNames.NodeNames other : lastNames.values()) {
+            if (!other.nodeId().equals(nodeId) && other.hostNames().stream()
+                    .anyMatch(h -> BladeNames.nameMatches(blade.hnm(), h))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     BladeNames.NodeNames names(String nodeId) { // package-private for HostNamesRestartTest

@@ -49,6 +49,21 @@ class BladeNamesTest {
     }
 
     @Test
+    void theOnlyBladeBehindAnAddressIsNotThisNodesWhenItsNameIsAnotherNodes() {
+        // behind a NAT, while the other nodes' blades are still starting: the one registered blade is render000003's
+        List<BladeInfo> blades = List.of(blade("render000003.internal.cloudapp.net", "10.1.0.7"));
+        assertThat(BladeNames.find(blades, NODE, b -> BladeNames.nameMatches(b.hnm(), "render000003"))).isEmpty();
+        assertThat(BladeNames.find(blades, NODE, b -> false)).hasSize(1);
+    }
+
+    @Test
+    void aLoopbackAddressProvesNothing() {
+        NodeNames local = new NodeNames("render000004", "", List.of(), List.of("127.0.0.1", "::1"));
+        assertThat(BladeNames.find(List.of(blade("headnode", "127.0.0.1")), local)).isEmpty();
+        assertThat(BladeNames.find(List.of(blade("headnode", "::1")), local)).isEmpty();
+    }
+
+    @Test
     void nameMatchWinsOverAddress() {
         assertThat(BladeNames.find(List.of(blade("other", "10.1.0.7"), blade("render000004.x", "10.2.2.2")), NODE))
                 .extracting(BladeInfo::hnm).containsExactly("render000004.x");

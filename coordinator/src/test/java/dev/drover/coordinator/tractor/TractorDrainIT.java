@@ -140,6 +140,36 @@ class TractorDrainIT {
         });
     }
 
+    @Test
+    void aDrainedNodeIsNotFoundIdleBeforeTheEngineConfirmsItsNimby() throws Exception {
+        String blade = "RENDER000004.internal.cloudapp.net";
+        engine.complete(1, 1); // the blade is idle...
+        engine.refuseControl(true); // ...and the engine refuses the NIMBY for now
+        actuator.drain("render000004", 0, "scale-in");
+        fleet.reliable("render000004", new DrainState(fleet.nextSeq(), DrainPhase.DRAINED, 0));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            actuator.tick(null, "test");
+            return reason("render000004").contains("has not confirmed the NIMBY");
+        });
+        engine.addTask(1, 3, "blender", "ready");
+        engine.dispatch(1, 3, blade); // not NIMBY'd: the blade takes work after its agent drained
+        tickFor(Duration.ofSeconds(2));
+        assertThat(deleted).isEmpty();
+
+        engine.refuseControl(false);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            actuator.tick(null, "test");
+            return reason("render000004").contains("still shows 1 task(s)");
+        });
+        assertThat(engine.controlCalls()).contains("nimby " + blade + " 1");
+        assertThat(deleted).isEmpty();
+        engine.complete(1, 3);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            actuator.tick(null, "test");
+            return deleted.contains("4");
+        });
+    }
+
     private String reason(String nodeId) {
         return fleet.registry.find(nodeId).orElseThrow().snapshot().stateReason();
     }

@@ -162,6 +162,38 @@ class TractorEvictionIT {
         assertThat(engine.taskState(2, 1)).isEqualTo("ready");
     }
 
+    @Test
+    void aBladeThatRegistersJustAfterItsNodesEvictionIsStillNimbiedAndEjected() throws Exception {
+        // a Spot VM preempted moments after boot: its agent is in, its blade not yet known to the engine
+        fleet.enrol("render000008", "spot", 1);
+        fleet.registry.mark("render000008", NodeState.EVICTING, "Preempt notice");
+        Thread.sleep(1500); // tries meanwhile find no blade: nothing may count as done
+        assertThat(blades.outstanding()).anyMatch(s -> s.startsWith("render000008: NIMBY"))
+                .anyMatch(s -> s.startsWith("render000008: EJECT"));
+
+        engine.addBlade("render000008", "10.1.0.8", System.currentTimeMillis() / 1000); // ...and takes a task
+        engine.addTask(3, 1, "blender", "ready");
+        engine.dispatch(3, 1, "render000008");
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> engine.controlCalls().contains("ejectall render000008"));
+        assertThat(engine.controlCalls()).containsExactly("nimby render000008 1", "ejectall render000008");
+        assertThat(engine.taskState(3, 1)).isEqualTo("ready");
+    }
+
+    @Test
+    void aGoneNodeWhoseBladeNeverRegisteredHasNothingLeftToDo() throws Exception {
+        fleet.enrol("render000009", "spot", 1);
+        fleet.registry.mark("render000009", NodeState.EVICTING, "Preempt notice");
+        Thread.sleep(1500);
+        assertThat(blades.outstanding()).anyMatch(s -> s.startsWith("render000009: NIMBY"));
+
+        fleet.registry.mark("render000009", NodeState.GONE, "instance no longer in the scale set");
+        goneAsThePoolActuatorHandlesIt("render000009");
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> blades.outstanding().isEmpty());
+        assertThat(engine.controlCalls()).as("no blade of it was ever listed").isEmpty();
+    }
+
     /** What PoolActuator.gone asks of the blade control. */
     private void goneAsThePoolActuatorHandlesIt(String nodeId) {
         blades.nimby(nodeId, true);
