@@ -16,13 +16,20 @@ import java.util.Map;
  *
  * <p>Order without dependence: every {@code ejectall} try is preceded by a NIMBY try (while NIMBY is unconfirmed)
  * and waits only until that try is over, so a NIMBY the engine refuses never holds up the eject (while the engine
- * does not answer at all, both wait and NIMBY goes first when it is back). An eject confirmed before NIMBY was is not trusted (the
- * engine may have handed the blade new work in between), so it is due once more after NIMBY is confirmed.
- * {@code delist} comes last, after the eject and NIMBY (an engine that forgot the blade can no longer act on it).
+ * does not answer at all, both wait and NIMBY goes first when it is back). An eject confirmed before NIMBY was is
+ * not trusted (the engine may have handed the blade new work in between), so it is due once more after NIMBY is
+ * confirmed. {@code delist} comes last, after the eject and NIMBY (an engine that forgot the blade can no longer act
+ * on it). A node back in service gets an un-NIMBY, retried like the rest (one lost answer would otherwise leave a
+ * Ready node that Tractor never gives work); it goes after any NIMBY already on its way and yields to anything asked
+ * for the node after it. Kept in memory: an un-NIMBY a coordinator crash cuts short is not asked again (a NIMBY the
+ * engine shows cannot be told from an operator's).
  */
 public final class BladeWork {
-    /** One control call about a blade (specs/tractor-and-cyclecloud.md §1.4). */
-    public enum Action { NIMBY, EJECT, DELIST }
+    /**
+     * One control call about a blade (specs/tractor-and-cyclecloud.md §1.4). {@code UNNIMBY} gives a blade back its
+     * work when its node is back in service; it yields to anything else asked for the node afterwards.
+     */
+    public enum Action { NIMBY, EJECT, DELIST, UNNIMBY }
 
     private enum Status { WANTED, IN_FLIGHT, DONE }
 
@@ -35,6 +42,8 @@ public final class BladeWork {
         boolean unreachable;
         String lastError = "";
         Instant confirmedAt;
+        /** In flight when the node came back in service: its outcome is dropped, unless it is wanted again. */
+        boolean withdrawn;
     }
 
     private static final class Blade {
@@ -59,7 +68,14 @@ public final class BladeWork {
     public synchronized void want(String nodeId, Action action, Instant now) {
         Blade b = blades.computeIfAbsent(nodeId, id -> new Blade());
         b.changed = now;
-        b.actions.putIfAbsent(action, new Pending());
+        Pending unnimby = b.actions.get(Action.UNNIMBY);
+        if (action != Action.UNNIMBY && unnimby != null && unnimby.status != Status.IN_FLIGHT) {
+            b.actions.remove(Action.UNNIMBY); // a new episode: the node is no longer back in service
+        }
+        Pending p = b.actions.putIfAbsent(action, new Pending());
+        if (p != null) {
+            p.withdrawn = false;
+        }
     }
 
     /** Calls due at {@code now}, marked in flight; the caller reports each outcome. */
@@ -86,6 +102,14 @@ public final class BladeWork {
     }
 
     private static boolean blocked(Blade b, Action a) {
+        Pending unnimby = b.actions.get(Action.UNNIMBY);
+        if (a != Action.UNNIMBY && unnimby != null && unnimby.status == Status.IN_FLIGHT) {
+            return true; // whatever comes after an un-NIMBY must reach the engine after it
+        }
+        if (a == Action.UNNIMBY) {
+            // ...and an un-NIMBY after whatever was already on its way (a late NIMBY would undo it)
+            return b.actions.values().stream().anyMatch(p -> p.status == Status.IN_FLIGHT);
+        }
         if (a == Action.EJECT) {
             Pending nimby = b.actions.get(Action.NIMBY);
             return nimby != null && (nimby.status == Status.IN_FLIGHT
@@ -110,6 +134,10 @@ public final class BladeWork {
         if (p == null) {
             return;
         }
+        if (p.withdrawn || action == Action.UNNIMBY && b.actions.size() > 1) {
+            b.actions.remove(action); // withdrawn, or an un-NIMBY overtaken by what was asked since
+            return;
+        }
         p.status = Status.DONE;
         p.failures = 0;
         p.confirmedAt = now;
@@ -132,6 +160,10 @@ public final class BladeWork {
         Blade b = blades.get(nodeId);
         Pending p = b == null ? null : b.actions.get(action);
         if (p == null) {
+            return;
+        }
+        if (p.withdrawn || action == Action.UNNIMBY && b.actions.size() > 1) {
+            b.actions.remove(action); // withdrawn, or an un-NIMBY overtaken by what was asked since: not retried
             return;
         }
         p.status = Status.WANTED;
@@ -185,7 +217,7 @@ public final class BladeWork {
     public synchronized List<String> outstanding() {
         List<String> out = new ArrayList<>();
         blades.forEach((nodeId, b) -> b.actions.forEach((a, p) -> {
-            if (p.status != Status.DONE) {
+            if (p.status != Status.DONE && !p.withdrawn) {
                 out.add(nodeId + ": " + a + (p.failures > 0 ? " (" + p.failures + " failure(s): " + p.lastError + ")"
                         : ""));
             }
@@ -195,21 +227,29 @@ public final class BladeWork {
 
     /**
      * The node is back in service (a lost agent reconnected, an eviction was cancelled): its NIMBY and eject
-     * are history, so the next episode asks afresh instead of finding them confirmed. A delist is kept.
-     * Returns the actions withdrawn while not yet confirmed.
+     * are history, so the next episode asks afresh instead of finding them confirmed, and an un-NIMBY is pending
+     * until the engine confirms it. Nothing changes for a node whose blade is being delisted (its VM is gone).
+     *
+     * @return the actions withdrawn while not yet confirmed, or null if the node's blade is being delisted
      */
-    public synchronized List<Action> withdraw(String nodeId) {
+    public synchronized List<Action> backInService(String nodeId, Instant now) {
         Blade b = blades.get(nodeId);
         List<Action> open = new ArrayList<>();
-        if (b == null || b.actions.containsKey(Action.DELIST)) {
-            return open;
+        if (b != null && b.actions.containsKey(Action.DELIST)) {
+            return null;
         }
-        b.actions.forEach((a, p) -> {
-            if (p.status != Status.DONE) {
-                open.add(a);
-            }
-        });
-        blades.remove(nodeId);
+        if (b != null) {
+            b.actions.forEach((a, p) -> {
+                if (p.status != Status.DONE && a != Action.UNNIMBY) {
+                    open.add(a);
+                }
+            });
+            // an action on its way is kept, marked, so the un-NIMBY waits for it; the rest are forgotten
+            b.actions.entrySet().removeIf(e -> e.getValue().status == Status.DONE
+                    || e.getKey() != Action.UNNIMBY && e.getValue().status == Status.WANTED);
+            b.actions.forEach((a, p) -> p.withdrawn = a != Action.UNNIMBY);
+        }
+        want(nodeId, Action.UNNIMBY, now);
         return open;
     }
 

@@ -77,11 +77,14 @@ public final class TractorBlades implements BladeControl {
     @Override
     public Future<Void> nimby(String nodeId, boolean on) {
         if (!on) {
-            for (Action open : work.withdraw(nodeId)) {
+            List<Action> withdrawn = work.backInService(nodeId, clock.instant());
+            if (withdrawn == null) {
+                return Future.succeededFuture(); // its VM is gone and its blade being delisted
+            }
+            for (Action open : withdrawn) {
                 answer(nodeId, open, new IllegalStateException("withdrawn: " + nodeId + " is back in service"));
             }
-            return resolve(nodeId).compose(ids -> Future.all(ids.stream().map(id -> client.nimby(bladeName(id), false))
-                    .toList())).mapEmpty();
+            return want(nodeId, Action.UNNIMBY);
         }
         return want(nodeId, Action.NIMBY);
     }
@@ -214,6 +217,9 @@ public final class TractorBlades implements BladeControl {
 
     private Future<Void> unlisted(String nodeId, Action action) {
         NodeState state = registry.find(nodeId).map(n -> n.state()).orElse(NodeState.GONE);
+        if (action == Action.UNNIMBY) {
+            return Future.succeededFuture(); // no blade, so none NIMBY'd
+        }
         if (state == NodeState.GONE || state == NodeState.DELETED) {
             return Future.succeededFuture(); // the VM is gone: no blade of it can register any more
         }
@@ -236,6 +242,7 @@ public final class TractorBlades implements BladeControl {
             case NIMBY -> client.nimby(bladeId, true);
             case EJECT -> client.ejectAll(bladeId);
             case DELIST -> client.delist(bladeId);
+            case UNNIMBY -> client.nimby(bladeId, false);
         };
     }
 

@@ -108,13 +108,61 @@ class BladeWorkTest {
         work.want("n1", Action.EJECT, now);
         work.due(now);
         work.succeeded("n1", Action.NIMBY, now);
-        assertThat(work.withdraw("n1")).as("the eject was still in flight").containsExactly(Action.EJECT);
+        assertThat(work.backInService("n1", now)).as("the eject was not confirmed").containsExactly(Action.EJECT);
         work.want("n1", Action.NIMBY, now); // lost again
-        assertThat(work.due(now)).containsExactly(new Due("n1", Action.NIMBY));
+        assertThat(work.due(now)).as("the un-NIMBY yields to the new episode")
+                .containsExactly(new Due("n1", Action.NIMBY));
         work.want("n2", Action.DELIST, now);
-        assertThat(work.withdraw("n2")).isEmpty();
+        assertThat(work.backInService("n2", now)).as("its VM is gone").isNull();
         assertThat(work.done("n2", Action.DELIST) || work.due(now).contains(new Due("n2", Action.DELIST)))
                 .as("a delist is never withdrawn").isTrue();
+    }
+
+    @Test
+    void anUnNimbyIsRetriedUntilTheEngineConfirmsIt() {
+        assertThat(work.backInService("n1", now)).isEmpty();
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.UNNIMBY));
+        work.failed("n1", Action.UNNIMBY, now, "HTTP 500", false);
+        assertThat(work.due(now.plusMillis(499))).isEmpty();
+        assertThat(work.due(now.plusMillis(500))).containsExactly(new Due("n1", Action.UNNIMBY));
+        work.succeeded("n1", Action.UNNIMBY, now.plusMillis(600));
+        assertThat(work.outstanding()).isEmpty();
+        assertThat(work.due(now.plusSeconds(60))).isEmpty();
+    }
+
+    @Test
+    void anUnNimbyWaitsForANimbyStillOnItsWay() {
+        work.want("n1", Action.NIMBY, now);
+        work.due(now);
+        assertThat(work.backInService("n1", now)).containsExactly(Action.NIMBY);
+        assertThat(work.due(now)).as("a NIMBY landing after the un-NIMBY would undo it").isEmpty();
+        work.succeeded("n1", Action.NIMBY, now);
+        assertThat(work.done("n1", Action.NIMBY)).as("withdrawn: its outcome is dropped").isFalse();
+        assertThat(work.due(now)).containsExactly(new Due("n1", Action.UNNIMBY));
+    }
+
+    @Test
+    void aNimbyAskedWhileTheUnNimbyIsOnItsWayGoesAfterItAndTheUnNimbyIsNotRetried() {
+        work.backInService("n1", now);
+        work.due(now);
+        work.want("n1", Action.NIMBY, now); // evicted again
+        assertThat(work.due(now)).isEmpty();
+        work.failed("n1", Action.UNNIMBY, now, "HTTP 500", false);
+        assertThat(work.due(now.plusSeconds(20))).containsExactly(new Due("n1", Action.NIMBY));
+        work.succeeded("n1", Action.NIMBY, now.plusSeconds(20));
+        assertThat(work.due(now.plusSeconds(60))).isEmpty();
+        assertThat(work.outstanding()).isEmpty();
+    }
+
+    @Test
+    void aNimbyWithdrawnInFlightAndWantedAgainCounts() {
+        work.want("n1", Action.NIMBY, now);
+        work.due(now);
+        work.backInService("n1", now);
+        work.want("n1", Action.NIMBY, now); // back and gone again before the first answer
+        work.succeeded("n1", Action.NIMBY, now);
+        assertThat(work.done("n1", Action.NIMBY)).isTrue();
+        assertThat(work.due(now)).isEmpty();
     }
 
     @Test

@@ -194,6 +194,22 @@ class TractorEvictionIT {
         assertThat(engine.controlCalls()).as("no blade of it was ever listed").isEmpty();
     }
 
+    @Test
+    void aCancelledEvictionGivesTheBladeBackItsWorkOnceTheEngineTakesControlCallsAgain() throws Exception {
+        fleet.registry.mark("render000005", NodeState.EVICTING, "Preempt notice");
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.controlCalls().contains("ejectall " + UPPER));
+        engine.refuseControl(true);
+        fleet.registry.mark("render000005", NodeState.READY, "eviction cancelled");
+        Thread.sleep(1500);
+        assertThat(blades.outstanding()).anyMatch(s -> s.startsWith("render000005: UNNIMBY"));
+        assertThat(engine.nimby(UPPER)).isEqualTo("1");
+
+        engine.refuseControl(false);
+        await().atMost(Duration.ofSeconds(60)).until(() -> engine.controlCalls().contains("nimby " + UPPER + " 0"));
+        assertThat(engine.nimby(UPPER)).as("the blade takes work again").isEmpty();
+        await().atMost(Duration.ofSeconds(10)).until(() -> blades.outstanding().isEmpty());
+    }
+
     /** What PoolActuator.gone asks of the blade control. */
     private void goneAsThePoolActuatorHandlesIt(String nodeId) {
         blades.nimby(nodeId, true);
