@@ -98,8 +98,11 @@ public final class ScalingPolicy {
                 reason = hold;
                 target = current;
             } else if (target > current && backedOff(s, pool)) {
-                reason = "waiting " + remainingBackoff(s, pool) + " s for the offering's back-off to end: less than a "
-                        + "node of the dearer fallback takes to boot; demand " + demandNodes + " node(s)" + byWork;
+                reason = (waitsOut(s, pool) ? "waiting " + remainingBackoff(s, pool) + " s for the offering's back-off "
+                        + "to end: less than a node of the dearer fallback takes to boot"
+                        : "offering " + pool.offering() + " backed off for " + remainingBackoff(s, pool) + " s more, "
+                                + "and no fallback pool takes its demand") + "; demand " + demandNodes + " node(s)"
+                        + byWork;
                 target = current;
             } else if (target > current) {
                 reason = "scale out to " + target + ": demand " + demandNodes + " node(s)" + byWork + " ("

@@ -126,6 +126,21 @@ class ScalingPolicyTest {
     }
 
     @Test
+    void poolsThatAreEachOthersFallbackAndBothBackedOffHoldAndSaySo() {
+        PoolSpec regular = pool("regular", false, 2, 0, 10, 1.00, Double.POSITIVE_INFINITY, "spot");
+        ScalingSnapshot backedOff = new ScalingSnapshot(NOW, true, Map.of("blender", 8), Map.of(),
+                List.of(SPOT, regular), List.of(), Map.of(SPOT.offering(), NOW.plus(Duration.ofMinutes(2)),
+                        regular.offering(), NOW.plus(Duration.ofMinutes(5))), Set.of(), Double.POSITIVE_INFINITY);
+
+        ScalingDecision d = ScalingPolicy.decide(backedOff);
+
+        assertThat(d.actions()).isEmpty();
+        assertThat(outcome(d, "spot").reason()).as("not 'waiting out': the fallback is backed off too")
+                .startsWith("offering " + SPOT.offering() + " backed off for 120 s more, and no fallback pool takes "
+                        + "its demand; demand 4 node(s)");
+    }
+
+    @Test
     void onlyNodesIdleForTheWindowAreDrainedLongestIdleFirst() {
         List<NodeView> nodes = List.of(node("fresh", "spot", NodeState.READY, 0, Duration.ofMinutes(4)),
                 node("old", "spot", NodeState.READY, 0, Duration.ofMinutes(20)),
