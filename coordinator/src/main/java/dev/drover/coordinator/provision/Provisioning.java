@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
 public final class Provisioning implements FleetListener {
     private static final Logger LOGGER = LoggerFactory.getLogger(Provisioning.class);
 
+    /** States a node may come back to service from, its blade NIMBY'd by Drover meanwhile (lost, draining). */
+    private static final Set<NodeState> BACK_FROM = java.util.EnumSet.of(NodeState.LOST, NodeState.DRAINING,
+            NodeState.DRAINED, NodeState.UNHEALTHY);
+
     private final Map<String, PoolSpec> pools = new LinkedHashMap<>();
     private final Map<String, PoolActuator> actuators;
     private final NodeRegistry registry;
@@ -229,10 +233,11 @@ public final class Provisioning implements FleetListener {
             blades.ejectAll(nodeId).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
                     .log("ejectall for a lost blade failed: " + e.getMessage()));
             timeline.record(Timeline.Kind.NODE, pool, nodeId, "node " + nodeId + " lost (" + t.reason() + ")");
-        } else if (t.from() == NodeState.LOST && (t.to() == NodeState.READY || t.to() == NodeState.BUSY)) {
-            // the agent is back and not leaving: its blade takes work again
+        } else if (BACK_FROM.contains(t.from()) && (t.to() == NodeState.READY || t.to() == NodeState.BUSY)) {
+            // the agent is back and not leaving (a lost node's agent returned, a drain was undone): its blade takes
+            // work again, if it was Drover that NIMBY'd it
             blades.nimby(nodeId, false).onFailure(e -> LOGGER.atWarn().addKeyValue("nodeId", nodeId)
-                    .log("un-NIMBY after a lost node came back failed: " + e.getMessage()));
+                    .log("un-NIMBY of a node back in service not confirmed yet: " + e.getMessage()));
         }
     }
 

@@ -125,7 +125,17 @@ public final class BladeNames {
     }
 
     private static boolean isLoopback(String address) {
-        return address.startsWith("127.") && IPV4.matcher(address).matches() || address.equals("::1");
+        String a = address.startsWith("::ffff:") ? address.substring("::ffff:".length()) : address;
+        return a.startsWith("127.") && IPV4.matcher(a).matches() || a.equals("::1") || a.equals("0:0:0:0:0:0:0:1");
+    }
+
+    /**
+     * What a name matches by ({@link #nameMatches}): its first DNS label, in lower case; empty for an address or
+     * {@code localhost}, which name no one machine.
+     */
+    public static String label(String name) {
+        String n = normalise(name);
+        return n.isEmpty() || isAddress(n) || firstLabel(n).equals("localhost") ? "" : firstLabel(n);
     }
 
     static boolean isAddress(String s) {

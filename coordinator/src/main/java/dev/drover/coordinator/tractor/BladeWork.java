@@ -64,18 +64,28 @@ public final class BladeWork {
     public record Due(String nodeId, Action action) {
     }
 
-    /** Asks for an action; a no-op if it is pending or already confirmed. */
-    public synchronized void want(String nodeId, Action action, Instant now) {
+    /**
+     * Asks for an action; a no-op if it is pending or already confirmed. Returns true if that dropped an un-NIMBY
+     * not yet on its way (the node is leaving again), whose waiters the caller answers.
+     */
+    public synchronized boolean want(String nodeId, Action action, Instant now) {
         Blade b = blades.computeIfAbsent(nodeId, id -> new Blade());
         b.changed = now;
         Pending unnimby = b.actions.get(Action.UNNIMBY);
-        if (action != Action.UNNIMBY && unnimby != null && unnimby.status != Status.IN_FLIGHT) {
+        boolean dropped = action != Action.UNNIMBY && unnimby != null && unnimby.status != Status.IN_FLIGHT;
+        if (dropped) {
             b.actions.remove(Action.UNNIMBY); // a new episode: the node is no longer back in service
         }
         Pending p = b.actions.putIfAbsent(action, new Pending());
         if (p != null) {
             p.withdrawn = false;
         }
+        return dropped && unnimby.status == Status.WANTED;
+    }
+
+    /** Whether anything is kept for the node. */
+    public synchronized boolean knows(String nodeId) {
+        return blades.containsKey(nodeId);
     }
 
     /** Calls due at {@code now}, marked in flight; the caller reports each outcome. */
@@ -228,27 +238,26 @@ public final class BladeWork {
     /**
      * The node is back in service (a lost agent reconnected, an eviction was cancelled): its NIMBY and eject
      * are history, so the next episode asks afresh instead of finding them confirmed, and an un-NIMBY is pending
-     * until the engine confirms it. Nothing changes for a node whose blade is being delisted (its VM is gone).
+     * until the engine confirms it. Nothing changes for a node whose blade is being delisted (its VM is gone), nor
+     * for one whose blade Drover did not NIMBY (a NIMBY there is an operator's).
      *
-     * @return the actions withdrawn while not yet confirmed, or null if the node's blade is being delisted
+     * @return the actions withdrawn while not yet confirmed, or null if there is nothing to lift
      */
     public synchronized List<Action> backInService(String nodeId, Instant now) {
         Blade b = blades.get(nodeId);
         List<Action> open = new ArrayList<>();
-        if (b != null && b.actions.containsKey(Action.DELIST)) {
+        if (b == null || b.actions.containsKey(Action.DELIST) || !b.actions.containsKey(Action.NIMBY)) {
             return null;
         }
-        if (b != null) {
-            b.actions.forEach((a, p) -> {
-                if (p.status != Status.DONE && a != Action.UNNIMBY) {
-                    open.add(a);
-                }
-            });
-            // an action on its way is kept, marked, so the un-NIMBY waits for it; the rest are forgotten
-            b.actions.entrySet().removeIf(e -> e.getValue().status == Status.DONE
-                    || e.getKey() != Action.UNNIMBY && e.getValue().status == Status.WANTED);
-            b.actions.forEach((a, p) -> p.withdrawn = a != Action.UNNIMBY);
-        }
+        b.actions.forEach((a, p) -> {
+            if (p.status != Status.DONE && a != Action.UNNIMBY) {
+                open.add(a);
+            }
+        });
+        // an action on its way is kept, marked, so the un-NIMBY waits for it; the rest are forgotten
+        b.actions.entrySet().removeIf(e -> e.getValue().status == Status.DONE
+                || e.getKey() != Action.UNNIMBY && e.getValue().status == Status.WANTED);
+        b.actions.forEach((a, p) -> p.withdrawn = a != Action.UNNIMBY);
         want(nodeId, Action.UNNIMBY, now);
         return open;
     }

@@ -35,8 +35,6 @@ public final class TractorBlades implements BladeControl {
     private static final Set<NodeState> DEAD = EnumSet.of(NodeState.GONE, NodeState.DELETED, NodeState.EVICTING,
             NodeState.LOST);
     static final long PUMP_MILLIS = 100;
-    /** Marks a node id sent as a blade name because a complete blade list showed no blade of that node. */
-    private static final String UNLISTED = "\u0000unlisted:";
 
     private final Vertx vertx;
     private final TractorClient client;
@@ -48,6 +46,8 @@ public final class TractorBlades implements BladeControl {
     private final Map<String, List<Promise<Void>>> firstAttempt = new HashMap<>();
     private final Map<String, BladeNames.NodeNames> lastNames = new ConcurrentHashMap<>();
     private long timer = -1;
+    private static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
+    private Instant lastPrune = Instant.EPOCH;
 
     /** @param bladeMaxAgeMillis how old a blade list may be when resolving names and counting slots in use */
     public TractorBlades(Vertx vertx, TractorClient client, BladeList list, NodeRegistry registry, Clock clock,
@@ -79,7 +79,7 @@ public final class TractorBlades implements BladeControl {
         if (!on) {
             List<Action> withdrawn = work.backInService(nodeId, clock.instant());
             if (withdrawn == null) {
-                return Future.succeededFuture(); // its VM is gone and its blade being delisted
+                return Future.succeededFuture(); // not NIMBY'd by Drover, or its VM is gone and its blade delisted
             }
             for (Action open : withdrawn) {
                 answer(nodeId, open, new IllegalStateException("withdrawn: " + nodeId + " is back in service"));
@@ -151,11 +151,12 @@ public final class TractorBlades implements BladeControl {
     /** Tasks running on each pool's live nodes, by their blades' {@code siu}: what keeps those nodes in demand. */
     public Map<String, Integer> activeByPool(List<BladeInfo> blades, List<NodeSnapshot> nodes) {
         Map<String, Integer> byPool = new HashMap<>();
+        Claims claims = new Claims();
         for (NodeSnapshot n : nodes) {
             if (n.identity() == null || DEAD.contains(n.state())) {
                 continue; // tasks on a dead blade are not demand: they are ejected and come back as ready
             }
-            int siu = find(blades, names(n)).stream().mapToInt(BladeInfo::slotsInUse).sum();
+            int siu = find(blades, names(n), claims).stream().mapToInt(BladeInfo::slotsInUse).sum();
             if (siu > 0) {
                 byPool.merge(n.identity().pool(), siu, Integer::sum);
             }
@@ -169,7 +170,9 @@ public final class TractorBlades implements BladeControl {
         synchronized (firstAttempt) {
             firstAttempt.computeIfAbsent(nodeId + " " + action, k -> new ArrayList<>()).add(p);
         }
-        work.want(nodeId, action, clock.instant());
+        if (work.want(nodeId, action, clock.instant())) {
+            answer(nodeId, Action.UNNIMBY, new IllegalStateException("withdrawn: " + nodeId + " is leaving again"));
+        }
         if (work.done(nodeId, action)) {
             answer(nodeId, action, null);
         }
@@ -180,23 +183,23 @@ public final class TractorBlades implements BladeControl {
     private void pump() {
         Instant now = clock.instant();
         work.forgetDoneBefore(now.minus(NodeRegistry.FORGET_AFTER));
+        if (now.isAfter(lastPrune.plus(PRUNE_EVERY))) {
+            lastPrune = now;
+            lastNames.keySet().removeIf(id -> registry.find(id).isEmpty() && !work.knows(id)); // bounded memory
+        }
         for (BladeWork.Due d : work.due(now)) {
             attempt(d.nodeId(), d.action());
         }
     }
 
     /**
-     * One try at an action on every blade the engine lists for the node. When it lists none, the node id is tried;
-     * a 404 then means the engine knows no such blade. That is "nothing to do" only once the node's VM is gone:
-     * while it lives, its blade may register a moment later and take work (a Spot VM preempted right after boot
-     * did: its NIMBY and eject "succeeded" against no blade, its blade then took a task that died with the VM and
-     * stayed active on it forever), so the action stays pending and is tried again.
-     * <b>(verify)</b> that a real engine answers an unknown blade with 404 (the fake does).
+     * One try at an action on every blade the engine lists for the node ({@link #resolve}: none means nothing to do).
      */
     private void attempt(String nodeId, Action action) {
-        resolve(nodeId).compose(ids -> Future.all(ids.stream().map(id -> call(action, id)
-                        .recover(e -> id.equals(UNLISTED + nodeId) && e instanceof TractorException te
-                                && te.status() == 404 ? unlisted(nodeId, action) : Future.failedFuture(e))).toList()))
+        // join, not all: the outcome is reported once every call is over, so the next action cannot overtake one
+        resolve(nodeId, action).compose(ids -> Future.join(ids.stream().map(id -> call(action, id)
+                        .recover(e -> gone(e, id, nodeId) ? Future.succeededFuture() : Future.failedFuture(e)))
+                        .toList()))
                 .onComplete(r -> {
                     Instant now = clock.instant();
                     if (r.succeeded()) {
@@ -215,29 +218,16 @@ public final class TractorBlades implements BladeControl {
                 });
     }
 
-    private Future<Void> unlisted(String nodeId, Action action) {
-        NodeState state = registry.find(nodeId).map(n -> n.state()).orElse(NodeState.GONE);
-        if (action == Action.UNNIMBY) {
-            return Future.succeededFuture(); // no blade, so none NIMBY'd
-        }
-        if (state == NodeState.GONE || state == NodeState.DELETED) {
-            return Future.succeededFuture(); // the VM is gone: no blade of it can register any more
-        }
-        if (state == NodeState.DRAINED) {
-            // drained with no blade: it is about to be deleted, and a blade registering in between has its work
-            // ejected right after the delete (PoolActuator.deleted); waiting for it would keep the VM for good
-            return Future.succeededFuture();
-        }
-        return Future.failedFuture(new TractorException(404, action + ": the engine lists no blade of " + nodeId
-                + " (not registered yet?); trying again while its VM lives"));
+    /**
+     * A 404 for the node id itself (tried from a truncated list) once the node's VM is gone: the engine knows no such
+     * blade, so nothing is left to do (else a gone node missing from a truncated list would hold its delist forever).
+     */
+    private boolean gone(Throwable e, String id, String nodeId) {
+        return e instanceof TractorException te && te.status() == 404 && id.equals(nodeId)
+                && settledSince(nodeId) != null;
     }
 
-    private static String bladeName(String id) {
-        return id.startsWith(UNLISTED) ? id.substring(UNLISTED.length()) : id;
-    }
-
-    private Future<Void> call(Action action, String id) {
-        String bladeId = bladeName(id);
+    private Future<Void> call(Action action, String bladeId) {
         return switch (action) {
             case NIMBY -> client.nimby(bladeId, true);
             case EJECT -> client.ejectAll(bladeId);
@@ -247,25 +237,49 @@ public final class TractorBlades implements BladeControl {
     }
 
     /**
-     * The blade ids the engine lists for the node. If a complete list read after this attempt began has none, the
-     * node id marked {@link #UNLISTED} (see {@link #attempt}); from a truncated list, the plain node id. If the list
-     * cannot be read the attempt fails: a guessed name would only draw a wrong answer.
+     * The blade ids the engine lists for the node; from a truncated list that shows none, the node id itself. An
+     * empty answer means nothing to do, and is given only when it is settled: for an un-NIMBY at once (no blade,
+     * none NIMBY'd), otherwise once the node's VM is gone or the node drained, from a list read after that (one read
+     * settles every node gone before it). While the VM lives its blade may still register and take work — a Spot VM
+     * preempted just after boot did, after its NIMBY and eject had "succeeded" against no blade; its task died with
+     * the VM and stayed active on the dead blade — so the attempt fails and is tried again with backoff, from the
+     * lists read anyway (no extra engine load per try). If the list cannot be read the attempt fails: a guessed name
+     * would only draw a wrong answer.
      */
-    private Future<List<String>> resolve(String nodeId) {
-        Instant asked = clock.instant();
+    private Future<List<String>> resolve(String nodeId, Action action) {
         return list.get(bladeMaxAgeMillis).compose(s -> {
-            List<String> ids = find(s.blades(), nodeId).stream().map(BladeInfo::id).toList();
-            if (!ids.isEmpty() || !s.at().isBefore(asked)) {
-                return Future.succeededFuture(idsOrUnlisted(ids, s, nodeId));
+            List<String> ids = ids(s, nodeId);
+            if (!ids.isEmpty() || action == Action.UNNIMBY) {
+                return Future.succeededFuture(ids);
             }
-            // not in a list that may predate the blade (even by a moment): read one before concluding it is unknown
-            return list.readAfter(asked).map(fresh -> idsOrUnlisted(find(fresh.blades(), nodeId)
-                    .stream().map(BladeInfo::id).toList(), fresh, nodeId));
+            Instant settled = settledSince(nodeId);
+            if (settled == null) {
+                return Future.failedFuture(new TractorException(404, action + ": the engine lists no blade of "
+                        + nodeId + " (not registered yet?); trying again while its VM lives"));
+            }
+            return s.at().isBefore(settled) ? list.readAfter(settled).map(fresh -> ids(fresh, nodeId))
+                    : Future.succeededFuture(ids);
         });
     }
 
-    private static List<String> idsOrUnlisted(List<String> ids, BladeList.Snapshot s, String nodeId) {
-        return ids.isEmpty() ? List.of(s.truncated() ? nodeId : UNLISTED + nodeId) : ids;
+    private List<String> ids(BladeList.Snapshot s, String nodeId) {
+        List<String> ids = find(s.blades(), nodeId).stream().map(BladeInfo::id).toList();
+        return ids.isEmpty() && s.truncated() ? List.of(nodeId) : ids;
+    }
+
+    /**
+     * Since when no new blade of the node can take work: its VM gone (Gone, Deleted, or forgotten), or drained — about
+     * to be deleted, and a blade registering in between has its work ejected right after the delete
+     * (PoolActuator.deleted); waiting for it would keep the VM for good. Null while its VM lives.
+     */
+    private Instant settledSince(String nodeId) {
+        var node = registry.find(nodeId);
+        if (node.isEmpty()) {
+            return Instant.EPOCH;
+        }
+        NodeSnapshot n = node.get().snapshot();
+        return n.state() == NodeState.GONE || n.state() == NodeState.DELETED || n.state() == NodeState.DRAINED
+                ? n.stateSince() : null;
     }
 
     private void answer(String nodeId, Action action, Throwable error) {
@@ -285,27 +299,39 @@ public final class TractorBlades implements BladeControl {
     }
 
     private List<BladeInfo> find(List<BladeInfo> blades, String nodeId) {
-        return find(blades, names(nodeId));
+        return find(blades, names(nodeId), new Claims());
     }
 
-    private List<BladeInfo> find(List<BladeInfo> blades, BladeNames.NodeNames node) {
-        return BladeNames.find(blades, node, b -> namesAnotherNode(b, node.nodeId()));
+    private static List<BladeInfo> find(List<BladeInfo> blades, BladeNames.NodeNames node, Claims claims) {
+        return BladeNames.find(blades, node, b -> claims.another(BladeNames.label(b.hnm()), node.nodeId()));
     }
 
-    /** Whether the blade's name is another node's id or a host name another node stated. */
-    private boolean namesAnotherNode(BladeInfo blade, String nodeId) {
-        for (var n : registry.nodes()) {
-            if (!n.id().equals(nodeId) && BladeNames.nameMatches(blade.hnm(), n.id())) {
-                return true;
+    /**
+     * Which node each name label belongs to — every node's id and the host names nodes stated — built once, on
+     * first use, for one pass over many nodes (a blade named for another node is never this one's by address).
+     */
+    private final class Claims {
+        private static final String SEVERAL = "";
+        private Map<String, String> owners;
+
+        boolean another(String label, String nodeId) {
+            if (label.isEmpty()) {
+                return false;
+            }
+            if (owners == null) {
+                owners = new HashMap<>();
+                registry.nodes().forEach(n -> claim(BladeNames.label(n.id()), n.id()));
+                lastNames.values().forEach(o -> o.hostNames().forEach(h -> claim(BladeNames.label(h), o.nodeId())));
+            }
+            String owner = owners.get(label);
+            return owner != null && !owner.equals(nodeId);
+        }
+
+        private void claim(String label, String nodeId) {
+            if (!label.isEmpty()) {
+                owners.merge(label, nodeId, (a, b) -> a.equals(b) ? a : SEVERAL);
             }
         }
-        for (BladeNames.NodeNames other : lastNames.values()) {
-            if (!other.nodeId().equals(nodeId) && other.hostNames().stream()
-                    .anyMatch(h -> BladeNames.nameMatches(blade.hnm(), h))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     BladeNames.NodeNames names(String nodeId) { // package-private for HostNamesRestartTest

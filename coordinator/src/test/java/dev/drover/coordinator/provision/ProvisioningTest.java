@@ -99,11 +99,16 @@ class ProvisioningTest {
                 "ejectall lost", "nimby draining on");
     }
 
-    @Test
-    void aLostNodesBladeTakesNoNewWorkUntilItsAgentIsBack() {
+    /** Enrols a node whose blade calls (by a Provisioning listening with {@link #recording}) land in calls. */
+    private void enrolWithBladeCallsRecorded(String nodeId) {
         fleet.registry.addListener(new Provisioning(List.of(pool), Map.of(), fleet.registry, recording, timeline,
                 offerings, fleet.clock));
-        fleet.enrol("a", "spot", 1);
+        fleet.enrol(nodeId, "spot", 1);
+    }
+
+    @Test
+    void aLostNodesBladeTakesNoNewWorkUntilItsAgentIsBack() {
+        enrolWithBladeCallsRecorded("a");
         fleet.registry.mark("a", NodeState.SUSPECT, "3 heartbeats missed");
         fleet.registry.mark("a", NodeState.LOST, "no heartbeat for 60 s");
         // its tasks run elsewhere, and the blade Drover cannot see is given nothing new (its VM will be replaced)
@@ -111,6 +116,19 @@ class ProvisioningTest {
         fleet.heartbeat("a", 0);
         assertThat(fleet.state("a")).isEqualTo(NodeState.READY);
         assertThat(calls).containsExactly("nimby a on", "ejectall a", "nimby a off");
+    }
+
+    @Test
+    void aNodeBackInServiceFromADrainOrBeingUnhealthyHasItsBladeUnNimbied() {
+        enrolWithBladeCallsRecorded("a");
+        fleet.registry.mark("a", NodeState.DRAINING, "scale-in");
+        fleet.registry.mark("a", NodeState.READY, "drain cancelled");
+        fleet.registry.mark("a", NodeState.UNHEALTHY, "mount /mnt/cache STALE");
+        fleet.registry.mark("a", NodeState.READY, "mounts healthy again");
+        fleet.registry.mark("a", NodeState.SUSPECT, "3 heartbeats missed");
+        fleet.registry.mark("a", NodeState.READY, "heartbeat resumed");
+        assertThat(calls).as("lifted on each return from a state Drover may have NIMBY'd it in; not after a blip")
+                .containsExactly("nimby a off", "nimby a off");
     }
 
     @Test

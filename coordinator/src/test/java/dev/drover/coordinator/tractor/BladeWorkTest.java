@@ -120,6 +120,7 @@ class BladeWorkTest {
 
     @Test
     void anUnNimbyIsRetriedUntilTheEngineConfirmsIt() {
+        nimbied("n1");
         assertThat(work.backInService("n1", now)).isEmpty();
         assertThat(work.due(now)).containsExactly(new Due("n1", Action.UNNIMBY));
         work.failed("n1", Action.UNNIMBY, now, "HTTP 500", false);
@@ -143,6 +144,7 @@ class BladeWorkTest {
 
     @Test
     void aNimbyAskedWhileTheUnNimbyIsOnItsWayGoesAfterItAndTheUnNimbyIsNotRetried() {
+        nimbied("n1");
         work.backInService("n1", now);
         work.due(now);
         work.want("n1", Action.NIMBY, now); // evicted again
@@ -152,6 +154,22 @@ class BladeWorkTest {
         work.succeeded("n1", Action.NIMBY, now.plusSeconds(20));
         assertThat(work.due(now.plusSeconds(60))).isEmpty();
         assertThat(work.outstanding()).isEmpty();
+    }
+
+    @Test
+    void aBladeDroverNeverNimbiedGetsNoUnNimbyAndADroppedUnNimbyIsReported() {
+        assertThat(work.backInService("n1", now)).as("a NIMBY there is an operator's").isNull();
+        assertThat(work.due(now)).isEmpty();
+        nimbied("n2");
+        work.backInService("n2", now);
+        assertThat(work.want("n2", Action.NIMBY, now)).as("the un-NIMBY not yet sent is dropped").isTrue();
+        assertThat(work.due(now)).containsExactly(new Due("n2", Action.NIMBY));
+    }
+
+    private void nimbied(String nodeId) {
+        work.want(nodeId, Action.NIMBY, now);
+        work.due(now);
+        work.succeeded(nodeId, Action.NIMBY, now);
     }
 
     @Test

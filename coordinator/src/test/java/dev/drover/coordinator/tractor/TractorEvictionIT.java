@@ -195,6 +195,22 @@ class TractorEvictionIT {
     }
 
     @Test
+    void triesForABladeThatNeverRegistersReadNoExtraBladeLists() throws Exception {
+        // a lost node whose blade never came up (a broken image): its NIMBY and eject stay pending, tried again and
+        // again from the lists read anyway — not one engine-wide blade list per try
+        fleet.enrol("render000010", "spot", 1);
+        fleet.registry.mark("render000010", NodeState.SUSPECT, "3 heartbeats missed");
+        long before = engine.requests().getOrDefault("monitor?blades", 0L);
+        fleet.registry.mark("render000010", NodeState.LOST, "silent for 60 s");
+        Thread.sleep(8000); // NIMBY and eject tried about five times each
+        long reads = engine.requests().getOrDefault("monitor?blades", 0L) - before;
+        assertThat(blades.outstanding()).anyMatch(s -> s.startsWith("render000010: NIMBY ("))
+                .anyMatch(s -> s.startsWith("render000010: EJECT"));
+        assertThat(reads).as("at most one list per 2 s (the lists' max age here)").isLessThanOrEqualTo(5);
+        assertThat(engine.controlCalls()).isEmpty();
+    }
+
+    @Test
     void aCancelledEvictionGivesTheBladeBackItsWorkOnceTheEngineTakesControlCallsAgain() throws Exception {
         fleet.registry.mark("render000005", NodeState.EVICTING, "Preempt notice");
         await().atMost(Duration.ofSeconds(30)).until(() -> engine.controlCalls().contains("ejectall " + UPPER));
