@@ -211,6 +211,21 @@ class TractorEvictionIT {
     }
 
     @Test
+    void aGoneNodeMissingFromATruncatedBladeListStillHasItsBladeDelistedOrLetGo() {
+        engine.bladeListLimit(1); // the engine's reply cap: only the first blade is listed
+        fleet.enrol("render000011", "spot", 1); // its blade was never registered
+        fleet.registry.mark("render000011", NodeState.GONE, "instance no longer in the scale set");
+        goneAsThePoolActuatorHandlesIt("render000011");
+        fleet.registry.mark("render000006", NodeState.GONE, "instance no longer in the scale set");
+        goneAsThePoolActuatorHandlesIt("render000006"); // registered, but not in the truncated list
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> engine.controlCalls().contains("delist render000006"));
+        assertThat(engine.controlCalls()).contains("nimby render000006 1", "ejectall render000006");
+        await().atMost(Duration.ofSeconds(30)).until(() -> blades.outstanding().isEmpty());
+        assertThat(engine.controlCalls()).noneMatch(c -> c.contains("render000011"));
+    }
+
+    @Test
     void aCancelledEvictionGivesTheBladeBackItsWorkOnceTheEngineTakesControlCallsAgain() throws Exception {
         fleet.registry.mark("render000005", NodeState.EVICTING, "Preempt notice");
         await().atMost(Duration.ofSeconds(30)).until(() -> engine.controlCalls().contains("ejectall " + UPPER));
