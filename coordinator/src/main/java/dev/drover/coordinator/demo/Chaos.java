@@ -53,9 +53,19 @@ final class Chaos {
         if (busy.isEmpty()) {
             return;
         }
-        String victim = busy.get(random.nextInt(busy.size())).id();
+        // the node with the most of its frame still to render (ties at random): an eviction there takes work away,
+        // to be requeued and finished elsewhere; one near its end may finish before the requeue reaches it, and its
+        // result is then rightly kept, which shows no requeue at all
+        List<NodeSnapshot> shuffled = new java.util.ArrayList<>(busy);
+        java.util.Collections.shuffle(shuffled, random);
+        String victim = shuffled.stream().min(java.util.Comparator.comparingDouble(Chaos::done)).orElseThrow().id();
         if (set.preempt(victim, notice)) {
             injected++;
         }
+    }
+
+    /** How far the node's running task has got, 0–100 (0 before its first progress report). */
+    private static double done(NodeSnapshot n) {
+        return n.runningTasks().stream().mapToDouble(t -> t.percent()).max().orElse(0);
     }
 }
