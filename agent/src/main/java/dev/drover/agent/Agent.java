@@ -20,6 +20,7 @@ import dev.drover.protocol.CancelTask;
 import dev.drover.protocol.RunTask;
 import dev.drover.protocol.TaskFinished;
 import dev.drover.agent.mounts.CommandRunner;
+import dev.drover.agent.mounts.LocalMounter;
 import dev.drover.agent.mounts.MountManager;
 import dev.drover.agent.mounts.RpcNullProbe;
 import dev.drover.agent.session.AgentCommands;
@@ -125,7 +126,8 @@ public final class Agent implements AgentCommands {
                 config.scratchPath().resolve("drover-tasks"), TaskLauncher.droverRunFromThisJar(), System.getenv(),
                 secrets(config, enrolmentToken), this::onIdle, config.tasks().runAs());
         this.mounts = new MountManager(config.mounts(), identity.nodeId(),
-                new RpcNullProbe(client.group(), client.channelType()), new CommandRunner(), () -> !nothingRunning());
+                new RpcNullProbe(client.group(), client.channelType()), new LocalMounter(new CommandRunner()),
+                () -> !nothingRunning());
         AgentConfig.Imds imds = config.imds();
         this.poller = vmName.map(name -> new ScheduledEventsPoller(imdsClient(imds), name, imds.pollMillis(),
                 new EvictionRelay(), new ApprovalPolicy(imds.approveTerminate(), imds.approvePreempt()),
