@@ -214,4 +214,29 @@ class PrivilegeSplitIT {
         Thread.sleep(3000);
         assertThat(coordinator.finishes(task)).hasSize(1);
     }
+
+    @Test
+    void sigtermStopsTheTaskThroughTheHelperAndReportsItBeforeGoodbye() throws Exception {
+        startHelper();
+        Process agent = startAgent("agent");
+        awaitHellos(1);
+        TaskRef task = new TaskRef(24, 1, 0);
+        Path pidFile = dir.resolve("out/term.pid");
+        runTask(task, "echo $$ > " + pidFile + "; exec sleep 600");
+        await().atMost(WAIT).until(() -> coordinator.reliable().stream()
+                .anyMatch(r -> r instanceof TaskStarted s && s.task().equals(task)));
+        await().atMost(WAIT).until(() -> Files.exists(pidFile) && !Files.readString(pidFile).isBlank());
+        long group = Long.parseLong(Files.readString(pidFile).strip());
+        taskGroups.add(group);
+
+        agent.destroy(); // SIGTERM, as systemd stops the unit: the agent, without CAP_KILL, asks the helper
+        assertThat(agent.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(agent.exitValue()).isZero();
+        assertThat(coordinator.finishes(task)).singleElement().satisfies(f -> {
+            assertThat(f.exitCode()).isEqualTo(128 + OrphanReaper.SIGTERM);
+            assertThat(f.signal()).isEqualTo(OrphanReaper.SIGTERM);
+        });
+        assertThat(ProcStat.all().stream().noneMatch(p -> p.pgrp() == group && p.alive())).isTrue();
+    }
 }
