@@ -13,9 +13,10 @@ if [ ! -f "$jar" ]; then
   exit 1
 fi
 # From `jdeps --print-module-deps` on the shaded jar, plus java.xml (logback's config) and jdk.crypto.ec
-# (TLS to Azure Storage and Entra ID uses elliptic-curve key exchange). The CDS archive costs ~20 MB of disk
+# (TLS to Azure Storage and Entra ID uses elliptic-curve key exchange), and jdk.net (the helper checks its peer's
+# uid with SO_PEERCRED). The CDS archive costs ~20 MB of disk
 # and buys a faster start (classes mapped, not parsed).
-modules=java.base,java.desktop,java.management,java.naming,java.net.http,java.sql,java.xml,jdk.crypto.ec,jdk.httpserver,jdk.jfr,jdk.unsupported
+modules=java.base,java.desktop,java.management,java.naming,java.net.http,java.sql,java.xml,jdk.crypto.ec,jdk.httpserver,jdk.jfr,jdk.net,jdk.unsupported
 
 rm -rf "$out"
 "$jlink_bin" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=2 --generate-cds-archive --output "$out"

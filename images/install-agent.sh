@@ -25,11 +25,17 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-for f in lib/drover-agent.jar bin/drover-agent bin/drover-run systemd/drover-agent.service agent.example.yaml; do
+for f in lib/drover-agent.jar bin/drover-agent bin/drover-run systemd/drover-agent.service \
+  systemd/drover-agent-helper.service agent.example.yaml; do
   [ -f "$here/$f" ] || { echo "install-agent: $here/$f missing; run this from an unpacked drover-agent tarball" >&2; exit 1; }
 done
 
 prefix=${root%/}
+# The agent's user: the agent runs as drover with no capability; its root helper (drover-agent-helper.service)
+# mounts and starts tasks for it. Only on a real install; image builds into --root get it when installed there.
+if [ "$prefix" = "" ] && [ "$(id -u)" = 0 ] && ! getent passwd drover >/dev/null; then
+  useradd --system --user-group --home-dir /var/lib/drover --no-create-home --shell /usr/sbin/nologin drover
+fi
 install -d -m 0755 "$prefix/opt/drover/lib" "$prefix/opt/drover/bin" "$prefix/etc/drover" \
   "$prefix/etc/systemd/system" "$prefix/usr/local/bin" "$prefix/var/spool/drover/logs"
 # Renders run as the farm user and write their captured output here; sticky like /tmp.
@@ -52,15 +58,28 @@ install -m 0644 "$here/lib/drover-agent.jar" "$prefix/opt/drover/lib/drover-agen
 install -m 0755 "$here/bin/drover-agent" "$prefix/opt/drover/bin/drover-agent"
 install -m 0755 "$here/bin/drover-run" "$prefix/opt/drover/bin/drover-run"
 install -m 0644 "$here/systemd/drover-agent.service" "$prefix/etc/systemd/system/drover-agent.service"
+install -m 0644 "$here/systemd/drover-agent-helper.service" "$prefix/etc/systemd/system/drover-agent-helper.service"
 ln -sfn /opt/drover/bin/drover-run "$prefix/usr/local/bin/drover-run"
 
-# Config: root-only, it may name the enrolment token file. Never replaced on upgrade.
+# Config: root writes it (the helper takes mounts and tasks.runAs from it and refuses a config anyone else may
+# write), the drover group reads it. Never replaced on upgrade.
 if [ ! -e "$prefix/etc/drover/agent.yaml" ]; then
   install -m 0640 "$here/agent.example.yaml" "$prefix/etc/drover/agent.yaml"
 fi
 if [ "$(id -u)" = 0 ]; then
   chown -R root:root "$prefix/opt/drover"
-  chown root:root "$prefix/etc/drover/agent.yaml" "$prefix/etc/systemd/system/drover-agent.service"
+  chown root:root "$prefix/etc/drover/agent.yaml" "$prefix/etc/systemd/system/drover-agent.service" \
+    "$prefix/etc/systemd/system/drover-agent-helper.service"
+fi
+# On a real install the agent (group drover) reads its config and token, and writes its log spool.
+if [ "$prefix" = "" ] && [ "$(id -u)" = 0 ]; then
+  chown root:drover /etc/drover/agent.yaml
+  chmod 0640 /etc/drover/agent.yaml
+  if [ -e /etc/drover/enrolment-token ]; then
+    chown root:drover /etc/drover/enrolment-token
+    chmod 0640 /etc/drover/enrolment-token
+  fi
+  chown drover:drover /var/spool/drover/logs
 fi
 
 # The unprivileged user built-in queue tasks run as (tasks.runAs in the cloud-init config): no login, no home, no
@@ -82,6 +101,6 @@ fi
 
 if [ "$use_systemctl" = 1 ] && command -v systemctl >/dev/null 2>&1; then
   systemctl daemon-reload
-  systemctl enable drover-agent.service
+  systemctl enable drover-agent-helper.service drover-agent.service
 fi
 echo "drover agent installed into ${root}"

@@ -20,6 +20,7 @@ import dev.drover.protocol.CancelTask;
 import dev.drover.protocol.RunTask;
 import dev.drover.protocol.TaskFinished;
 import dev.drover.agent.mounts.CommandRunner;
+import dev.drover.agent.mounts.LocalMounter;
 import dev.drover.agent.mounts.MountManager;
 import dev.drover.agent.mounts.RpcNullProbe;
 import dev.drover.agent.session.AgentCommands;
@@ -61,6 +62,7 @@ public final class Agent implements AgentCommands {
      */
     private static final Duration TASK_STOP_GRACE = Duration.ofSeconds(8);
     private static final long ACK_WAIT_MILLIS = 5000;
+    private static final Duration HELPER_CONNECT_WAIT = Duration.ofSeconds(30);
 
     private final AgentConfig config;
     private final NodeIdentity identity;
@@ -78,6 +80,8 @@ public final class Agent implements AgentCommands {
     private final LocalTaskServer local;
     private final LogUploader uploader;
     private final TaskLauncher launcher;
+    /** The root helper, when the agent runs unprivileged (helper.socket); null: mounts and tasks in-process. */
+    private final dev.drover.agent.helper.HelperClient helper;
     private final HostAddresses hostAddresses = HostAddresses.forThisHost();
     private volatile AgentState state = AgentState.IDLE;
     /** Preempt/Terminate events naming this VM now, and the state to return to should they all vanish. */
@@ -120,12 +124,18 @@ public final class Agent implements AgentCommands {
         });
         this.local = config.localSocket().isEmpty() ? null
                 : new LocalTaskServer(java.nio.file.Path.of(config.localSocket()), tasks);
+        this.helper = config.helper().enabled() ? new dev.drover.agent.helper.HelperClient(
+                java.nio.file.Path.of(config.helper().socket()), config.reconnect().initialDelayMillis(),
+                config.reconnect().maxDelayMillis()) : null;
+        dev.drover.agent.runtask.TaskStarter starter = helper != null ? helper
+                : new dev.drover.agent.runtask.LocalTaskStarter();
         this.launcher = local == null ? null : new TaskLauncher(stateDir.path(), client::send, journal::isSettled,
                 journal.unacknowledged(), tasks, java.nio.file.Path.of(config.localSocket()),
                 config.scratchPath().resolve("drover-tasks"), TaskLauncher.droverRunFromThisJar(), System.getenv(),
-                secrets(config, enrolmentToken), this::onIdle, config.tasks().runAs());
+                secrets(config, enrolmentToken), this::onIdle, config.tasks().runAs(), starter);
         this.mounts = new MountManager(config.mounts(), identity.nodeId(),
-                new RpcNullProbe(client.group(), client.channelType()), new CommandRunner(), () -> !nothingRunning());
+                new RpcNullProbe(client.group(), client.channelType()),
+                helper != null ? helper : new LocalMounter(new CommandRunner()), () -> !nothingRunning());
         AgentConfig.Imds imds = config.imds();
         this.poller = vmName.map(name -> new ScheduledEventsPoller(imdsClient(imds), name, imds.pollMillis(),
                 new EvictionRelay(), new ApprovalPolicy(imds.approveTerminate(), imds.approvePreempt()),
@@ -178,6 +188,14 @@ public final class Agent implements AgentCommands {
         sampler.sample(); // primes the CPU delta so the first heartbeat has a real number soon after
         hostAddresses.resolveCanonicalNameInBackground();
         client.start(); // before the mounts: the coordinator should see this node even if storage is down
+        if (helper != null) {
+            try {
+                // mounts and the orphans' signals go through it; systemd orders it first, but it may still bind
+                helper.connect(HELPER_CONNECT_WAIT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         mounts.start();
         if (uploader != null) {
             uploader.start();
@@ -222,6 +240,9 @@ public final class Agent implements AgentCommands {
             uploader.close();
         }
         mounts.close(); // stops probing; never unmounts: a restarting agent must not pull storage from under renders
+        if (helper != null) {
+            helper.close(); // after the tasks were stopped and reported: closing tells the helper to stop the rest
+        }
         client.stop(ByeReason.SHUTDOWN, "agent stopping", ACK_WAIT_MILLIS);
         LOGGER.atInfo().addKeyValue("nodeId", identity.nodeId())
                 .addKeyValue("unacknowledged", memory.outbox().size())

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 /** {@code drover-agent}: the daemon on every render VM. Exits 2 on a configuration error, naming the field. */
 @Command(name = "drover-agent", mixinStandardHelpOptions = true, versionProvider = AgentVersion.class,
         description = "Drover render-node agent: reports this node to the Drover coordinator.",
-        subcommands = FakeImdsCommand.class)
+        subcommands = {FakeImdsCommand.class, dev.drover.agent.helper.HelperCommand.class})
 public final class AgentMain implements Callable<Integer> {
     private static final Logger LOGGER = LoggerFactory.getLogger(AgentMain.class);
     static final String TOKEN_ENV = "DROVER_ENROLMENT_TOKEN";
@@ -61,6 +61,10 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Overrides stateDir (outbox journal, task ledger).")
     String stateDir;
 
+    @Option(names = "--helper-socket", paramLabel = "PATH",
+            description = "Overrides helper.socket: mount and start tasks through the root helper listening there.")
+    String helperSocket;
+
     @Option(names = "--heartbeat-millis", paramLabel = "MILLIS", description = "Overrides heartbeat.intervalMillis.")
     Integer heartbeatMillis;
 
@@ -104,7 +108,7 @@ public final class AgentMain implements Callable<Integer> {
             config = new AgentConfig(config.coordinator(), config.node(), new AgentConfig.Imds(true, demoImds.baseUrl(),
                     i.pollMillis(), i.timeoutMillis(), i.approveTerminate(), i.approvePreempt(), i.terminateMarginSeconds()), config.mounts(),
                     config.heartbeat(), config.reconnect(), config.outbox(), config.scratchDir(), config.localSocket(),
-                    config.logs(), config.stateDir(), config.tasks());
+                    config.logs(), config.stateDir(), config.tasks(), config.helper());
         }
         // SIGTERM (systemd stop, scale-in) and SIGINT end the agent cleanly with status 0: a JVM left to its
         // default handling would run shutdown hooks and still exit 143, which systemd counts as a failure.
@@ -182,7 +186,8 @@ public final class AgentMain implements Callable<Integer> {
         }
         return new AgentConfig(co, node, imds, c.mounts(), hb, c.reconnect(), c.outbox(), c.scratchDir(),
                 localSocket != null ? localSocket : c.localSocket(), c.logs(), stateDir != null ? stateDir : c.stateDir(),
-                c.tasks());
+                c.tasks(), helperSocket != null ? new AgentConfig.Helper(helperSocket, c.helper().agentUser())
+                        : c.helper());
     }
 
     private static String enrolmentToken(AgentConfig config) {

@@ -11,7 +11,7 @@ import java.util.List;
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<MountConfig> mounts,
         Heartbeat heartbeat, Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket, LogConfig logs,
-        String stateDir, Tasks tasks) {
+        String stateDir, Tasks tasks, Helper helper) {
     public static final String DEFAULT_LOCAL_SOCKET = "/run/drover/agent.sock";
     /** Outbox journal and task ledger: what must survive an agent restart (systemd's StateDirectory=drover). */
     public static final String DEFAULT_STATE_DIR = "/var/lib/drover/agent";
@@ -28,6 +28,10 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
         if (mounts.stream().map(MountConfig::mountPoint).distinct().count() != mounts.size()) {
             throw new IllegalArgumentException("mounts: two mounts share a mountPoint");
         }
+        if (mounts.stream().map(MountConfig::name).distinct().count() != mounts.size()) {
+            // the root helper mounts by name: a name must mean one mount
+            throw new IllegalArgumentException("mounts: two mounts share a name");
+        }
         heartbeat = heartbeat != null ? heartbeat : new Heartbeat(null, null);
         reconnect = reconnect != null ? reconnect : new Reconnect(null, null);
         outbox = outbox != null ? outbox : new Outbox(null);
@@ -39,9 +43,18 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
         }
         stateDir = stateDir != null ? stateDir : DEFAULT_STATE_DIR;
         tasks = tasks != null ? tasks : new Tasks(null);
+        helper = helper != null ? helper : new Helper(null, null);
         if (stateDir.isBlank()) {
             throw new IllegalArgumentException("stateDir must not be blank");
         }
+    }
+
+    /** The configuration before {@code helper} existed: the agent mounts and starts tasks itself. */
+    public AgentConfig(Coordinator coordinator, Node node, Imds imds, List<MountConfig> mounts, Heartbeat heartbeat,
+            Reconnect reconnect, Outbox outbox, String scratchDir, String localSocket, LogConfig logs,
+            String stateDir, Tasks tasks) {
+        this(coordinator, node, imds, mounts, heartbeat, reconnect, outbox, scratchDir, localSocket, logs, stateDir,
+                tasks, null);
     }
 
     /** The configuration before {@code tasks} existed: built-in queue tasks run as the agent's user. */
@@ -60,7 +73,7 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
 
     public AgentConfig withStateDir(String dir) {
         return new AgentConfig(coordinator, node, imds, mounts, heartbeat, reconnect, outbox, scratchDir, localSocket,
-                logs, dir, tasks);
+                logs, dir, tasks, helper);
     }
 
     public Path statePath() {
@@ -299,6 +312,44 @@ public record AgentConfig(Coordinator coordinator, Node node, Imds imds, List<Mo
             if (!runAs.matches("[a-z_][a-z0-9_-]{0,31}|")) {
                 throw new IllegalArgumentException("tasks.runAs must be a user name, got " + runAs);
             }
+        }
+    }
+
+    /**
+     * The root helper that mounts and starts tasks for an agent that runs as an unprivileged user (SECURITY.md,
+     * "On the node"). The helper reads this same file: it serves only {@code agentUser}, mounts only what
+     * {@code mounts} declares and starts tasks only as {@code tasks.runAs}.
+     *
+     * @param socket the helper's Unix socket; "" (the default): no helper, the agent mounts and switches users
+     *     itself and must then run as root
+     * @param agentUser the only user the helper serves (name or uid); never root
+     */
+    public record Helper(String socket, String agentUser) {
+        public static final String DEFAULT_AGENT_USER = "drover";
+        /** What the shipped units use: systemd's RuntimeDirectory=drover-helper of the helper's unit. */
+        public static final String SHIPPED_SOCKET = "/run/drover-helper/helper.sock";
+
+        public Helper {
+            socket = socket != null ? socket.strip() : "";
+            agentUser = agentUser != null ? agentUser.strip() : DEFAULT_AGENT_USER;
+            if (!socket.isEmpty() && (!socket.startsWith("/") || socket.endsWith("/"))) {
+                throw new IllegalArgumentException("helper.socket must be an absolute file path (or \"\" for no "
+                        + "helper), got " + socket);
+            }
+            if (socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 100) {
+                throw new IllegalArgumentException("helper.socket must be at most 100 bytes (a Unix socket path), "
+                        + "got " + socket.length() + " characters");
+            }
+            if (agentUser.equals("root") || agentUser.equals("0")) {
+                throw new IllegalArgumentException("helper.agentUser must be an unprivileged user, got " + agentUser);
+            }
+            if (!agentUser.matches("[a-z_][a-z0-9_-]{0,31}|[1-9][0-9]{0,9}")) {
+                throw new IllegalArgumentException("helper.agentUser must be a user name or uid, got " + agentUser);
+            }
+        }
+
+        public boolean enabled() {
+            return !socket.isEmpty();
         }
     }
 

@@ -29,17 +29,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class MountManager implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(MountManager.class);
-    private static final long MOUNT_TIMEOUT_MILLIS = 120_000;
 
     private final List<Watched> mounts = new ArrayList<>();
     private final RpcNullProbe rpc;
-    private final CommandRunner commands;
+    private final Mounter mounter;
     private final BooleanSupplier tasksRunning;
 
-    public MountManager(List<MountConfig> configs, String nodeId, RpcNullProbe rpc, CommandRunner commands,
+    /** @param mounter mounts here ({@link LocalMounter}) or through the root helper */
+    public MountManager(List<MountConfig> configs, String nodeId, RpcNullProbe rpc, Mounter mounter,
             BooleanSupplier tasksRunning) {
         this.rpc = rpc;
-        this.commands = commands;
+        this.mounter = mounter;
         this.tasksRunning = tasksRunning;
         for (MountConfig c : configs) {
             String server = c.backend().equals("nfs") ? ServerChoice.pick(nodeId, c.servers()) : "";
@@ -112,20 +112,13 @@ public final class MountManager implements AutoCloseable {
                     return false;
                 }
             }
-            try {
-                Files.createDirectories(Path.of(config.mountPoint()));
-            } catch (IOException e) {
-                set(MountState.NOT_MOUNTED, 0, "cannot create mount point: " + e.getMessage());
-                return false;
-            }
-            List<String> argv = MountCommand.mount(config, server);
-            CommandRunner.Outcome outcome = commands.run(argv, MOUNT_TIMEOUT_MILLIS);
+            CommandRunner.Outcome outcome = mounter.mount(config, server);
             if (!outcome.ok()) {
                 set(MountState.NOT_MOUNTED, 0, "mount failed (" + outcome.exitCode() + "): " + outcome.output());
                 return false;
             }
             LOGGER.atInfo().addKeyValue("mountPoint", config.mountPoint()).addKeyValue("server", server)
-                    .addKeyValue("command", String.join(" ", argv)).log("mounted shared storage");
+                    .addKeyValue("command", String.join(" ", MountCommand.mount(config, server))).log("mounted shared storage");
             return true;
         }
 
@@ -199,7 +192,7 @@ public final class MountManager implements AutoCloseable {
             LOGGER.atWarn().addKeyValue("mountPoint", config.mountPoint()).addKeyValue("state", state)
                     .log("recovering mount");
             if (state == MountState.STALE) {
-                commands.run(MountCommand.unmount(config), MOUNT_TIMEOUT_MILLIS);
+                mounter.unmount(config);
             }
             if (mount()) {
                 health = statAndRead();

@@ -73,6 +73,7 @@ final class TaskProcess {
         command.addAll(argv);
         ProcessBuilder pb = new ProcessBuilder(command).redirectInput(stdinUsable
                 ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.from(new File("/dev/null")));
+        LoaderVariables.restore(pb.environment()); // sheltered by the root helper, if it started us
         Process p;
         try {
             p = pb.start();

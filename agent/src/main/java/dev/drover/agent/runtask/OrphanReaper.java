@@ -31,6 +31,11 @@ final class OrphanReaper {
      * then as long again after KILL). Returns, per task, the last signal it took (0: nothing was running).
      */
     static Map<TaskRef, Integer> stop(List<TaskLedger.Running> orphans, Duration grace) {
+        return stop(orphans, grace, new LocalTaskStarter());
+    }
+
+    /** As above, with the signals sent by {@code signaller} (the root helper when the agent has no CAP_KILL). */
+    static Map<TaskRef, Integer> stop(List<TaskLedger.Running> orphans, Duration grace, TaskStarter signaller) {
         long ownGroup = ProcStat.of(ProcessHandle.current().pid()).map(ProcStat::pgrp).orElse(-1L);
         Map<TaskRef, Target> targets = new LinkedHashMap<>();
         for (TaskLedger.Running r : orphans) {
@@ -44,9 +49,9 @@ final class OrphanReaper {
                     .addKeyValue("groups", t.groups).addKeyValue("alive", alive.size())
                     .log(alive.isEmpty() ? "task of the previous agent process is gone"
                             : "task of the previous agent process still running; stopping it");
-            signal(alive, false);
+            signal(signaller, alive, false);
         });
-        if (!awaitGone(targets.values(), grace)) {
+        if (!awaitGone(signaller, targets.values(), grace)) {
             targets.forEach((task, t) -> {
                 List<Long> alive = t.alive();
                 if (!alive.isEmpty()) {
@@ -54,16 +59,16 @@ final class OrphanReaper {
                     LOGGER.atWarn().addKeyValue("task", task).addKeyValue("alive", alive.size())
                             .log("task of the previous agent process ignored TERM; killing it");
                 }
-                signal(alive, true);
+                signal(signaller, alive, true);
             });
-            if (!awaitGone(targets.values(), grace)) {
+            if (!awaitGone(signaller, targets.values(), grace)) {
                 LOGGER.atError().log("processes of the previous agent's tasks survived KILL (uninterruptible I/O?)");
             }
         }
         return signals;
     }
 
-    private static boolean awaitGone(Iterable<Target> targets, Duration within) {
+    private static boolean awaitGone(TaskStarter signaller, Iterable<Target> targets, Duration within) {
         long deadline = System.nanoTime() + within.toNanos();
         while (true) {
             boolean any = false;
@@ -71,7 +76,7 @@ final class OrphanReaper {
                 List<Long> alive = t.alive();
                 if (!alive.isEmpty()) {
                     any = true;
-                    signal(alive, false); // members forked since the last pass get the same signal
+                    signal(signaller, alive, false); // members forked since the last pass get the same signal
                 }
             }
             if (!any) {
@@ -89,15 +94,12 @@ final class OrphanReaper {
         }
     }
 
-    private static void signal(List<Long> pids, boolean kill) {
+    private static void signal(TaskStarter signaller, List<Long> pids, boolean kill) {
         for (long pid : pids) {
-            ProcessHandle.of(pid).ifPresent(h -> {
-                if (kill) {
-                    h.destroyForcibly();
-                } else {
-                    h.destroy();
-                }
-            });
+            long ticks = ProcStat.startTicksOf(pid);
+            if (ticks >= 0) {
+                signaller.signal(pid, ticks, kill);
+            }
         }
     }
 

@@ -12,14 +12,14 @@ import java.util.Optional;
  * One process as /proc/&lt;pid&gt;/stat shows it (proc(5)). The start time, in clock ticks since boot, tells a
  * process from a later one that was given the same pid, so a recorded task is never confused with a stranger.
  */
-record ProcStat(long pid, char state, long ppid, long pgrp, long session, long startTicks) {
+public record ProcStat(long pid, char state, long ppid, long pgrp, long session, long startTicks) {
 
     /** Still running: zombies ('Z') and dead entries ('X') have ended and only wait to be reaped. */
-    boolean alive() {
+    public boolean alive() {
         return state != 'Z' && state != 'X';
     }
 
-    static Optional<ProcStat> of(long pid) {
+    public static Optional<ProcStat> of(long pid) {
         try {
             return Optional.of(parse(pid, Files.readString(Path.of("/proc", Long.toString(pid), "stat"))));
         } catch (IOException | RuntimeException e) {
@@ -28,7 +28,7 @@ record ProcStat(long pid, char state, long ppid, long pgrp, long session, long s
     }
 
     /** Start time of a live process, or -1 when it is gone. */
-    static long startTicksOf(long pid) {
+    public static long startTicksOf(long pid) {
         return of(pid).filter(ProcStat::alive).map(ProcStat::startTicks).orElse(-1L);
     }
 
@@ -41,7 +41,7 @@ record ProcStat(long pid, char state, long ppid, long pgrp, long session, long s
     }
 
     /** Every process visible now. */
-    static List<ProcStat> all() {
+    public static List<ProcStat> all() {
         List<ProcStat> out = new ArrayList<>();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"),
                 p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {

@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * same path as under Tractor. Every RunTask gets exactly one TaskFinished, through the {@link TaskLedger},
  * whatever ends it: drover-run's report, the wrapper dying, the agent stopping, or the agent being killed (the
  * next agent process finds the task, stops it and reports it). drover-run is started with a parent-death signal
- * (setpriv), so it stops its task when this process dies, and it never sees Drover's own secrets.
+ * (setpriv), so it stops its task when this process dies, and it never sees Drover's own secrets. Where it is
+ * started is the {@link TaskStarter}'s: here, or by the root helper when the agent runs unprivileged (which then
+ * stops the tasks when this agent's connection to it closes).
  */
 public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(TaskLauncher.class);
@@ -42,7 +44,7 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
      * gone): it did not finish on its own. The signal field says what stopped it, if anything.
      */
     public static final int AGENT_RESTARTED = -3;
-    private static final String SETPRIV = "/usr/bin/setpriv";
+    public static final String SETPRIV = "/usr/bin/setpriv";
     private static final int MIN_SECRET_MATCH = 8;
     /** Inherited variables that never reach a task, whatever their value. */
     private static final Set<String> WITHHELD_ENV = Set.of("DROVER_ENROLMENT_TOKEN", "AZURE_CLIENT_SECRET",
@@ -57,7 +59,8 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
     private final Map<String, String> inheritedEnv;
     private final String runAs;
     private final Set<String> secrets;
-    private final Map<TaskRef, Process> launched = new ConcurrentHashMap<>();
+    private final TaskStarter starter;
+    private final Map<TaskRef, TaskHandle> launched = new ConcurrentHashMap<>();
     /**
      * Starts drover-run and outlives every task: Linux sends the parent-death signal when the *thread* that
      * created the child ends, so children are never started from short-lived or pooled threads.
@@ -91,13 +94,27 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
     public TaskLauncher(Path stateDir, Function<LongFunction<Reliable>, Reliable> send, LongPredicate settled,
             List<Reliable> pending, TaskRelay relay, Path localSocket, Path taskDir, List<String> droverRun,
             Map<String, String> inheritedEnv, Set<String> secrets, Runnable onIdle, String runAs) {
+        this(stateDir, send, settled, pending, relay, localSocket, taskDir, droverRun, inheritedEnv, secrets, onIdle,
+                runAs, new LocalTaskStarter());
+    }
+
+    /**
+     * @param starter starts drover-run and signals tasks: in this process, or through the root helper, which
+     *     then does the switch to {@code runAs} itself (and refuses tasks when it cannot)
+     */
+    public TaskLauncher(Path stateDir, Function<LongFunction<Reliable>, Reliable> send, LongPredicate settled,
+            List<Reliable> pending, TaskRelay relay, Path localSocket, Path taskDir, List<String> droverRun,
+            Map<String, String> inheritedEnv, Set<String> secrets, Runnable onIdle, String runAs,
+            TaskStarter starter) {
         this.runAs = runAs == null ? "" : runAs;
+        this.starter = starter;
         this.ledger = TaskLedger.open(stateDir, send, settled, pending);
         this.relay = relay;
         this.localSocket = localSocket;
         this.taskDir = taskDir;
-        this.droverRun = launchCommand(droverRun, this.runAs, this.runAs.isEmpty() ? "" : primaryGroup(this.runAs),
-                Files.isExecutable(Path.of(SETPRIV)));
+        this.droverRun = starter.switchesUserItself() ? List.copyOf(droverRun)
+                : launchCommand(droverRun, this.runAs, this.runAs.isEmpty() ? "" : primaryGroup(this.runAs),
+                        Files.isExecutable(Path.of(SETPRIV)));
         this.inheritedEnv = Map.copyOf(inheritedEnv);
         this.secrets = Set.copyOf(secrets);
         this.onIdle = onIdle;
@@ -150,16 +167,8 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
 
     /** The user's primary group id ({@code id -g}), or "" when there is no such user. */
     static String primaryGroup(String user) {
-        try {
-            Process p = new ProcessBuilder("id", "-g", "--", user).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readNBytes(256), java.nio.charset.StandardCharsets.UTF_8).strip();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 && out.matches("\\d+") ? out : "";
-        } catch (IOException e) {
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
+        java.util.OptionalLong gid = UnixUsers.primaryGid(user);
+        return gid.isPresent() ? Long.toString(gid.getAsLong()) : "";
     }
 
     /**
@@ -171,7 +180,7 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
         if (orphans.isEmpty()) {
             return;
         }
-        Map<TaskRef, Integer> signals = OrphanReaper.stop(orphans, grace);
+        Map<TaskRef, Integer> signals = OrphanReaper.stop(orphans, grace, starter);
         long now = System.currentTimeMillis();
         for (TaskLedger.Running r : orphans) {
             int signal = signals.getOrDefault(r.task(), 0);
@@ -218,26 +227,22 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
         cmd.addAll(List.of("--agent-socket", localSocket.toString(), "--jid", Long.toString(task.jid()), "--tid",
                 Integer.toString(task.tid()), "--cid", Integer.toString(task.cid()), "--capture", log.toString(), "--"));
         cmd.addAll(run.argv());
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        if (!run.workingDir().isEmpty()) {
-            pb.directory(Path.of(run.workingDir()).toFile());
-        }
-        taskEnvironment(pb.environment(), run);
-        Process process;
+        Map<String, String> env = new java.util.HashMap<>();
+        taskEnvironment(env, run);
+        TaskHandle process;
         try {
             Files.createDirectories(taskDir);
             if (!runAs.isEmpty()) {
                 // drover-run writes the task's captured output here as the task's user
                 Files.setPosixFilePermissions(taskDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
             }
-            process = pb.start();
+            process = starter.start(task, cmd, env, run.workingDir());
         } catch (IOException | RuntimeException e) {
             notStarted(task, "cannot start drover-run: " + e.getMessage());
             return;
         }
         launched.put(task, process);
-        ledger.launched(task, process.pid(), ProcStat.startTicksOf(process.pid()));
+        ledger.launched(task, process.pid(), process.startTicks());
         LOGGER.atInfo().addKeyValue("task", task).addKeyValue("pid", process.pid()).addKeyValue("argv", run.argv())
                 .log("task launched through drover-run");
         long startNanos = System.nanoTime();
@@ -268,13 +273,13 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
 
     /** SIGTERM to drover-run, which passes it to the task's process group (and KILLs after its grace). */
     public void cancel(CancelTask cancel) {
-        Process p = launched.get(cancel.task());
+        TaskHandle p = launched.get(cancel.task());
         if (p == null) {
             LOGGER.atInfo().addKeyValue("task", cancel.task()).log("cancel for a task not running here; ignored");
             return;
         }
         LOGGER.atInfo().addKeyValue("task", cancel.task()).addKeyValue("reason", cancel.reason()).log("cancelling task");
-        p.destroy();
+        p.terminate();
     }
 
     /**
@@ -287,17 +292,17 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
             return;
         }
         LOGGER.atInfo().addKeyValue("tasks", launched.size()).log("agent stopping: stopping its tasks");
-        launched.values().forEach(Process::destroy);
+        launched.values().forEach(TaskHandle::terminate);
         long deadline = System.nanoTime() + grace.toNanos();
         while (!launched.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        for (Map.Entry<TaskRef, Process> e : Map.copyOf(launched).entrySet()) {
+        for (Map.Entry<TaskRef, TaskHandle> e : Map.copyOf(launched).entrySet()) {
             TaskRef task = e.getKey();
             TaskLedger.Running r = ledger.running(task);
             LOGGER.atWarn().addKeyValue("task", task).log("task did not stop on TERM; killing its process group");
-            OrphanReaper.stop(r != null ? List.of(r) : List.of(), Duration.ofSeconds(2));
-            e.getValue().destroyForcibly();
+            OrphanReaper.stop(r != null ? List.of(r) : List.of(), Duration.ofSeconds(2), starter);
+            e.getValue().kill();
             long now = System.currentTimeMillis();
             ledger.finish(task, 128 + OrphanReaper.SIGKILL, OrphanReaper.SIGKILL,
                     r != null ? now - r.launchedAtMillis() : 0, -1, now);
@@ -310,7 +315,7 @@ public final class TaskLauncher implements TaskRelay.Owner, AutoCloseable {
         thread.shutdown();
     }
 
-    private void exited(TaskRef task, Process process, long startNanos) {
+    private void exited(TaskRef task, TaskHandle process, long startNanos) {
         launched.remove(task);
         try {
             boolean reportedByWrapper = relay.takeFinishedReport(task);

@@ -42,6 +42,26 @@ class AgentConfigFileTest {
     }
 
     @Test
+    void helperIsOffByDefaultAndItsKeysAreCheckedNamingFieldAndFile() throws Exception {
+        assertThat(AgentConfig.defaults().helper().enabled()).isFalse();
+        assertThat(AgentConfig.defaults().helper().agentUser()).isEqualTo("drover");
+        AgentConfig c = AgentConfigFile.load(write("helper:\n  socket: /run/drover-helper/helper.sock\n"));
+        assertThat(c.helper().socket()).isEqualTo(AgentConfig.Helper.SHIPPED_SOCKET);
+        assertThat(c.helper().enabled()).isTrue();
+
+        Path relative = write("helper:\n  socket: helper.sock\n");
+        assertThatThrownBy(() -> AgentConfigFile.load(relative)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(relative + ": helper.socket must be an absolute file path");
+        Path rootAgent = write("helper:\n  socket: /run/h.sock\n  agentUser: root\n");
+        assertThatThrownBy(() -> AgentConfigFile.load(rootAgent)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("helper.agentUser must be an unprivileged user");
+        Path sameName = write("mounts:\n  - {name: a, export: /x, mountPoint: /m1, backend: bind}\n"
+                + "  - {name: a, export: /y, mountPoint: /m2, backend: bind}\n");
+        assertThatThrownBy(() -> AgentConfigFile.load(sameName)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("mounts: two mounts share a name");
+    }
+
+    @Test
     void emptyFileMeansDefaults() throws Exception {
         assertThat(AgentConfigFile.load(write(""))).isEqualTo(AgentConfig.defaults());
     }

@@ -89,6 +89,7 @@ class ImagesIT {
             assertThat(Files.isExecutable(agentDir.resolve(f))).as(f).isTrue();
         }
         assertThat(agentDir.resolve("systemd/drover-agent.service")).isRegularFile();
+        assertThat(agentDir.resolve("systemd/drover-agent-helper.service")).isRegularFile();
         assertThat(agentDir.resolve("agent.example.yaml")).isRegularFile();
         assertThat(agentDir.resolve("README.md")).isRegularFile();
         assertThat(version).matches("[0-9]+\\.[0-9]+\\.[0-9]+.*");
@@ -100,7 +101,7 @@ class ImagesIT {
         Map<String, String> modes = Map.of("opt/drover/lib/drover-agent.jar", "644",
                 "opt/drover/bin/drover-agent", "755", "opt/drover/bin/drover-run", "755",
                 "etc/drover/agent.yaml", "640", "etc/systemd/system/drover-agent.service", "644",
-                "var/spool/drover/tasks", "1777");
+                "etc/systemd/system/drover-agent-helper.service", "644", "var/spool/drover/tasks", "1777");
         for (Map.Entry<String, String> e : modes.entrySet()) {
             Result stat = run(root, "stat", "-c", "%a %U", root.resolve(e.getKey()).toString());
             assertThat(stat.output().strip()).as(e.getKey()).isEqualTo(e.getValue() + " root");
@@ -127,15 +128,19 @@ class ImagesIT {
     }
 
     @Test
-    void installedUnitPassesSystemdAnalyze() throws Exception {
-        for (String unit : List.of("drover-agent.service")) {
-            Path dir = Files.createDirectories(work.resolve("units-" + unit));
+    void installedUnitsPassSystemdAnalyze() throws Exception {
+        // together: the agent's unit requires the helper's
+        List<String> units = List.of("drover-agent-helper.service", "drover-agent.service");
+        Path dir = Files.createDirectories(work.resolve("units"));
+        List<String> command = new ArrayList<>(List.of("systemd-analyze", "verify"));
+        for (String unit : units) {
             Files.writeString(dir.resolve(unit), Files.readString(root.resolve("etc/systemd/system/" + unit))
                     .replace("/opt/drover", root.resolve("opt/drover").toString()));
-            Result verify = run(REPO, "systemd-analyze", "verify", dir.resolve(unit).toString());
-            assertThat(verify.code()).as(verify.output()).isZero();
-            assertThat(verify.output().trim()).as("warnings from systemd-analyze").isEmpty();
+            command.add(dir.resolve(unit).toString());
         }
+        Result verify = run(REPO, command.toArray(String[]::new));
+        assertThat(verify.code()).as(verify.output()).isZero();
+        assertThat(verify.output().trim()).as("warnings from systemd-analyze").isEmpty();
     }
 
     @Test
@@ -166,6 +171,32 @@ class ImagesIT {
         String log = Files.readString(out);
         assertThat(log).contains("agent starting").contains("agent stopped").doesNotContain("Exception");
         assertThat(agent.exitValue()).isZero();
+    }
+
+    @Test
+    void helperRunsFromTheInstalledRuntimeAndChecksItsPeer() throws Exception {
+        // jlink's module list must hold jdk.net: the helper's SO_PEERCRED check needs it
+        Path config = work.resolve("helper-agent.yaml");
+        Path socket = work.resolve("helper-run/helper.sock");
+        Files.writeString(config, "helper: {socket: " + socket + ", agentUser: nobody}\n");
+        Path out = work.resolve("installed-helper.log");
+        Process helper = new ProcessBuilder(root.resolve("opt/drover/bin/drover-agent").toString(), "helper", "--config",
+                config.toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90))
+                    .until(() -> Files.readString(out).contains("helper listening"));
+            try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                    java.net.StandardProtocolFamily.UNIX)) {
+                ch.connect(java.net.UnixDomainSocketAddress.of(socket)); // as root, not nobody: refused
+                assertThat(ch.read(java.nio.ByteBuffer.allocate(16))).isEqualTo(-1);
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> Files.readString(out).contains("is not the agent's"));
+        } finally {
+            helper.destroy();
+            helper.waitFor(30, TimeUnit.SECONDS);
+        }
+        assertThat(Files.readString(out)).doesNotContain("Exception");
     }
 
     @Test

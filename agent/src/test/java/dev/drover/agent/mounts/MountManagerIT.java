@@ -59,7 +59,7 @@ class MountManagerIT {
         MountConfig config = new MountConfig("cache", List.of(), export.toString(), mountPoint.toString(), null, null,
                 "bind", probeFile, intervalMillis, timeoutMillis);
         manager = new MountManager(List.of(config), "node-1", new RpcNullProbe(group, NioSocketChannel.class),
-                new CommandRunner(), () -> false);
+                new LocalMounter(new CommandRunner()), () -> false);
         manager.start();
     }
 
@@ -92,7 +92,7 @@ class MountManagerIT {
         MountConfig config = new MountConfig("busy", List.of(), export.toString(), mountPoint.toString(), null, null,
                 "bind", "probe.txt", 300, 200);
         manager = new MountManager(List.of(config), "node-1", new RpcNullProbe(group, NioSocketChannel.class),
-                new CommandRunner(), () -> true);
+                new LocalMounter(new CommandRunner()), () -> true);
         manager.start();
         await().atMost(Duration.ofSeconds(30)).until(() -> only().state() == MountState.OK);
 
@@ -124,7 +124,7 @@ class MountManagerIT {
         MountConfig config = new MountConfig("none", List.of(), dir.resolve("no-such-export").toString(),
                 mountPoint.toString(), null, null, "bind", null, 500, 200);
         manager = new MountManager(List.of(config), "node-1", new RpcNullProbe(group, NioSocketChannel.class),
-                new CommandRunner(), () -> false);
+                new LocalMounter(new CommandRunner()), () -> false);
         manager.start();
 
         await().atMost(Duration.ofSeconds(30)).until(() -> only().state() == MountState.NOT_MOUNTED

@@ -22,7 +22,7 @@ public final class MountStepMain {
         MountConfig config = new MountConfig("cache", List.of(), args[0], args[1], null, null, "bind", "probe.txt",
                 2000, 2000);
         try (MountManager manager = new MountManager(List.of(config), "node-1",
-                new RpcNullProbe(group, NioSocketChannel.class), new CommandRunner(), () -> false)) {
+                new RpcNullProbe(group, NioSocketChannel.class), new LocalMounter(new CommandRunner()), () -> false)) {
             manager.start();
             long deadline = System.nanoTime() + 60_000_000_000L;
             while (manager.health().get(0).state() != MountState.OK && System.nanoTime() < deadline) {
