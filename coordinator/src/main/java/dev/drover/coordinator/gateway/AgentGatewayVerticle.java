@@ -171,7 +171,8 @@ public final class AgentGatewayVerticle extends VerticleBase {
         pipeline.addBefore(VERTX_HANDLER, "frameDecoder", new FrameDecoder(settings.maxFrameLength()));
         pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
 
-        AgentConnection connection = new AgentConnection(new SocketWire(socket), registry, identity, settings, streams,
+        AgentConnection connection = new AgentConnection(new SocketWire(socket, String.valueOf(socket.remoteAddress())),
+                registry, identity, settings, streams,
                 () -> shuttingDown, metrics);
         live.add(connection);
         MessageRateLimit rate = new MessageRateLimit(config.messageRate().perSecond(), config.messageRate().burst(),
@@ -232,8 +233,11 @@ public final class AgentGatewayVerticle extends VerticleBase {
         return verdict == MessageRateLimit.Verdict.ACCEPT;
     }
 
-    /** The Vert.x socket as an {@link AgentConnection.Wire}; a frame that cannot be written is logged, never silent. */
-    private record SocketWire(NetSocketInternal socket) implements AgentConnection.Wire {
+    /**
+     * The Vert.x socket as an {@link AgentConnection.Wire}; a frame that cannot be written is logged, never silent.
+     * The peer's address is formatted once: every tick's fleet snapshot reads it for each node.
+     */
+    private record SocketWire(NetSocketInternal socket, String remote) implements AgentConnection.Wire {
         @Override
         public void write(Message message) {
             socket.writeMessage(message).onFailure(e -> LOGGER.atWarn().addKeyValue("remote", socket.remoteAddress())
@@ -260,7 +264,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
 
         @Override
         public String remoteAddress() {
-            return String.valueOf(socket.remoteAddress());
+            return remote;
         }
     }
 

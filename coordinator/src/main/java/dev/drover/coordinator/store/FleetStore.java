@@ -41,6 +41,11 @@ public final class FleetStore implements NodeJournal, DeliveryLedgerStore {
     }
 
     @Override
+    public void eventually(Runnable body) {
+        store.batchLater(body);
+    }
+
+    @Override
     public void node(NodeRecord n) {
         NodeIdentity i = n.identity();
         byte[] eviction = n.eviction() != null ? Frames.encode(n.eviction()) : null;
