@@ -1,5 +1,6 @@
 // Drives the dashboard in headless Chromium (playwright-core, Debian's chromium) for DashboardIT.
-// Env: URL (with #token=...), CHROMIUM, SCREENSHOT, EXPECT_EVICTION (1/0), MIN_NODES, TIMEOUT_MS,
+// Env: URL (with #token=...), CHROMIUM, SCREENSHOT, FULL_PAGE (0: the viewport only, for pages too tall to
+// capture whole), EXPECT_EVICTION (1/0), MIN_NODES, TIMEOUT_MS, MEASURE_RENDER (1: the page's render ms),
 // OPERATOR_URL (optional: the same page with an operator token, to drain a node from its details panel).
 // Prints one JSON line with what it saw; exits non-zero with the reason when a check fails.
 'use strict';
@@ -78,7 +79,7 @@ async function drainFromDetails(page, keepOpen) {
       result.renderMillis = await page.evaluate(() => window.droverRenderMillis || []);
     }
     result.pools = await page.$$eval('#pools tbody tr', rows => rows.map(r => r.textContent));
-    await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
+    await page.screenshot({ path: process.env.SCREENSHOT, fullPage: process.env.FULL_PAGE !== '0' });
     if (errors.length) throw new Error('page errors: ' + errors.join('; '));
     console.log(JSON.stringify(result));
   } catch (e) {

@@ -12,15 +12,15 @@ import java.util.concurrent.TimeUnit;
  * Headless Chromium driven by playwright-core for the dashboard tests: Debian's chromium (installed by the
  * test when root) and playwright-core from npm, installed into the project's own .cache folder.
  */
-final class Browser {
+public final class Browser {
     static final String PLAYWRIGHT_VERSION = "1.64.1";
     private static final Path HOME = Path.of("..", ".cache", "playwright").toAbsolutePath().normalize();
-    static final Path ARTIFACTS = Path.of("target", "it-artifacts").toAbsolutePath();
+    public static final Path ARTIFACTS = Path.of("target", "it-artifacts").toAbsolutePath();
 
     private Browser() {
     }
 
-    static synchronized void install() throws Exception {
+    public static synchronized void install() throws Exception {
         HostPackages.require("chromium", "chromium");
         Path marker = HOME.resolve("node_modules/playwright-core/package.json");
         if (Files.isRegularFile(marker) && Files.readString(marker).contains("\"version\": \"" + PLAYWRIGHT_VERSION + "\"")) {
@@ -40,11 +40,11 @@ final class Browser {
     }
 
     /** The outcome of one script run: its exit code and everything it printed. */
-    record Run(int exitCode, String output) {
+    public record Run(int exitCode, String output) {
     }
 
     /** Runs a script from src/test/resources/browser with the given environment. */
-    static Run run(String script, Map<String, String> env, long timeoutSeconds) throws IOException, InterruptedException {
+    public static Run run(String script, Map<String, String> env, long timeoutSeconds) throws IOException, InterruptedException {
         Files.createDirectories(ARTIFACTS);
         Path out = ARTIFACTS.resolve(script + ".out");
         Path file = Path.of("src", "test", "resources", "browser", script).toAbsolutePath();

@@ -73,7 +73,7 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
      */
     public record Gateway(String host, Integer port, Integer maxFrameLength, Integer helloTimeoutMillis,
             Integer maxConnections, Integer commandBuffer, Tls tls, Integer maxPendingPerAddress,
-            MessageRate messageRate) {
+            MessageRate messageRate, Integer eventLoops) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 7700;
         public static final int DEFAULT_HELLO_TIMEOUT_MILLIS = 10_000;
@@ -81,6 +81,14 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
         public static final int DEFAULT_COMMAND_BUFFER = 1_000;
         /** Connections from one address that have not finished their Hello yet (NAT'd racks share one). */
         public static final int DEFAULT_MAX_PENDING_PER_ADDRESS = 64;
+
+        /**
+         * One event loop per core serves agent connections by default: on one loop, 10,000 agents at a 1 s
+         * heartbeat kept a single core of two busy while the other idled (BENCHMARKS.md, "Coordinator ingest").
+         */
+        public static int defaultEventLoops() {
+            return Math.max(1, Runtime.getRuntime().availableProcessors());
+        }
 
         /**
          * For in-process tests and tools written in Java: a PLAINTEXT gateway (no TLS). Configuration files go
@@ -96,6 +104,14 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
                 Integer maxConnections, Integer commandBuffer, Tls tls, Integer maxPendingPerAddress) {
             this(host, port, maxFrameLength, helloTimeoutMillis, maxConnections, commandBuffer, tls,
                     maxPendingPerAddress, null);
+        }
+
+        /** Without {@code eventLoops}: one per core. */
+        public Gateway(String host, Integer port, Integer maxFrameLength, Integer helloTimeoutMillis,
+                Integer maxConnections, Integer commandBuffer, Tls tls, Integer maxPendingPerAddress,
+                MessageRate messageRate) {
+            this(host, port, maxFrameLength, helloTimeoutMillis, maxConnections, commandBuffer, tls,
+                    maxPendingPerAddress, messageRate, null);
         }
 
         public Gateway {
@@ -127,6 +143,10 @@ public record CoordinatorConfig(Gateway gateway, Http http, Liveness liveness, E
             }
             if (commandBuffer < 16) {
                 throw new IllegalArgumentException("gateway.commandBuffer must be >= 16, got " + commandBuffer);
+            }
+            eventLoops = eventLoops != null ? eventLoops : defaultEventLoops();
+            if (eventLoops < 1 || eventLoops > 64) {
+                throw new IllegalArgumentException("gateway.eventLoops must be 1..64, got " + eventLoops);
             }
         }
     }

@@ -148,15 +148,34 @@ public final class Node {
         stateReason = reason;
         stateSince = at;
         if (identity != null) { // a node is written from its first Hello on
-            journal.atomically(() -> {
+            Runnable write = () -> {
                 journal.node(record());
                 journal.transition(id, t);
-            });
+            };
+            if (livenessOnly(t)) {
+                journal.eventually(write);
+            } else {
+                journal.atomically(write);
+            }
         }
         StateChangeLog.transition(id, t);
         observer.accept(this, t);
         return true;
     }
+
+    /**
+     * Ready, Busy and Suspect among themselves: what heartbeats and silence decide, thousands a second after a
+     * stall, and what a restart re-learns from the first heartbeat (restored nodes are not heard from yet). Kept
+     * off the caller's thread: written on the gateway's event loop they made a stall feed itself (every late
+     * heartbeat a commit, so later heartbeats, more Suspects). Every other move (Lost, draining, evictions) is
+     * durable before anyone acts on it.
+     */
+    static boolean livenessOnly(Transition t) {
+        return LIVENESS.contains(t.from()) && LIVENESS.contains(t.to());
+    }
+
+    private static final java.util.Set<NodeState> LIVENESS = java.util.EnumSet.of(NodeState.READY, NodeState.BUSY,
+            NodeState.SUSPECT);
 
     /** A new reason for the current state, without a transition; false if it already said so. */
     synchronized boolean annotate(String reason) {

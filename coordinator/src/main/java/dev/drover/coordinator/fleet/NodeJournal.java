@@ -26,6 +26,16 @@ public interface NodeJournal {
         body.run();
     }
 
+    /**
+     * Runs {@code body} now and keeps its writes together soon, off the caller's thread: for what a restart may
+     * lose without harm, because nothing told the outside world about it and the node's next heartbeat says it
+     * again (liveness states, see {@link Node#transition}). Writes made later are never undone by these (a
+     * node's record only ever moves to a newer version).
+     */
+    default void eventually(Runnable body) {
+        atomically(body);
+    }
+
     /** The node as it is now; {@code version} grows with every change, and an older version never wins. */
     default void node(NodeRecord node) {
     }

@@ -160,7 +160,18 @@ final class AgentConnection implements AgentLink {
         }
     }
 
+    /**
+     * One Hello at a time across all of the gateway's event loops: deciding who may speak for a node id (its
+     * credential, the unpooled cap, a second Hello for a live id) and binding the session are check-then-act on
+     * state every connection shares. Hellos are rare next to heartbeats, which run on every loop in parallel.
+     */
     private void onHello(Hello hello) {
+        synchronized (identity) {
+            decideHello(hello);
+        }
+    }
+
+    private void decideHello(Hello hello) {
         Optional<Reject> refusal = HelloCheck.beforeCredential(hello, shuttingDown.getAsBoolean());
         if (refusal.isPresent()) {
             reject(hello, refusal.get());

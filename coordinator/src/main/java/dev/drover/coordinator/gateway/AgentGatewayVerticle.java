@@ -22,8 +22,12 @@ import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -47,6 +51,8 @@ public final class AgentGatewayVerticle extends VerticleBase {
     private static final String VERTX_HANDLER = "handler";
     /** How long stop() waits for the Byes to be flushed before closing the listener. */
     private static final long SHUTDOWN_FLUSH_MILLIS = 2000;
+    /** A distinct shared random port for each gateway in this JVM (tests run several). */
+    private static final java.util.concurrent.atomic.AtomicLong SHARED_RANDOM_PORTS = new java.util.concurrent.atomic.AtomicLong();
 
     private final CoordinatorConfig.Gateway config;
     private final GatewaySettings settings;
@@ -59,7 +65,10 @@ public final class AgentGatewayVerticle extends VerticleBase {
     private final Admission admission;
     private final BadConnectionLog badConnections = BadConnectionLog.GATEWAY;
     private SslContext tls;
-    private NetServer server;
+    /** The first listener (bound to the configured port) and one more per extra event loop, sharing its port. */
+    private final List<NetServer> servers = new CopyOnWriteArrayList<>();
+    /** Live connections per event loop thread: how the kernel's accepts were spread (tests, diagnostics). */
+    private final ConcurrentHashMap<String, AtomicInteger> perLoop = new ConcurrentHashMap<>();
 
     public AgentGatewayVerticle(CoordinatorConfig config, NodeRegistry registry, EnrolmentTokens tokens,
             AtomicInteger connections, dev.drover.coordinator.metrics.Metrics metrics) {
@@ -95,10 +104,38 @@ public final class AgentGatewayVerticle extends VerticleBase {
         });
     }
 
-    private Future<NetServer> listen() {
-        server = vertx.createNetServer(new NetServerOptions().setHost(config.host()).setPort(config.port())
+    /**
+     * Listens on {@code gateway.eventLoops} event loops: the first listener binds the port; each further one, in
+     * a verticle of its own (so on an event loop of its own), listens on the same address and port, which Vert.x
+     * serves from the one bound socket, handing each accepted connection to the listeners in turn. A connection
+     * then stays on its loop for life. Everything connections share (registry, identity, streams, limits) is
+     * safe across threads; Hellos are decided one at a time ({@link AgentConnection}).
+     */
+    private Future<?> listen() {
+        // Vert.x shares one bound socket among listeners asking for the same host and port, but never for port 0;
+        // a negative port means "a random port, shared by every listener asking for this same negative port".
+        int port = config.port() != 0 || config.eventLoops() == 1 ? config.port()
+                : -1 - (int) (SHARED_RANDOM_PORTS.getAndIncrement() % 10_000);
+        return listenOn(vertx, port).compose(first -> {
+            List<Future<?>> more = new ArrayList<>();
+            for (int i = 1; i < config.eventLoops(); i++) {
+                more.add(vertx.deployVerticle(new VerticleBase() {
+                    @Override
+                    public Future<?> start() {
+                        return listenOn(vertx, port);
+                    }
+                }));
+            }
+            return Future.all(more);
+        });
+    }
+
+    /** A listener on the calling verticle's event loop. */
+    private Future<NetServer> listenOn(io.vertx.core.Vertx owner, int port) {
+        NetServer server = owner.createNetServer(new NetServerOptions().setHost(config.host()).setPort(port)
                 .setTcpNoDelay(true).setTcpKeepAlive(true));
         server.connectHandler(this::onConnect);
+        servers.add(server);
         return server.listen();
     }
 
@@ -122,7 +159,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
             }
         });
         LOGGER.atInfo().addKeyValue("agents", live.size()).log("gateway stopping; agents told to reconnect later");
-        return flushed.future().compose(v -> server.close());
+        return flushed.future().compose(v -> Future.all(servers.stream().map(NetServer::close).toList()));
     }
 
     /** Farm tokens only, credentials in memory, no attestation: a gateway on its own (tests). */
@@ -131,7 +168,18 @@ public final class AgentGatewayVerticle extends VerticleBase {
     }
 
     public int actualPort() {
-        return server.actualPort();
+        return servers.get(0).actualPort();
+    }
+
+    /** Live agent connections by the event loop serving them. */
+    Map<String, Integer> connectionsPerEventLoop() {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        perLoop.forEach((loop, n) -> {
+            if (n.get() > 0) {
+                out.put(loop, n.get());
+            }
+        });
+        return out;
     }
 
     private void onConnect(NetSocket plain) {
@@ -171,7 +219,10 @@ public final class AgentGatewayVerticle extends VerticleBase {
         pipeline.addBefore(VERTX_HANDLER, "frameDecoder", new FrameDecoder(settings.maxFrameLength()));
         pipeline.addBefore(VERTX_HANDLER, "frameEncoder", FrameEncoder.INSTANCE);
 
-        AgentConnection connection = new AgentConnection(new SocketWire(socket), registry, identity, settings, streams,
+        AtomicInteger onThisLoop = perLoop.computeIfAbsent(Thread.currentThread().getName(), t -> new AtomicInteger());
+        onThisLoop.incrementAndGet();
+        AgentConnection connection = new AgentConnection(new SocketWire(socket, String.valueOf(socket.remoteAddress())),
+                registry, identity, settings, streams,
                 () -> shuttingDown, metrics);
         live.add(connection);
         MessageRateLimit rate = new MessageRateLimit(config.messageRate().perSecond(), config.messageRate().burst(),
@@ -212,6 +263,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
             }
         });
         socket.closeHandler(v -> {
+            onThisLoop.decrementAndGet();
             release.run();
             connections.decrementAndGet();
             live.remove(connection);
@@ -232,8 +284,11 @@ public final class AgentGatewayVerticle extends VerticleBase {
         return verdict == MessageRateLimit.Verdict.ACCEPT;
     }
 
-    /** The Vert.x socket as an {@link AgentConnection.Wire}; a frame that cannot be written is logged, never silent. */
-    private record SocketWire(NetSocketInternal socket) implements AgentConnection.Wire {
+    /**
+     * The Vert.x socket as an {@link AgentConnection.Wire}; a frame that cannot be written is logged, never silent.
+     * The peer's address is formatted once: every tick's fleet snapshot reads it for each node.
+     */
+    private record SocketWire(NetSocketInternal socket, String remote) implements AgentConnection.Wire {
         @Override
         public void write(Message message) {
             socket.writeMessage(message).onFailure(e -> LOGGER.atWarn().addKeyValue("remote", socket.remoteAddress())
@@ -260,7 +315,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
 
         @Override
         public String remoteAddress() {
-            return String.valueOf(socket.remoteAddress());
+            return remote;
         }
     }
 

@@ -161,14 +161,13 @@ public final class IdentityGate {
         return forgotten;
     }
 
+    /** Enrolled nodes that named no configured pool: all of them minus those of each configured pool. */
     int unpooled() {
-        int n = 0;
-        for (NodeCredentials.Enrolled e : credentials.all()) {
-            if (!pools.contains(e.pool())) {
-                n++;
-            }
+        int pooled = 0;
+        for (String pool : pools) {
+            pooled += credentials.inPool(pool);
         }
-        return n;
+        return credentials.size() - pooled;
     }
 
     private static Refuse refuse(RejectReason reason, String detail) {

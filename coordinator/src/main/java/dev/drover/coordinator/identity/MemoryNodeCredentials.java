@@ -2,34 +2,43 @@ package dev.drover.coordinator.identity;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** Node credentials in memory: a coordinator without a state store (tests); lost on restart, like its nodes. */
 public final class MemoryNodeCredentials implements NodeCredentials {
-    private final ConcurrentHashMap<String, Enrolled> byNode = new ConcurrentHashMap<>();
+    private final EnrolledIndex index = new EnrolledIndex();
 
     @Override
     public Optional<Enrolled> find(String nodeId) {
-        return Optional.ofNullable(byNode.get(nodeId));
+        return index.find(nodeId);
     }
 
     @Override
     public void save(Enrolled enrolled) {
-        byNode.put(enrolled.nodeId(), enrolled);
+        index.put(enrolled);
     }
 
     @Override
     public void confirm(String nodeId) {
-        byNode.computeIfPresent(nodeId, (id, e) -> new Enrolled(id, e.hash(), e.vmId(), e.pool(), e.issuedAt(), true));
+        index.confirm(nodeId);
     }
 
     @Override
     public void forget(String nodeId) {
-        byNode.remove(nodeId);
+        index.remove(nodeId);
     }
 
     @Override
     public List<Enrolled> all() {
-        return List.copyOf(byNode.values());
+        return index.all();
+    }
+
+    @Override
+    public int size() {
+        return index.size();
+    }
+
+    @Override
+    public int inPool(String pool) {
+        return index.inPool(pool);
     }
 }

@@ -29,4 +29,10 @@ public interface NodeCredentials {
     void forget(String nodeId);
 
     List<Enrolled> all();
+
+    /** How many nodes are enrolled. */
+    int size();
+
+    /** How many enrolled nodes named this pool (kept as credentials change, not counted by a walk). */
+    int inPool(String pool);
 }

@@ -1,12 +1,12 @@
 package dev.drover.coordinator.store;
 
+import dev.drover.coordinator.identity.EnrolledIndex;
 import dev.drover.coordinator.identity.NodeCredentials;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Node credential hashes in the state store, so an agent's credential still works after a coordinator restart.
@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class CredentialStore implements NodeCredentials {
     private static final String COLUMNS = "node_id, hash, vm_id, pool, issued_at, confirmed";
     private final StateStore store;
-    private final ConcurrentHashMap<String, Enrolled> byNode = new ConcurrentHashMap<>();
+    private final EnrolledIndex index = new EnrolledIndex();
 
     public CredentialStore(StateStore store) {
         this.store = store;
@@ -28,7 +28,7 @@ public final class CredentialStore implements NodeCredentials {
                     ResultSet r = p.executeQuery()) {
                 while (r.next()) {
                     Enrolled e = row(r);
-                    byNode.put(e.nodeId(), e);
+                    index.put(e);
                 }
             }
             return null;
@@ -37,7 +37,7 @@ public final class CredentialStore implements NodeCredentials {
 
     @Override
     public Optional<Enrolled> find(String nodeId) {
-        return Optional.ofNullable(byNode.get(nodeId));
+        return index.find(nodeId);
     }
 
     @Override
@@ -54,7 +54,7 @@ public final class CredentialStore implements NodeCredentials {
                 p.executeUpdate();
             }
         });
-        store.afterCommit(() -> byNode.put(e.nodeId(), e));
+        store.afterCommit(() -> index.put(e));
     }
 
     @Override
@@ -65,8 +65,7 @@ public final class CredentialStore implements NodeCredentials {
                 p.executeUpdate();
             }
         });
-        store.afterCommit(() -> byNode.computeIfPresent(nodeId,
-                (id, e) -> new Enrolled(id, e.hash(), e.vmId(), e.pool(), e.issuedAt(), true)));
+        store.afterCommit(() -> index.confirm(nodeId));
     }
 
     @Override
@@ -77,12 +76,22 @@ public final class CredentialStore implements NodeCredentials {
                 p.executeUpdate();
             }
         });
-        store.afterCommit(() -> byNode.remove(nodeId));
+        store.afterCommit(() -> index.remove(nodeId));
     }
 
     @Override
     public List<Enrolled> all() {
-        return List.copyOf(byNode.values());
+        return index.all();
+    }
+
+    @Override
+    public int size() {
+        return index.size();
+    }
+
+    @Override
+    public int inPool(String pool) {
+        return index.inPool(pool);
     }
 
     private static Enrolled row(ResultSet r) throws java.sql.SQLException {

@@ -41,6 +41,11 @@ public final class FleetStore implements NodeJournal, DeliveryLedgerStore {
     }
 
     @Override
+    public void eventually(Runnable body) {
+        store.batchLater(body);
+    }
+
+    @Override
     public void node(NodeRecord n) {
         NodeIdentity i = n.identity();
         byte[] eviction = n.eviction() != null ? Frames.encode(n.eviction()) : null;
@@ -69,8 +74,10 @@ public final class FleetStore implements NodeJournal, DeliveryLedgerStore {
         store.write(c -> {
             update(c, "INSERT INTO node_transitions (node_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)",
                     nodeId, t.at().toEpochMilli(), t.from().name(), t.to().name(), t.reason());
+            // by time, not insertion order: liveness moves are written later than moves made after them
             update(c, "DELETE FROM node_transitions WHERE node_id = ? AND rowid NOT IN (SELECT rowid FROM "
-                    + "node_transitions WHERE node_id = ? ORDER BY rowid DESC LIMIT " + HISTORY + ")", nodeId, nodeId);
+                    + "node_transitions WHERE node_id = ? ORDER BY at DESC, rowid DESC LIMIT " + HISTORY + ")", nodeId,
+                    nodeId);
         });
     }
 

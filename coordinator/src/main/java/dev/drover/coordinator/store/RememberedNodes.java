@@ -33,8 +33,9 @@ final class RememberedNodes {
 
     static List<RememberedNode> load(Connection c) throws SQLException {
         Map<String, List<Transition>> history = new HashMap<>();
+        // in time order (liveness moves are written after moves made later), which is the index's order
         try (PreparedStatement p = c.prepareStatement("SELECT node_id, at, from_state, to_state, reason "
-                + "FROM node_transitions ORDER BY rowid"); ResultSet r = p.executeQuery()) {
+                + "FROM node_transitions ORDER BY node_id, at, rowid"); ResultSet r = p.executeQuery()) {
             while (r.next()) {
                 history.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(new Transition(
                         NodeState.valueOf(r.getString(3)), NodeState.valueOf(r.getString(4)), r.getString(5),

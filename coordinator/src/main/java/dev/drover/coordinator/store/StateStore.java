@@ -55,6 +55,10 @@ public final class StateStore implements AutoCloseable {
                 return t;
             });
     private Connection checkpointConnection;
+    /** Bounds how long a background commit holds the lock an event loop's write may be waiting for. */
+    private static final int MAX_DEFERRED_PER_COMMIT = 256;
+    private final java.util.concurrent.ConcurrentLinkedQueue<SqlOp> deferred = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean drainScheduled = new java.util.concurrent.atomic.AtomicBoolean();
 
     private StateStore(String where, Connection connection, int schemaVersion) {
         this.where = where;
@@ -159,16 +163,81 @@ public final class StateStore implements AutoCloseable {
 
     /**
      * Keeps {@code op} soon, on a thread of the store's own, for what nothing said to the outside depends on (a
-     * scaling decision's history): the scaling tick on an event loop never waits for the disk.
+     * scaling decision's history, a node's liveness state): the caller, often an event loop, never waits for the
+     * disk. Kept in the order given, many to a transaction, so a burst (thousands of nodes turning Suspect after
+     * a stall) costs a few commits rather than one each.
      */
     public void writeLater(SqlOp op) {
-        later.execute(() -> {
+        deferred.add(op);
+        if (drainScheduled.compareAndSet(false, true)) {
             try {
-                commit(List.of(op));
-            } catch (RuntimeException e) {
-                LOGGER.atWarn().addKeyValue("store", where).log("a background write failed: " + e.getMessage());
+                later.execute(this::drainDeferred);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOGGER.atDebug().addKeyValue("store", where).log("store closed: a background write was dropped");
             }
-        });
+        }
+    }
+
+    /**
+     * Runs {@code body} now and keeps every write it makes on this thread later, together and in order, as
+     * {@link #writeLater} does. Inside a {@link #batch} the writes join that batch instead (and are kept with it).
+     * The body may not use {@link #afterCommit}: nothing may wait for these writes.
+     */
+    public void batchLater(Runnable body) {
+        if (batch.get() != null) {
+            body.run();
+            return;
+        }
+        List<SqlOp> ops = new ArrayList<>();
+        List<Runnable> then = new ArrayList<>();
+        batch.set(ops);
+        afterCommit.set(then);
+        try {
+            body.run();
+        } finally {
+            batch.remove();
+            afterCommit.remove();
+        }
+        if (!then.isEmpty()) {
+            throw new IllegalStateException("afterCommit inside batchLater: nothing may wait for a deferred write");
+        }
+        if (!ops.isEmpty()) {
+            writeLater(c -> {
+                for (SqlOp op : ops) {
+                    op.apply(c);
+                }
+            });
+        }
+    }
+
+    private void drainDeferred() {
+        drainScheduled.set(false);
+        List<SqlOp> ops = new ArrayList<>();
+        for (SqlOp op = deferred.poll(); op != null; op = deferred.poll()) {
+            ops.add(op);
+            if (ops.size() == MAX_DEFERRED_PER_COMMIT) {
+                commitDeferred(ops);
+                ops = new ArrayList<>();
+            }
+        }
+        if (!ops.isEmpty()) {
+            commitDeferred(ops);
+        }
+    }
+
+    /** One transaction for the lot; if it fails, each on its own, so one bad write loses only itself. */
+    private void commitDeferred(List<SqlOp> ops) {
+        try {
+            commit(ops);
+        } catch (RuntimeException batchFailed) {
+            for (SqlOp op : ops) {
+                try {
+                    commit(List.of(op));
+                } catch (RuntimeException e) {
+                    LOGGER.atWarn().addKeyValue("store", where).log("a background write failed: " + e.getMessage());
+                }
+            }
+        }
     }
 
     /**

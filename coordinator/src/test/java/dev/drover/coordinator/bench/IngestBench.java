@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * <pre>
  * ./mvnw -B -pl coordinator -am verify -DskipUTs -Dit.test=IngestBench -Dfailsafe.failIfNoSpecifiedTests=false \
  *     -Dbench.sizes=1000,5000,10000,19000 -Dbench.heartbeatMillis=5000 -Dbench.seconds=30 -Dbench.heap=1g \
- *     -Dbench.jfr=false -Dbench.stall=true
+ *     -Dbench.jfr=false -Dbench.stall=true -Dbench.dashboard=false
  * </pre>
  * Results: {@code coordinator/target/bench/ingest-<heartbeat>ms.json}, one object per size, and a table on
  * stdout in BENCHMARKS.md's form. Open files: each side holds N sockets, so N stays below {@code ulimit -n}.
@@ -30,11 +30,12 @@ class IngestBench {
         String heap = System.getProperty("bench.heap", "1g");
         boolean jfr = Boolean.getBoolean("bench.jfr");
         boolean stall = Boolean.parseBoolean(System.getProperty("bench.stall", "true"));
+        boolean dashboard = Boolean.getBoolean("bench.dashboard");
         Path out = Files.createDirectories(Path.of("target/bench"));
         JsonArray results = new JsonArray();
         for (int n : sizes) {
             JsonObject r = new IngestRun(out.resolve("ingest-" + n + "-" + heartbeat + "ms"),
-                    new IngestRun.Settings(n, heartbeat, 15, seconds, heap, jfr, stall)).run();
+                    new IngestRun.Settings(n, heartbeat, 15, seconds, heap, jfr, stall, dashboard)).run();
             results.add(r);
             Files.writeString(out.resolve("ingest-" + heartbeat + "ms.json"), results.encodePrettily());
             System.out.println("INGEST " + row(r));

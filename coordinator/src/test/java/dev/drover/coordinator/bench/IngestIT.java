@@ -17,7 +17,7 @@ class IngestIT {
     @Test
     void twoHundredAgentsAreAllShownAliveAndTheProbeIsSeen() throws Exception {
         Path dir = Files.createDirectories(Path.of("target/bench/ingest-it"));
-        JsonObject r = new IngestRun(dir, new IngestRun.Settings(200, 1000, 5, 10, "256m", false, true)).run();
+        JsonObject r = new IngestRun(dir, new IngestRun.Settings(200, 1000, 5, 10, "256m", false, true, false)).run();
         Files.writeString(Path.of("target/bench/ingest-it.json"), r.encodePrettily());
 
         assertThat(r.getInteger("aliveShown")).as(r.encodePrettily()).isEqualTo(200);

@@ -24,9 +24,12 @@ final class IngestRun {
     static final String TOKEN = "ingest-bench-enrolment-token-0123456789";
     static final Path COORDINATOR_JAR = Path.of("target/drover-coordinator.jar").toAbsolutePath();
 
-    /** @param heap the coordinator's -Xmx; @param jfr keep a flight recording of the coordinator's run */
+    /**
+     * @param heap the coordinator's -Xmx; @param jfr keep a flight recording of the coordinator's run
+     * @param dashboard also open the dashboard in headless Chromium under this load and time its updates
+     */
     record Settings(int agents, long heartbeatMillis, int warmupSeconds, int seconds, String heap, boolean jfr,
-            boolean stall) {
+            boolean stall, boolean dashboard) {
     }
 
     static {
@@ -106,6 +109,9 @@ final class IngestRun {
                 r.put("dropsDuringMeasurement", load.drops.get() - dropsBefore);
                 r.put("framesPerSecond", Math.round(s.agents() * (1000.0 / s.heartbeatMillis()) + s.agents() / 2 * 2));
                 alive(r);
+                if (s.dashboard()) {
+                    dashboard(r);
+                }
                 r.put("rssBytes", coordinator.rssBytes());
                 long heapFull = heapAfterGc(coordinator);
                 r.put("heapLiveBytes", heapFull).put("heapLiveEmptyBytes", heapEmpty)
@@ -174,6 +180,32 @@ final class IngestRun {
         HttpResponse<String> full = get("/api/nodes");
         r.put("fullListMillis", (System.nanoTime() - f0) / 1_000_000).put("fullListBytes", full.body().length());
         r.put("aliveShown", alive - 1).put("suspectShown", suspect); // minus the probe
+    }
+
+    /**
+     * The dashboard under the same load: the page's own time to apply each update ({@code
+     * window.droverRenderMillis}: the first full snapshot, then the per-second deltas), as DashboardIT measures
+     * it at 1,000 nodes. Not a test: the figures are recorded, and a failed page is recorded as such.
+     */
+    private void dashboard(JsonObject r) throws Exception {
+        dev.drover.coordinator.Browser.install();
+        dev.drover.coordinator.Browser.Run run = dev.drover.coordinator.Browser.run("dashboard-check.cjs",
+                java.util.Map.of("URL", "http://127.0.0.1:" + httpPort + "/ui/", "SCREENSHOT",
+                        dir.resolve("dashboard.png").toString(), "FULL_PAGE", "0", "MIN_NODES",
+                        Integer.toString(s.agents()), "MEASURE_RENDER", "1", "TIMEOUT_MS", "180000"), 600);
+        JsonObject seen = new JsonObject(run.output().lines().filter(l -> l.startsWith("{")).findFirst().orElse("{}"));
+        JsonObject d = new JsonObject().put("exitCode", run.exitCode()).put("nodesDrawn", seen.getInteger("nodes"));
+        JsonArray millis = seen.getJsonArray("renderMillis", new JsonArray());
+        List<Long> sorted = millis.stream().map(o -> ((Number) o).longValue()).sorted().toList();
+        d.put("renderMillisSorted", new JsonArray(new ArrayList<>(sorted)));
+        if (!sorted.isEmpty()) {
+            d.put("p50", sorted.get(sorted.size() / 2)).put("p95", sorted.get((int) Math.ceil(sorted.size() * 0.95) - 1))
+                    .put("max", sorted.get(sorted.size() - 1));
+        }
+        if (run.exitCode() != 0) {
+            d.put("failure", run.output().lines().filter(l -> l.contains("failed")).findFirst().orElse(""));
+        }
+        r.put("dashboard", d);
     }
 
     /** A 3 s SIGSTOP of the coordinator: how many agents dropped their connection in the 30 s after SIGCONT. */

@@ -110,6 +110,8 @@ final class LoadAgents implements AutoCloseable {
         private final boolean busy;
         private final TaskRef task;
         private String sessionId = "";
+        /** The node credential the first Welcome issued: a reconnect presents it, as a real agent does. */
+        private String credential = "";
         private float percent;
         private int attempt;
         private ScheduledFuture<?> beat;
@@ -124,7 +126,8 @@ final class LoadAgents implements AutoCloseable {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             connected.incrementAndGet();
-            ctx.writeAndFlush(new Hello(1, 1, "bench", NodeIdentity.local(id, "bench"), 1, 0, token, sessionId, 0));
+            ctx.writeAndFlush(new Hello(1, 1, "bench", NodeIdentity.local(id, "bench"), 1, 0, token, sessionId, 0)
+                    .withProof(credential, ""));
             if (!expectWelcome) {
                 startReporting(ctx, heartbeatMillis);
             }
@@ -134,6 +137,9 @@ final class LoadAgents implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof Welcome w) {
                 sessionId = w.sessionId();
+                if (!w.nodeCredential().isEmpty()) {
+                    credential = w.nodeCredential();
+                }
                 attempt = 0;
                 welcomed.incrementAndGet();
                 startReporting(ctx, w.heartbeatIntervalMillis());

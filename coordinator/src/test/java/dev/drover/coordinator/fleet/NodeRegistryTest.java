@@ -239,6 +239,48 @@ class NodeRegistryTest {
     }
 
     @Test
+    void livenessMovesAreKeptLaterAndEveryOtherMoveBeforeAnyoneActsOnIt() {
+        List<String> kept = new ArrayList<>();
+        registry.setJournal(new NodeJournal() {
+            private String how = "";
+
+            @Override
+            public void atomically(Runnable body) {
+                how = "now";
+                body.run();
+            }
+
+            @Override
+            public void eventually(Runnable body) {
+                how = "later";
+                body.run();
+            }
+
+            @Override
+            public void transition(String nodeId, Transition t) {
+                kept.add(how + " " + t.from() + ">" + t.to());
+            }
+        });
+        enrol(hello("n1", "", 0), new RecordingLink());
+        Node node = registry.find("n1").orElseThrow();
+        kept.clear(); // the enrolment itself, from no state yet
+
+        registry.heartbeat(node, beat(1));
+        registry.heartbeat(node, beat(0));
+        clock.advance(Duration.ofSeconds(19));
+        registry.sweep();
+        registry.heartbeat(node, beat(0));
+        clock.advance(Duration.ofSeconds(19));
+        registry.sweep();
+        clock.advance(Duration.ofSeconds(42));
+        registry.sweep();
+        registry.heartbeat(node, beat(0));
+
+        assertThat(kept).containsExactly("later READY>BUSY", "later BUSY>READY", "later READY>SUSPECT",
+                "later SUSPECT>READY", "later READY>SUSPECT", "now SUSPECT>LOST", "now LOST>READY");
+    }
+
+    @Test
     void commandsAreResentAfterReconnectUntilAcknowledged() {
         enrol(hello("n1", "", 0), new RecordingLink());
         Node node = registry.find("n1").orElseThrow();

@@ -139,4 +139,27 @@ class IdentityGateTest {
         assertThat(forgotten).isEqualTo(2);
         assertThat(gate.admit(hello("stray-3", "nowhere", FARM), live::contains)).isInstanceOf(IdentityGate.Admit.class);
     }
+
+    @Test
+    void theUnpooledCountFollowsEveryChangeOfACredentialsPool() {
+        // a configured-pool node enrolled again under an unconfigured pool (its credential replaced) counts as
+        // unpooled; forgetting it frees the room; many pooled nodes never count
+        for (int i = 0; i < 50; i++) {
+            enrol("pooled-" + i);
+        }
+        Hello stray = hello("stray-1", "nowhere", FARM);
+        gate.issue(stray, (IdentityGate.Admit) gate.admit(stray, live::contains));
+        credentials.save(new NodeCredentials.Enrolled("pooled-0", new byte[32], "", "nowhere", NOW, true));
+
+        assertThat(gate.unpooled()).isEqualTo(2);
+        assertThat(credentials.inPool("it")).isEqualTo(49);
+        assertThat(refused(hello("stray-3", "nowhere", FARM)).reason()).isEqualTo(RejectReason.OVERLOADED);
+
+        credentials.forget("pooled-0");
+        credentials.forget("not-enrolled");
+
+        assertThat(gate.unpooled()).isEqualTo(1);
+        assertThat(credentials.size()).isEqualTo(50);
+        assertThat(gate.admit(hello("stray-3", "nowhere", FARM), live::contains)).isInstanceOf(IdentityGate.Admit.class);
+    }
 }

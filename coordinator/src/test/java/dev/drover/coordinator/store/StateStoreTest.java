@@ -108,4 +108,46 @@ class StateStoreTest {
                 + "CREATE TABLE b (y TEXT) STRICT; -- trailing\n")).containsExactly("CREATE TABLE a (x INTEGER)",
                 "CREATE TABLE b (y TEXT) STRICT");
     }
+
+    @Test
+    void deferredWritesAreKeptInOrderByCloseAndABadOneLosesOnlyItself() {
+        Path file = dir.resolve("later.db");
+        try (StateStore store = StateStore.open(file.toString(), "NORMAL")) {
+            for (int i = 0; i < 1000; i++) {
+                int value = i;
+                // two writes captured together, then kept off this thread; the last value for 'x' must win
+                store.batchLater(() -> {
+                    store.write(c -> FleetStore.update(c, "INSERT OR REPLACE INTO counters (name, value) VALUES ('x', ?)",
+                            value));
+                    store.write(c -> FleetStore.update(c, "INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)",
+                            "n" + value, value));
+                });
+                if (i == 500) {
+                    store.writeLater(c -> FleetStore.update(c, "INSERT INTO no_such_table VALUES (1)"));
+                }
+            }
+            assertThatThrownBy(() -> store.batchLater(() -> store.afterCommit(() -> { })))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+        try (StateStore again = StateStore.open(file.toString(), "NORMAL")) {
+            assertThat(count(again, "counters")).isEqualTo(1001);
+            long x = again.read(c -> {
+                try (ResultSet r = c.createStatement().executeQuery("SELECT value FROM counters WHERE name = 'x'")) {
+                    r.next();
+                    return r.getLong(1);
+                }
+            });
+            assertThat(x).isEqualTo(999);
+        }
+    }
+
+    @Test
+    void insideABatchDeferredWritesJoinItAndAreDurableWithIt() {
+        try (StateStore store = StateStore.open(dir.resolve("joined.db").toString(), "NORMAL")) {
+            store.batch(() -> store.batchLater(() -> store.write(c -> FleetStore.update(c,
+                    "INSERT INTO counters (name, value) VALUES ('joined', 1)"))));
+
+            assertThat(count(store, "counters")).isEqualTo(1); // no waiting: kept when the batch returned
+        }
+    }
 }
