@@ -190,14 +190,7 @@ public final class StateStore implements AutoCloseable {
         }
         List<SqlOp> ops = new ArrayList<>();
         List<Runnable> then = new ArrayList<>();
-        batch.set(ops);
-        afterCommit.set(then);
-        try {
-            body.run();
-        } finally {
-            batch.remove();
-            afterCommit.remove();
-        }
+        capture(body, ops, then);
         if (!then.isEmpty()) {
             throw new IllegalStateException("afterCommit inside batchLater: nothing may wait for a deferred write");
         }
@@ -252,6 +245,15 @@ public final class StateStore implements AutoCloseable {
         }
         List<SqlOp> ops = new ArrayList<>();
         List<Runnable> then = new ArrayList<>();
+        capture(body, ops, then);
+        if (!ops.isEmpty()) {
+            commit(ops);
+        }
+        then.forEach(Runnable::run);
+    }
+
+    /** Runs {@code body} with this thread's writes and after-commit steps collected into the lists given. */
+    private void capture(Runnable body, List<SqlOp> ops, List<Runnable> then) {
         batch.set(ops);
         afterCommit.set(then);
         try {
@@ -260,10 +262,6 @@ public final class StateStore implements AutoCloseable {
             batch.remove();
             afterCommit.remove();
         }
-        if (!ops.isEmpty()) {
-            commit(ops);
-        }
-        then.forEach(Runnable::run);
     }
 
     /**
