@@ -148,14 +148,13 @@ public final class Node {
         stateReason = reason;
         stateSince = at;
         if (identity != null) { // a node is written from its first Hello on
-            Runnable write = () -> {
-                journal.node(record());
-                journal.transition(id, t);
-            };
             if (livenessOnly(t)) {
-                journal.eventually(write);
+                journal.eventually(() -> journal.livenessMove(record(), t));
             } else {
-                journal.atomically(write);
+                journal.atomically(() -> {
+                    journal.node(record());
+                    journal.transition(id, t);
+                });
             }
         }
         StateChangeLog.transition(id, t);

@@ -43,6 +43,16 @@ public interface NodeJournal {
     default void transition(String nodeId, Transition transition) {
     }
 
+    /**
+     * A move among Ready, Busy and Suspect, made {@link #eventually}: kept only onto the node's row as it is now
+     * (never bringing back a forgotten node, never over a newer version or another enrolment of the same id),
+     * with its history row.
+     */
+    default void livenessMove(NodeRecord node, Transition transition) {
+        node(node);
+        transition(node.id(), transition);
+    }
+
     default void taskStarted(String nodeId, TaskRef task, Instant startedAt) {
     }
 

@@ -54,7 +54,8 @@ final class AgentConnection implements AgentLink {
     private final Wire wire;
     private final NodeRegistry registry;
     private final IdentityGate identity;
-    private boolean credentialConfirmed;
+    /** The credential this connection's Welcome issued, until the agent speaks again (then it is confirmed). */
+    private String issuedHere = "";
     private final GatewaySettings settings;
     private final InboundStreams streams;
     private final BooleanSupplier shuttingDown;
@@ -115,10 +116,11 @@ final class AgentConnection implements AgentLink {
             }
             return;
         }
-        if (!credentialConfirmed) {
-            // the agent keeps an issued credential before it says anything after the Welcome
-            credentialConfirmed = true;
-            identity.confirmed(node.id());
+        if (!issuedHere.isEmpty()) {
+            // the agent keeps an issued credential before it says anything after the Welcome; only the one
+            // issued here is confirmed (a newer Hello on another loop may have replaced it meanwhile)
+            identity.confirmed(node.id(), issuedHere);
+            issuedHere = "";
         }
         if (message instanceof Heartbeat hb) {
             registry.heartbeat(node, hb);
@@ -190,6 +192,7 @@ final class AgentConnection implements AgentLink {
         }
         IdentityGate.Admit admit = (IdentityGate.Admit) outcome;
         String issued = admit.issue() ? identity.issue(hello, admit) : "";
+        issuedHere = issued;
         int version = ProtocolVersion.negotiate(hello.minVersion(), hello.maxVersion(),
                 ProtocolVersion.MIN_SUPPORTED, ProtocolVersion.CURRENT).orElseThrow();
         String nodeId = hello.identity().nodeId();

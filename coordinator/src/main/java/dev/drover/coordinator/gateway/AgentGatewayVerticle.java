@@ -62,6 +62,7 @@ public final class AgentGatewayVerticle extends VerticleBase {
     private final InboundStreams streams;
     private final Set<AgentConnection> live = ConcurrentHashMap.newKeySet();
     private volatile boolean shuttingDown;
+    private Future<Void> goodbye;
     private final Admission admission;
     private final BadConnectionLog badConnections = BadConnectionLog.GATEWAY;
     private SslContext tls;
@@ -124,6 +125,15 @@ public final class AgentGatewayVerticle extends VerticleBase {
                     public Future<?> start() {
                         return listenOn(vertx, port);
                     }
+
+                    /**
+                     * Vert.x stops these child listeners before the gateway itself, closing their connections:
+                     * every agent is told Bye(SHUTDOWN) first, whichever loop it is on.
+                     */
+                    @Override
+                    public Future<?> stop() {
+                        return goodbye();
+                    }
                 }));
             }
             return Future.all(more);
@@ -146,6 +156,14 @@ public final class AgentGatewayVerticle extends VerticleBase {
      */
     @Override
     public Future<?> stop() {
+        return goodbye().compose(v -> Future.all(servers.stream().map(NetServer::close).toList()));
+    }
+
+    /** Bye(SHUTDOWN) to every connected agent, once, then up to 2 s for the Byes to be flushed. */
+    private synchronized Future<Void> goodbye() {
+        if (goodbye != null) {
+            return goodbye;
+        }
         shuttingDown = true;
         for (AgentConnection connection : live) {
             connection.shutdown();
@@ -159,7 +177,8 @@ public final class AgentGatewayVerticle extends VerticleBase {
             }
         });
         LOGGER.atInfo().addKeyValue("agents", live.size()).log("gateway stopping; agents told to reconnect later");
-        return flushed.future().compose(v -> Future.all(servers.stream().map(NetServer::close).toList()));
+        goodbye = flushed.future();
+        return goodbye;
     }
 
     /** Farm tokens only, credentials in memory, no attestation: a gateway on its own (tests). */

@@ -135,9 +135,15 @@ public final class IdentityGate {
         return credential;
     }
 
-    /** The agent spoke after the Welcome that issued its credential: it has it (the agent stores it first). */
-    public void confirmed(String nodeId) {
-        credentials.find(nodeId).filter(e -> !e.confirmed()).ifPresent(e -> credentials.confirm(nodeId));
+    /**
+     * The agent spoke after the Welcome that issued {@code credential}: it has it (the agent stores it first).
+     * Only that credential is confirmed: if a later Hello (on another event loop) has replaced it, the newer one
+     * stays unconfirmed, so a lost Welcome of that Hello can still be retried with the token. Synchronized with
+     * the gateway's Hellos, which hold this object's monitor.
+     */
+    public synchronized void confirmed(String nodeId, String credential) {
+        credentials.find(nodeId).filter(e -> !e.confirmed() && Credential.matches(e.hash(), credential))
+                .ifPresent(e -> credentials.confirm(nodeId));
     }
 
     /**

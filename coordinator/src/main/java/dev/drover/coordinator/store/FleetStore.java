@@ -71,13 +71,31 @@ public final class FleetStore implements NodeJournal, DeliveryLedgerStore {
 
     @Override
     public void transition(String nodeId, Transition t) {
+        store.write(c -> history(c, nodeId, t));
+    }
+
+    /** A history row, and the node's history trimmed to its newest rows. */
+    private static void history(Connection c, String nodeId, Transition t) throws SQLException {
+        update(c, "INSERT INTO node_transitions (node_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)",
+                nodeId, t.at().toEpochMilli(), t.from().name(), t.to().name(), t.reason());
+        // by time, not insertion order: liveness moves are written later than moves made after them
+        update(c, "DELETE FROM node_transitions WHERE node_id = ? AND rowid NOT IN (SELECT rowid FROM "
+                + "node_transitions WHERE node_id = ? ORDER BY at DESC, rowid DESC LIMIT " + HISTORY + ")", nodeId,
+                nodeId);
+    }
+
+    @Override
+    public void livenessMove(NodeRecord n, Transition t) {
+        Long enrolledAt = n.enrolledAt() != null ? n.enrolledAt().toEpochMilli() : null;
         store.write(c -> {
-            update(c, "INSERT INTO node_transitions (node_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)",
-                    nodeId, t.at().toEpochMilli(), t.from().name(), t.to().name(), t.reason());
-            // by time, not insertion order: liveness moves are written later than moves made after them
-            update(c, "DELETE FROM node_transitions WHERE node_id = ? AND rowid NOT IN (SELECT rowid FROM "
-                    + "node_transitions WHERE node_id = ? ORDER BY at DESC, rowid DESC LIMIT " + HISTORY + ")", nodeId,
-                    nodeId);
+            // Written later than moves made after it: an UPDATE of this enrolment's row only if it is older, so a
+            // late write never brings back a forgotten node nor overwrites what a newer move or Hello wrote.
+            int kept = update(c, "UPDATE nodes SET version = ?, state = ?, state_reason = ?, state_since = ? "
+                    + "WHERE node_id = ? AND version < ? AND enrolled_at IS ?", n.version(), n.state().name(),
+                    n.stateReason(), n.stateSince().toEpochMilli(), n.id(), n.version(), enrolledAt);
+            if (kept == 1) {
+                history(c, n.id(), t);
+            }
         });
     }
 

@@ -41,7 +41,13 @@ public final class StateStore implements AutoCloseable {
 
     private final String where;
     private final Connection connection;
-    private final ReentrantLock lock = new ReentrantLock();
+    /**
+     * Fair: the background writer commits many chunks in a row, and an event loop's write (a Hello, an event
+     * before its Ack) waiting for the lock goes next, not after the whole backlog.
+     */
+    private final ReentrantLock lock = new ReentrantLock(true);
+    /** Set while {@link #batchLater} collects writes on this thread: nothing in there may be durable or waited for. */
+    private final ThreadLocal<Boolean> collectingLater = new ThreadLocal<>();
     private final ThreadLocal<List<SqlOp>> batch = new ThreadLocal<>();
     private final ThreadLocal<List<Runnable>> afterCommit = new ThreadLocal<>();
     private final java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
@@ -189,10 +195,11 @@ public final class StateStore implements AutoCloseable {
             return;
         }
         List<SqlOp> ops = new ArrayList<>();
-        List<Runnable> then = new ArrayList<>();
-        capture(body, ops, then);
-        if (!then.isEmpty()) {
-            throw new IllegalStateException("afterCommit inside batchLater: nothing may wait for a deferred write");
+        collectingLater.set(Boolean.TRUE);
+        try {
+            capture(body, ops, new ArrayList<>());
+        } finally {
+            collectingLater.remove();
         }
         if (!ops.isEmpty()) {
             writeLater(c -> {
@@ -239,6 +246,9 @@ public final class StateStore implements AutoCloseable {
      * the writes (they are not durable until the outermost batch ends).
      */
     public void batch(Runnable body) {
+        if (collectingLater.get() != null) {
+            throw new IllegalStateException("a durable batch inside batchLater would be kept later");
+        }
         if (batch.get() != null) {
             body.run();
             return;
@@ -270,6 +280,9 @@ public final class StateStore implements AutoCloseable {
      * indexes) change here, so they never show what the disk does not have.
      */
     public void afterCommit(Runnable step) {
+        if (collectingLater.get() != null) {
+            throw new IllegalStateException("afterCommit inside batchLater: nothing may wait for a deferred write");
+        }
         List<Runnable> then = afterCommit.get();
         if (then != null) {
             then.add(step);
@@ -325,6 +338,8 @@ public final class StateStore implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // whatever was queued after the writer's last pass (a node moved while the coordinator stopped) is kept here
+        drainDeferred();
         if (checkpointer != null) {
             checkpointer.shutdownNow();
             try {

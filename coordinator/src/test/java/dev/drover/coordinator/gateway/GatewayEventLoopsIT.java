@@ -35,6 +35,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class GatewayEventLoopsIT {
     private static final String TOKEN = "gateway-loops-token-0123456789";
 
+    private String deploymentId;
+
     private AgentGatewayVerticle deploy(Vertx vertx, NodeRegistry registry, int maxUnpooled) {
         CoordinatorConfig config = new CoordinatorConfig(
                 new CoordinatorConfig.Gateway("127.0.0.1", 0, null, 30_000, 1000, null,
@@ -43,7 +45,7 @@ class GatewayEventLoopsIT {
         AgentGatewayVerticle gateway = new AgentGatewayVerticle(config, registry,
                 new EnrolmentTokens(config.enrolment().tokens()), new AtomicInteger(),
                 new dev.drover.coordinator.metrics.Metrics());
-        vertx.deployVerticle(gateway).await();
+        deploymentId = vertx.deployVerticle(gateway).await();
         return gateway;
     }
 
@@ -115,6 +117,34 @@ class GatewayEventLoopsIT {
                     && r.reason() == RejectReason.OVERLOADED).count();
             assertThat(welcomed).isEqualTo(10);
             assertThat(overloaded).isEqualTo(30);
+        } finally {
+            for (WireClient c : open) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void stoppingTellsEveryAgentOnEveryLoopByeShutdown(Vertx vertx) throws Exception {
+        NodeRegistry registry = new NodeRegistry(Clock.systemUTC(),
+                new CoordinatorConfig(null, null, null, new CoordinatorConfig.Enrolment(List.of(TOKEN), null))
+                        .liveness().settings(), 100);
+        AgentGatewayVerticle gateway = deploy(vertx, registry, 1000);
+        List<WireClient> open = new ArrayList<>();
+        try {
+            assertThat(helloAtOnce(gateway.actualPort(), 12, open)).allMatch(Welcome.class::isInstance);
+            assertThat(gateway.connectionsPerEventLoop()).hasSize(2);
+
+            vertx.undeploy(deploymentId).await();
+
+            // Vert.x stops the extra listener first: its agents must hear Bye(SHUTDOWN) too, not a bare close
+            for (WireClient c : open) {
+                Message m = c.receive();
+                while (!(m instanceof dev.drover.protocol.Bye)) {
+                    m = c.receive();
+                }
+                assertThat(((dev.drover.protocol.Bye) m).reason()).isEqualTo(dev.drover.protocol.ByeReason.SHUTDOWN);
+            }
         } finally {
             for (WireClient c : open) {
                 c.close();

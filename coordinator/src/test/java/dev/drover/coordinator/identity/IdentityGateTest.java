@@ -35,7 +35,7 @@ class IdentityGateTest {
         Hello h = hello(nodeId, "it", FARM);
         IdentityGate.Admit admit = (IdentityGate.Admit) gate.admit(h, live::contains);
         String credential = gate.issue(h, admit);
-        gate.confirmed(nodeId);
+        gate.confirmed(nodeId, credential);
         return credential;
     }
 
@@ -101,9 +101,26 @@ class IdentityGateTest {
         assertThat(gate.admit(h.withProof("dnc1.an-older-credential", ""), live::contains))
                 .as("the agent still holds the credential the lost Welcome replaced").isEqualTo(new IdentityGate.Admit(true, ""));
         // once the agent spoke after a Welcome, the token alone is refused again
-        gate.issue(h, (IdentityGate.Admit) gate.admit(h, live::contains));
-        gate.confirmed("n1");
+        String latest = gate.issue(h, (IdentityGate.Admit) gate.admit(h, live::contains));
+        gate.confirmed("n1", latest);
         assertThat(refused(h).reason()).isEqualTo(RejectReason.BAD_CREDENTIAL);
+    }
+
+    @Test
+    void anOlderConnectionSpeakingLateDoesNotConfirmTheCredentialThatReplacedIts() {
+        // connection 1 got C1; before it spoke, a second Hello (another event loop) was issued C2, whose Welcome
+        // may yet be lost; connection 1's first message must not confirm C2, or that agent could never retry
+        Hello h = hello("n1", "it", FARM);
+        String c1 = gate.issue(h, (IdentityGate.Admit) gate.admit(h, live::contains));
+        String c2 = gate.issue(h, (IdentityGate.Admit) gate.admit(h, live::contains));
+
+        gate.confirmed("n1", c1);
+
+        assertThat(credentials.find("n1").orElseThrow().confirmed()).isFalse();
+        assertThat(gate.admit(h, live::contains)).as("C2's Welcome may be retried with the token")
+                .isEqualTo(new IdentityGate.Admit(true, ""));
+        gate.confirmed("n1", c2);
+        assertThat(credentials.find("n1").orElseThrow().confirmed()).isTrue();
     }
 
     @Test

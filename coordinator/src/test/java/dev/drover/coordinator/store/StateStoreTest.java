@@ -128,6 +128,8 @@ class StateStoreTest {
             }
             assertThatThrownBy(() -> store.batchLater(() -> store.afterCommit(() -> { })))
                     .isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> store.batchLater(() -> store.batch(() -> { })))
+                    .as("a durable batch cannot hide inside a deferred one").isInstanceOf(IllegalStateException.class);
         }
         try (StateStore again = StateStore.open(file.toString(), "NORMAL")) {
             assertThat(count(again, "counters")).isEqualTo(1001);

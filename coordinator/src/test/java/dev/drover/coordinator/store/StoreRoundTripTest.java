@@ -184,4 +184,30 @@ class StoreRoundTripTest {
                 .containsExactly("reason 3", "reason 4", "reason 5", "reason 6", "reason 7");
         store.close();
     }
+
+    @Test
+    void aLateLivenessMoveNeverRevivesAForgottenNodeNorOverwritesANewerOrAnotherEnrolment() {
+        StateStore store = StateStore.open(dir.resolve("c.db").toString(), "NORMAL");
+        FleetStore fleet = new FleetStore(store, true);
+        Transition busy = new Transition(NodeState.READY, NodeState.BUSY, "1 task(s) running", T0);
+        fleet.node(node("a", 5, NodeState.DRAINING, null));
+        fleet.livenessMove(node("a", 4, NodeState.BUSY, null), busy); // older than what is kept
+        NodeJournal.NodeRecord otherEnrolment = node("a", 9, NodeState.BUSY, null);
+        fleet.livenessMove(new NodeJournal.NodeRecord("a", 9, otherEnrolment.identity(), "0.1.0", 1, 4, 1,
+                NodeState.BUSY, "x", T0, T0.plusSeconds(60), null), busy); // the id enrolled again since
+        fleet.livenessMove(node("gone", 2, NodeState.BUSY, null), busy); // forgotten before this was kept
+        fleet.node(node("b", 1, NodeState.READY, null));
+        fleet.livenessMove(node("b", 2, NodeState.BUSY, null), busy); // the ordinary case
+
+        store = reopen(store);
+        List<NodeJournal.RememberedNode> nodes = new FleetStore(store, true).loadNodes();
+
+        assertThat(nodes).extracting(n -> n.node().id()).containsExactly("a", "b");
+        assertThat(nodes.get(0).node().state()).isEqualTo(NodeState.DRAINING);
+        assertThat(nodes.get(0).node().version()).isEqualTo(5);
+        assertThat(nodes.get(0).history()).isEmpty();
+        assertThat(nodes.get(1).node().state()).isEqualTo(NodeState.BUSY);
+        assertThat(nodes.get(1).history()).containsExactly(busy);
+        store.close();
+    }
 }
