@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -35,9 +36,21 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class GatewayEventLoopsIT {
     private static final String TOKEN = "gateway-loops-token-0123456789";
 
+    private final NodeRegistry registry = new NodeRegistry(Clock.systemUTC(),
+            new CoordinatorConfig(null, null, null, new CoordinatorConfig.Enrolment(List.of(TOKEN), null))
+                    .liveness().settings(), 100);
+    /** Every client a test opened, closed after it. */
+    private final List<WireClient> open = new ArrayList<>();
     private String deploymentId;
 
-    private AgentGatewayVerticle deploy(Vertx vertx, NodeRegistry registry, int maxUnpooled) {
+    @AfterEach
+    void closeClients() throws Exception {
+        for (WireClient c : open) {
+            c.close();
+        }
+    }
+
+    private AgentGatewayVerticle deploy(Vertx vertx, int maxUnpooled) {
         CoordinatorConfig config = new CoordinatorConfig(
                 new CoordinatorConfig.Gateway("127.0.0.1", 0, null, 30_000, 1000, null,
                         CoordinatorConfig.Tls.plaintext(), 1000, null, 2),
@@ -75,80 +88,50 @@ class GatewayEventLoopsIT {
 
     @Test
     void connectionsAreServedOnBothEventLoopsAndEachNodeGetsItsOwnCredential(Vertx vertx) throws Exception {
-        NodeRegistry registry = new NodeRegistry(Clock.systemUTC(),
-                new CoordinatorConfig(null, null, null, new CoordinatorConfig.Enrolment(List.of(TOKEN), null))
-                        .liveness().settings(), 100);
-        AgentGatewayVerticle gateway = deploy(vertx, registry, 1000);
-        List<WireClient> open = new ArrayList<>();
-        try {
-            List<Message> answers = helloAtOnce(gateway.actualPort(), 40, open);
+        AgentGatewayVerticle gateway = deploy(vertx, 1000);
+        List<Message> answers = helloAtOnce(gateway.actualPort(), 40, open);
 
-            Set<String> credentials = new HashSet<>();
-            for (Message m : answers) {
-                assertThat(m).isInstanceOf(Welcome.class);
-                credentials.add(((Welcome) m).nodeCredential());
-            }
-            assertThat(credentials).hasSize(40).doesNotContain("");
-            assertThat(gateway.connectionsPerEventLoop()).hasSize(2);
-            assertThat(gateway.connectionsPerEventLoop().values().stream().mapToInt(Integer::intValue).sum())
-                    .isEqualTo(40);
-            for (int i = 0; i < 40; i++) {
-                assertThat(registry.find("loops-" + i).orElseThrow().snapshot().state()).isEqualTo(NodeState.READY);
-            }
-        } finally {
-            for (WireClient c : open) {
-                c.close();
-            }
+        Set<String> credentials = new HashSet<>();
+        for (Message m : answers) {
+            assertThat(m).isInstanceOf(Welcome.class);
+            credentials.add(((Welcome) m).nodeCredential());
+        }
+        assertThat(credentials).hasSize(40).doesNotContain("");
+        assertThat(gateway.connectionsPerEventLoop()).hasSize(2);
+        assertThat(gateway.connectionsPerEventLoop().values().stream().mapToInt(Integer::intValue).sum())
+                .isEqualTo(40);
+        for (int i = 0; i < 40; i++) {
+            assertThat(registry.find("loops-" + i).orElseThrow().snapshot().state()).isEqualTo(NodeState.READY);
         }
     }
 
     @Test
     void theCapOnNodesOfNoPoolHoldsWhenTheirHellosArriveOnBothLoopsAtOnce(Vertx vertx) throws Exception {
-        NodeRegistry registry = new NodeRegistry(Clock.systemUTC(),
-                new CoordinatorConfig(null, null, null, new CoordinatorConfig.Enrolment(List.of(TOKEN), null))
-                        .liveness().settings(), 100);
-        AgentGatewayVerticle gateway = deploy(vertx, registry, 10);
-        List<WireClient> open = new ArrayList<>();
-        try {
-            List<Message> answers = helloAtOnce(gateway.actualPort(), 40, open);
+        AgentGatewayVerticle gateway = deploy(vertx, 10);
+        List<Message> answers = helloAtOnce(gateway.actualPort(), 40, open);
 
-            long welcomed = answers.stream().filter(Welcome.class::isInstance).count();
-            long overloaded = answers.stream().filter(m -> m instanceof Reject r
-                    && r.reason() == RejectReason.OVERLOADED).count();
-            assertThat(welcomed).isEqualTo(10);
-            assertThat(overloaded).isEqualTo(30);
-        } finally {
-            for (WireClient c : open) {
-                c.close();
-            }
-        }
+        long welcomed = answers.stream().filter(Welcome.class::isInstance).count();
+        long overloaded = answers.stream().filter(m -> m instanceof Reject r
+                && r.reason() == RejectReason.OVERLOADED).count();
+        assertThat(welcomed).isEqualTo(10);
+        assertThat(overloaded).isEqualTo(30);
     }
 
     @Test
     void stoppingTellsEveryAgentOnEveryLoopByeShutdown(Vertx vertx) throws Exception {
-        NodeRegistry registry = new NodeRegistry(Clock.systemUTC(),
-                new CoordinatorConfig(null, null, null, new CoordinatorConfig.Enrolment(List.of(TOKEN), null))
-                        .liveness().settings(), 100);
-        AgentGatewayVerticle gateway = deploy(vertx, registry, 1000);
-        List<WireClient> open = new ArrayList<>();
-        try {
-            assertThat(helloAtOnce(gateway.actualPort(), 12, open)).allMatch(Welcome.class::isInstance);
-            assertThat(gateway.connectionsPerEventLoop()).hasSize(2);
+        AgentGatewayVerticle gateway = deploy(vertx, 1000);
+        assertThat(helloAtOnce(gateway.actualPort(), 12, open)).allMatch(Welcome.class::isInstance);
+        assertThat(gateway.connectionsPerEventLoop()).hasSize(2);
 
-            vertx.undeploy(deploymentId).await();
+        vertx.undeploy(deploymentId).await();
 
-            // Vert.x stops the extra listener first: its agents must hear Bye(SHUTDOWN) too, not a bare close
-            for (WireClient c : open) {
-                Message m = c.receive();
-                while (!(m instanceof dev.drover.protocol.Bye)) {
-                    m = c.receive();
-                }
-                assertThat(((dev.drover.protocol.Bye) m).reason()).isEqualTo(dev.drover.protocol.ByeReason.SHUTDOWN);
+        // Vert.x stops the extra listener first: its agents must hear Bye(SHUTDOWN) too, not a bare close
+        for (WireClient c : open) {
+            Message m = c.receive();
+            while (!(m instanceof dev.drover.protocol.Bye)) {
+                m = c.receive();
             }
-        } finally {
-            for (WireClient c : open) {
-                c.close();
-            }
+            assertThat(((dev.drover.protocol.Bye) m).reason()).isEqualTo(dev.drover.protocol.ByeReason.SHUTDOWN);
         }
     }
 }
