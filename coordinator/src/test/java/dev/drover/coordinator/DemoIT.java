@@ -92,9 +92,20 @@ class DemoIT {
                             .filter(t -> t.getInteger("requeues") > 0 && "DONE".equals(t.getString("state")))
                             .findFirst().orElse(null), t -> t != null);
             JsonArray tried = requeued.getJsonArray("nodesTried");
-            assertThat(tried.size()).isGreaterThanOrEqualTo(2);
-            assertThat(tried.getString(tried.size() - 1)).isNotEqualTo(tried.getString(0));
             JsonArray events = api.json("/api/timeline").getJsonArray("events");
+            if (tried.size() == 1) {
+                // on a loaded machine the evicted node may finish the frame before the requeue's Cancel reaches
+                // it: its result is kept and the frame is not run again, which the timeline must say
+                String ref = "task " + requeued.getLong("jid") + "/" + requeued.getInteger("tid") + "/"
+                        + requeued.getInteger("cid") + " ";
+                assertThat(events.stream().map(e -> ((JsonObject) e).getString("message")))
+                        .anyMatch(m -> m.contains(ref) && m.contains("had finished on " + tried.getString(0)
+                                + " before it was requeued"));
+                assertThat(requeued.getString("node")).isEqualTo(tried.getString(0));
+            } else {
+                assertThat(tried.getString(tried.size() - 1)).isNotEqualTo(tried.getString(0));
+                assertThat(requeued.getString("node")).isEqualTo(tried.getString(tried.size() - 1));
+            }
             assertThat(events.stream().map(e -> ((JsonObject) e).getString("kind"))).contains("eviction", "requeue",
                     "scale");
             assertThat(demo.terminate()).isIn(0, 130, 143);
