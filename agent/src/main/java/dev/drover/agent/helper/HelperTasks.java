@@ -1,6 +1,6 @@
 package dev.drover.agent.helper;
 
-import dev.drover.agent.run.LoaderVariables;
+import dev.drover.agent.run.ShelteredEnvironment;
 import dev.drover.agent.runtask.ProcStat;
 import dev.drover.agent.runtask.TaskLauncher;
 import java.io.IOException;
@@ -88,10 +88,9 @@ final class HelperTasks {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().clear();
-        pb.environment().putAll(LoaderVariables.shelter(start.env())); // setpriv starts as root
-        if (!start.workingDir().isEmpty()) {
-            pb.directory(Path.of(start.workingDir()).toFile());
-        }
+        // setpriv starts as root: it gets a fixed environment, and drover-run enters the directory as the task user
+        pb.environment().putAll(ShelteredEnvironment.shelter(start.env(), start.workingDir()));
+        pb.directory(new java.io.File("/"));
         Process process;
         synchronized (conn) {
             if (conn.gone()) {

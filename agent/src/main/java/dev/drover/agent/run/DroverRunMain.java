@@ -190,7 +190,7 @@ public final class DroverRunMain implements Callable<Integer> {
         if (task == null) {
             return null;
         }
-        String env = System.getenv("DROVER_TASK_LOG_DIR");
+        String env = ShelteredEnvironment.getenv(System.getenv(), "DROVER_TASK_LOG_DIR");
         Path dir = Path.of(env != null && !env.isBlank() ? env : DEFAULT_LOG_DIR);
         if (!java.nio.file.Files.isDirectory(dir) || !java.nio.file.Files.isWritable(dir)) {
             return null;
@@ -224,7 +224,7 @@ public final class DroverRunMain implements Callable<Integer> {
 
     private static Long envLong(String name) {
         try {
-            String v = System.getenv(name);
+            String v = ShelteredEnvironment.getenv(System.getenv(), name);
             return v == null || v.isBlank() ? null : Long.valueOf(v.trim());
         } catch (NumberFormatException e) {
             return null;
@@ -235,7 +235,7 @@ public final class DroverRunMain implements Callable<Integer> {
         if (agentSocket != null) {
             return agentSocket;
         }
-        String env = System.getenv("DROVER_AGENT_SOCKET");
+        String env = ShelteredEnvironment.getenv(System.getenv(), "DROVER_AGENT_SOCKET");
         return Path.of(env != null && !env.isBlank() ? env : DEFAULT_SOCKET);
     }
 

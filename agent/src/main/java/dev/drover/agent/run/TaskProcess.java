@@ -73,7 +73,10 @@ final class TaskProcess {
         command.addAll(argv);
         ProcessBuilder pb = new ProcessBuilder(command).redirectInput(stdinUsable
                 ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.from(new File("/dev/null")));
-        LoaderVariables.restore(pb.environment()); // sheltered by the root helper, if it started us
+        // started by the root helper: the render gets the task's own variables back, in the task's directory,
+        // entered here as the task's user
+        ShelteredEnvironment.workingDir(System.getenv()).ifPresent(d -> pb.directory(new File(d)));
+        ShelteredEnvironment.restore(pb.environment());
         Process p;
         try {
             p = pb.start();

@@ -239,4 +239,32 @@ class PrivilegeSplitIT {
         });
         assertThat(ProcStat.all().stream().noneMatch(p -> p.pgrp() == group && p.alive())).isTrue();
     }
+    @Test
+    void theTaskEntersItsDirectoryAsItsOwnUserWithExactlyItsOwnVariables() throws Exception {
+        startHelper();
+        startAgent("agent");
+        awaitHellos(1);
+        Path out = dir.resolve("out");
+        TaskRef open = new TaskRef(25, 1, 0);
+        coordinator.send(seq -> new RunTask(seq, open, "test", List.of("sh", "-c", "pwd > pwd; env > env"),
+                List.of("SHOT=a010", "LANG=C", "LD_LIBRARY_PATH=/opt/rman/lib"), out.toString()));
+        await().atMost(WAIT).until(() -> !coordinator.finishes(open).isEmpty());
+        assertThat(coordinator.finishes(open).get(0).exitCode()).isZero();
+        assertThat(Files.readString(out.resolve("pwd")).strip()).isEqualTo(out.toString());
+        List<String> env = Files.readAllLines(out.resolve("env"));
+        assertThat(env).contains("SHOT=a010", "LANG=C", "LD_LIBRARY_PATH=/opt/rman/lib", "TR_ENV_JID=25")
+                .noneMatch(v -> v.startsWith("DROVER_SHELTERED") || v.startsWith("DROVER_TASK_WORKING_DIR")
+                        || v.startsWith("DROVER_ENROLMENT_TOKEN"));
+
+        // a directory the task's user may not enter: root would have entered it for the task; the task never runs
+        Path closed = Files.createDirectories(dir.resolve("root-only"));
+        Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        TaskRef refused = new TaskRef(25, 2, 0);
+        Path ran = out.resolve("ran");
+        coordinator.send(seq -> new RunTask(seq, refused, "test", List.of("sh", "-c", "touch " + ran), List.of(),
+                closed.toString()));
+        await().atMost(WAIT).until(() -> !coordinator.finishes(refused).isEmpty());
+        assertThat(coordinator.finishes(refused).get(0).exitCode()).isNotZero();
+        assertThat(ran).doesNotExist();
+    }
 }
