@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * <pre>
  * ./mvnw -B -pl coordinator -am verify -DskipUTs -Dit.test=IngestBench -Dfailsafe.failIfNoSpecifiedTests=false \
  *     -Dbench.sizes=1000,5000,10000,19000 -Dbench.heartbeatMillis=5000 -Dbench.seconds=30 -Dbench.heap=1g \
- *     -Dbench.jfr=false -Dbench.stall=true -Dbench.dashboard=false
+ *     -Dbench.jfr=false -Dbench.stall=true -Dbench.dashboard=false -Dbench.jvmOptions=
  * </pre>
  * Results: {@code coordinator/target/bench/ingest-<heartbeat>ms.json}, one object per size, and a table on
  * stdout in BENCHMARKS.md's form. Open files: each side holds N sockets, so N stays below {@code ulimit -n}.
@@ -31,11 +32,14 @@ class IngestBench {
         boolean jfr = Boolean.getBoolean("bench.jfr");
         boolean stall = Boolean.parseBoolean(System.getProperty("bench.stall", "true"));
         boolean dashboard = Boolean.getBoolean("bench.dashboard");
+        List<String> jvmOptions = System.getProperty("bench.jvmOptions", "").isBlank() ? List.of()
+                : List.of(System.getProperty("bench.jvmOptions").trim().split("\\s+"));
         Path out = Files.createDirectories(Path.of("target/bench"));
         JsonArray results = new JsonArray();
         for (int n : sizes) {
             JsonObject r = new IngestRun(out.resolve("ingest-" + n + "-" + heartbeat + "ms"),
-                    new IngestRun.Settings(n, heartbeat, 15, seconds, heap, jfr, stall, dashboard)).run();
+                    new IngestRun.Settings(n, heartbeat, 15, seconds, heap, jfr, stall, dashboard,
+                            jvmOptions)).run();
             results.add(r);
             Files.writeString(out.resolve("ingest-" + heartbeat + "ms.json"), results.encodePrettily());
             System.out.println("INGEST " + row(r));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +18,8 @@ class IngestIT {
     @Test
     void twoHundredAgentsAreAllShownAliveAndTheProbeIsSeen() throws Exception {
         Path dir = Files.createDirectories(Path.of("target/bench/ingest-it"));
-        JsonObject r = new IngestRun(dir, new IngestRun.Settings(200, 1000, 5, 10, "256m", false, true, false)).run();
+        JsonObject r = new IngestRun(dir, new IngestRun.Settings(200, 1000, 5, 10, "256m", false, true, false,
+                List.of())).run();
         Files.writeString(Path.of("target/bench/ingest-it.json"), r.encodePrettily());
 
         assertThat(r.getInteger("aliveShown")).as(r.encodePrettily()).isEqualTo(200);
@@ -27,5 +29,8 @@ class IngestIT {
         assertThat(r.getDouble("bareCpu")).isNotNegative();
         assertThat(r.getDouble("cpuRatio")).isPositive().isFinite();
         assertThat(r.getInteger("stallAliveAfter30s")).as(r.encodePrettily()).isEqualTo(200);
+        // the tail's attribution reads the JVM's real safepoint log: at least the bench's own full GCs are in it
+        assertThat(PauseLog.read(dir.resolve("safepoints.log"))).as("safepoints parsed").isNotEmpty();
+        assertThat(r.getJsonObject("tail").getInteger("slowSamples")).isNotNegative();
     }
 }

@@ -27,10 +27,14 @@ final class IngestRun {
     /**
      * @param heap the coordinator's -Xmx; @param jfr keep a flight recording of the coordinator's run
      * @param dashboard also open the dashboard in headless Chromium under this load and time its updates
+     * @param jvmOptions more options for the coordinator's JVM (another collector, say), after the heap
      */
     record Settings(int agents, long heartbeatMillis, int warmupSeconds, int seconds, String heap, boolean jfr,
-            boolean stall, boolean dashboard) {
+            boolean stall, boolean dashboard, List<String> jvmOptions) {
     }
+
+    /** Probe samples at or above this are "slow", and set against the coordinator's pauses. */
+    private static final long SLOW_MILLIS = 50;
 
     static {
         // the load generator is not under test: paranoid leak tracking (on in every test JVM) would make it,
@@ -51,7 +55,7 @@ final class IngestRun {
     JsonObject run() throws Exception {
         Files.createDirectories(dir);
         for (String old : List.of("coordinator.db", "coordinator.db-wal", "coordinator.db-shm", "coordinator.log",
-                "bare-reader.log", "coordinator.jfr")) {
+                "bare-reader.log", "coordinator.jfr", "safepoints.log")) {
             Files.deleteIfExists(dir.resolve(old)); // a fresh coordinator every run: no nodes remembered
         }
         JsonObject r = new JsonObject().put("agents", s.agents()).put("heartbeatMillis", s.heartbeatMillis())
@@ -77,6 +81,8 @@ final class IngestRun {
                 store: {path: '%s'}
                 """.formatted(gatewayPort, httpPort, s.heartbeatMillis(), TOKEN, dir.resolve("coordinator.db")));
         List<String> jvm = new ArrayList<>(List.of("-Xmx" + s.heap()));
+        jvm.addAll(s.jvmOptions());
+        jvm.addAll(PauseLog.jvmOptions(dir.resolve("safepoints.log")));
         if (s.jfr()) {
             jvm.add("-XX:StartFlightRecording=filename=" + dir.resolve("coordinator.jfr") + ",settings=profile");
         }
@@ -100,12 +106,14 @@ final class IngestRun {
                 long dropsBefore = load.drops.get();
                 double cpu0 = coordinator.cpuSeconds();
                 long t0 = System.nanoTime();
-                List<Long> visible = probe(probe, s.seconds());
+                List<PauseLog.Sample> samples = probe(probe, s.seconds());
+                List<Long> visible = samples.stream().map(PauseLog.Sample::millis).toList();
                 double cpu1 = coordinator.cpuSeconds();
                 double wall = (System.nanoTime() - t0) / 1e9;
                 r.put("coordinatorCpu", Math.round(1000 * (cpu1 - cpu0) / wall) / 10.0); // % of one core
                 r.put("sendToVisibleMillis", BenchStats.stats(visible).copy().put("samples", visible.size()));
                 r.getJsonObject("sendToVisibleMillis").remove("all");
+                r.put("tail", PauseLog.attribute(samples, PauseLog.read(dir.resolve("safepoints.log")), SLOW_MILLIS));
                 r.put("dropsDuringMeasurement", load.drops.get() - dropsBefore);
                 r.put("framesPerSecond", Math.round(s.agents() * (1000.0 / s.heartbeatMillis()) + s.agents() / 2 * 2));
                 alive(r);
@@ -124,23 +132,24 @@ final class IngestRun {
     }
 
     /** Progress values sent every 250 ms, each timed until the node's API detail shows it. */
-    private List<Long> probe(ProbeAgent probe, int seconds) throws Exception {
-        List<Long> millis = new ArrayList<>();
+    private List<PauseLog.Sample> probe(ProbeAgent probe, int seconds) throws Exception {
+        List<PauseLog.Sample> millis = new ArrayList<>();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         float percent = 0;
         while (System.nanoTime() < end) {
             percent = percent >= 99 ? 1 : percent + 1;
             String expected = "\"percent\":" + (double) percent;
             long sent = System.nanoTime();
+            long sentWall = System.currentTimeMillis();
             probe.progress(percent);
             while (true) {
                 HttpResponse<String> detail = get("/api/nodes/probe");
                 if (detail.body().contains(expected)) {
-                    millis.add((System.nanoTime() - sent) / 1_000_000);
+                    millis.add(new PauseLog.Sample(sentWall, (System.nanoTime() - sent) / 1_000_000));
                     break;
                 }
                 if (System.nanoTime() - sent > 30_000_000_000L) {
-                    millis.add(30_000L);
+                    millis.add(new PauseLog.Sample(sentWall, 30_000L));
                     break;
                 }
                 Thread.sleep(1);
