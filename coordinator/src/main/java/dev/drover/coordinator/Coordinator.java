@@ -276,6 +276,7 @@ public final class Coordinator {
 
     /** Once a second: liveness, scaling and orchestration, dispatch, gauges. */
     private void tick() {
+        long started = System.nanoTime();
         registry.sweep();
         provisioning.enforceDeadlines();
         // one immutable snapshot for the whole round: scaler, each pool's reconcile and the gauges (issue 16)
@@ -288,6 +289,7 @@ public final class Coordinator {
         if (builtIn != null) {
             builtIn.dispatch();
         }
+        metrics.tick(System.nanoTime() - started);
     }
 
     private <T> Future<T> failed(String what, Throwable e) {

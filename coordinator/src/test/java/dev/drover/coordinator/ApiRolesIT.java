@@ -131,12 +131,14 @@ class ApiRolesIT {
                 .map(l -> l.split(" ")[2]).collect(Collectors.toSet());
         assertThat(families).contains("drover_nodes", "drover_queue_tasks", "drover_evictions_total",
                 "drover_scale_actions_total", "drover_drains_total", "drover_requeues_total",
-                "drover_agent_messages_total", "drover_event_visible_seconds", "jvm_memory_used_bytes",
+                "drover_agent_messages_total", "drover_event_visible_seconds", "drover_tick_seconds",
+                "jvm_memory_used_bytes",
                 "process_uptime_seconds");
         assertThat(text).contains("drover_nodes{pool=\"render\",state=\"drained\"} 1.0")
                 .contains("drover_queue_tasks{service_key=\"sample\",state=\"ready\"} 2.0")
                 .contains("drover_drains_total{pool=\"render\"} 1.0")
                 .containsPattern("drover_agent_messages_total\\{type=\"heartbeat\"\\} [1-9]")
+                .containsPattern("drover_tick_seconds_count [1-9]")
                 .contains("drover_event_visible_seconds_bucket{event=\"progress\"");
     }
 

@@ -36,6 +36,7 @@ public final class Metrics {
     private final Map<MessageType, Counter> messages = new EnumMap<>(MessageType.class);
     private final Timer evictionVisible;
     private final Timer progressVisible;
+    private final Timer tick;
     private final Counter rateDropped;
     private final Counter rateClosed;
     /** Label values are bounded (issue 16): pools named in the config, and at most this many service keys. */
@@ -59,6 +60,9 @@ public final class Metrics {
         }
         evictionVisible = visibleTimer("eviction");
         progressVisible = visibleTimer("progress");
+        // how much of each second the head node spends on work over the whole fleet: near 1 s, it is saturated
+        tick = Timer.builder("drover.tick").description("The once-a-second tick over the whole fleet: liveness "
+                + "sweep, scaling, dispatch, gauges").register(registry);
         rateDropped = rateCounter("dropped");
         rateClosed = rateCounter("closed");
     }
@@ -97,6 +101,10 @@ public final class Metrics {
     /** @param observedAtMillis when the agent saw it (its wall clock; clocks on a farm are NTP-synced) */
     public void evictionVisible(long observedAtMillis) {
         evictionVisible.record(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - observedAtMillis)));
+    }
+
+    public void tick(long nanos) {
+        tick.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     public void progressVisible(long atMillis) {

@@ -32,5 +32,6 @@ class IngestIT {
         // the tail's attribution reads the JVM's real safepoint log: at least the bench's own full GCs are in it
         assertThat(PauseLog.read(dir.resolve("safepoints.log"))).as("safepoints parsed").isNotEmpty();
         assertThat(r.getJsonObject("tail").getInteger("slowSamples")).isNotNegative();
+        assertThat(r.getJsonObject("tick").getLong("ticks")).as("the tick's timer is read").isPositive();
     }
 }

@@ -114,6 +114,7 @@ final class IngestRun {
                 r.put("sendToVisibleMillis", BenchStats.stats(visible).copy().put("samples", visible.size()));
                 r.getJsonObject("sendToVisibleMillis").remove("all");
                 r.put("tail", PauseLog.attribute(samples, PauseLog.read(dir.resolve("safepoints.log")), SLOW_MILLIS));
+                r.put("tick", tick());
                 r.put("dropsDuringMeasurement", load.drops.get() - dropsBefore);
                 r.put("framesPerSecond", Math.round(s.agents() * (1000.0 / s.heartbeatMillis()) + s.agents() / 2 * 2));
                 alive(r);
@@ -157,6 +158,21 @@ final class IngestRun {
             Thread.sleep(250);
         }
         return millis;
+    }
+
+    /** The coordinator's own once-a-second tick over the fleet ({@code drover_tick_seconds}): mean and max. */
+    private JsonObject tick() throws Exception {
+        java.util.Map<String, Double> v = new java.util.HashMap<>();
+        for (String line : get("/metrics").body().split("\n")) {
+            if (line.startsWith("drover_tick_seconds_")) {
+                String[] kv = line.split(" ");
+                v.put(kv[0], Double.parseDouble(kv[1]));
+            }
+        }
+        double count = v.getOrDefault("drover_tick_seconds_count", 0.0);
+        return new JsonObject().put("ticks", (long) count)
+                .put("meanMillis", count == 0 ? 0 : Math.round(10_000 * v.get("drover_tick_seconds_sum") / count) / 10.0)
+                .put("maxMillis", Math.round(10_000 * v.getOrDefault("drover_tick_seconds_max", 0.0)) / 10.0);
     }
 
     /** How the API shows the fleet: alive = Ready or Busy and connected; and what a whole compact list costs. */
