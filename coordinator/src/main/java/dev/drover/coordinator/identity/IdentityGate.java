@@ -5,6 +5,7 @@ import dev.drover.protocol.RejectReason;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -151,20 +152,39 @@ public final class IdentityGate {
      * (via {@code forgetNode}, which says whether the fleet let the node go). Returns how many were forgotten.
      */
     public int sweep(Predicate<String> known, Predicate<String> forgetNode, Duration unpooledAway) {
-        Instant now = clock.instant();
         int forgotten = 0;
-        for (NodeCredentials.Enrolled e : credentials.all()) {
-            boolean gone = !known.test(e.nodeId()) && e.issuedAt().isBefore(now.minus(Duration.ofMinutes(1)));
-            boolean staleUnpooled = !pools.contains(e.pool()) && e.issuedAt().isBefore(now.minus(unpooledAway))
-                    && forgetNode.test(e.nodeId());
-            if (gone || staleUnpooled) {
-                credentials.forget(e.nodeId());
+        for (NodeCredentials.Enrolled listed : credentials.all()) {
+            if (forgetIfDue(listed.nodeId(), known, forgetNode, unpooledAway)) {
                 forgotten++;
-                LOGGER.atInfo().addKeyValue("nodeId", e.nodeId()).addKeyValue("pool", e.pool())
-                        .log(gone ? "node credential forgotten with its node" : "unpooled node forgotten");
             }
         }
         return forgotten;
+    }
+
+    /**
+     * One node's credential, decided and forgotten under the gateway's Hello lock (this object's monitor): a
+     * Hello for that node is either wholly before (its fresh credential is read here, and is not stale) or
+     * wholly after (it finds no credential and enrols with a token, or is refused), never half-way between its
+     * credential check and its enrolment.
+     */
+    private synchronized boolean forgetIfDue(String nodeId, Predicate<String> known, Predicate<String> forgetNode,
+            Duration unpooledAway) {
+        Optional<NodeCredentials.Enrolled> current = credentials.find(nodeId);
+        if (current.isEmpty()) {
+            return false;
+        }
+        NodeCredentials.Enrolled e = current.get();
+        Instant now = clock.instant();
+        boolean gone = !known.test(nodeId) && e.issuedAt().isBefore(now.minus(Duration.ofMinutes(1)));
+        boolean staleUnpooled = !gone && !pools.contains(e.pool()) && e.issuedAt().isBefore(now.minus(unpooledAway))
+                && forgetNode.test(nodeId);
+        if (!gone && !staleUnpooled) {
+            return false;
+        }
+        credentials.forget(nodeId);
+        LOGGER.atInfo().addKeyValue("nodeId", nodeId).addKeyValue("pool", e.pool())
+                .log(gone ? "node credential forgotten with its node" : "unpooled node forgotten");
+        return true;
     }
 
     /** Enrolled nodes that named no configured pool: all of them minus those of each configured pool. */

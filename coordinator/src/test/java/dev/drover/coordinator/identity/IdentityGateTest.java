@@ -179,4 +179,29 @@ class IdentityGateTest {
         assertThat(credentials.size()).isEqualTo(50);
         assertThat(gate.admit(hello("stray-3", "nowhere", FARM), live::contains)).isInstanceOf(IdentityGate.Admit.class);
     }
+
+    @Test
+    void theSweepNeverForgetsANodeHalfWayThroughItsHello() throws Exception {
+        dev.drover.coordinator.fleet.MutableClock clock = new dev.drover.coordinator.fleet.MutableClock(NOW);
+        MemoryNodeCredentials creds = new MemoryNodeCredentials();
+        IdentityGate g = new IdentityGate(new EnrolmentPolicy(List.of(FARM), List.of()), creds, null, Set.of("it"), 5,
+                clock);
+        Hello h = hello("stray-1", "nowhere", FARM);
+        g.issue(h, (IdentityGate.Admit) g.admit(h, id -> false));
+        clock.advance(Duration.ofHours(2)); // away long enough to be forgotten, unless it is back
+        Set<String> connected = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        int[] forgotten = {-1};
+        Thread sweeper = new Thread(() -> forgotten[0] = g.sweep(id -> true, id -> !connected.contains(id),
+                Duration.ofHours(1)));
+        synchronized (g) { // the gateway's Hello lock: stray-1's credential accepted, its session not yet bound
+            sweeper.start();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> sweeper.getState() == Thread.State.BLOCKED);
+            connected.add("stray-1"); // the Hello binds its session
+        }
+        sweeper.join(30_000);
+
+        assertThat(forgotten[0]).isZero();
+        assertThat(creds.find("stray-1")).as("a node whose Hello was let in keeps its credential").isPresent();
+    }
 }
