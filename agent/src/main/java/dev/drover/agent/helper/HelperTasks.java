@@ -87,16 +87,17 @@ final class HelperTasks {
         command.addAll(start.argv());
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().clear();
-        // setpriv starts as root: it gets a fixed environment, and drover-run enters the directory as the task user
-        pb.environment().putAll(ShelteredEnvironment.shelter(start.env(), start.workingDir()));
-        pb.directory(new java.io.File("/"));
         Process process;
         synchronized (conn) {
             if (conn.gone()) {
                 return HelperProtocol.error(start.id(), "connection closed");
             }
             try {
+                // setpriv starts as root: a fixed environment in /, and drover-run enters the directory as the
+                // task user (a NUL in a name or value is refused here, with the others)
+                pb.environment().clear();
+                pb.environment().putAll(ShelteredEnvironment.shelter(start.env(), start.workingDir()));
+                pb.directory(new java.io.File("/"));
                 process = pb.start();
             } catch (IOException | RuntimeException e) {
                 return HelperService.refuse(start.id(), "start " + HelperProtocol.clip(start.task()) + ": "

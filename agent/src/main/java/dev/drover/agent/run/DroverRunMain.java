@@ -105,7 +105,14 @@ public final class DroverRunMain implements Callable<Integer> {
         try {
             proc = RunSignals.startUnlessSignalled(() -> TaskProcess.start(command, stdinUsable));
         } catch (IOException e) {
-            System.err.println("drover-run: cannot start " + command.get(0) + ": " + e.getMessage());
+            // also into the task's log: started by the agent, our stderr goes nowhere (a directory the task's
+            // user may not enter ends here too)
+            byte[] why = ("drover-run: cannot start " + command.get(0) + ": " + e.getMessage() + "\n")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.write(false, why, why.length);
+            if (captureStream != null) {
+                captureStream.close();
+            }
             closeQuietly(agent);
             return 127; // the shell's "command not found"
         }

@@ -31,8 +31,9 @@ public final class ShelteredEnvironment {
     public static Map<String, String> shelter(Map<String, String> env, String workingDir) {
         Map<String, String> out = new HashMap<>(FOR_ROOT);
         env.forEach((name, value) -> {
-            // only the helper shelters: an agent-made sheltered name would be given to the render unchecked
-            if (!name.startsWith(PREFIX) && !name.equals(MARKER)) {
+            // every name is prefixed, so none can stand in for root's fixed ones; only the marker is dropped, or a
+            // drover-run inside the render would take the render's own environment for a sheltered one
+            if (!name.equals(MARKER)) {
                 out.put(PREFIX + name, value);
             }
         });

@@ -1,8 +1,8 @@
 package dev.drover.agent.runtask;
 
+import dev.drover.agent.run.ShelteredEnvironment;
 import dev.drover.protocol.TaskRef;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -14,11 +14,11 @@ public final class LocalTaskStarter implements TaskStarter {
             throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        if (!workingDir.isEmpty()) {
-            pb.directory(Path.of(workingDir).toFile());
-        }
+        // the command starts with setpriv switching users as root: as with the root helper, it gets a fixed
+        // environment in /, and drover-run gives the render the task's variables and directory as the task's user
+        pb.directory(new java.io.File("/"));
         pb.environment().clear();
-        pb.environment().putAll(env);
+        pb.environment().putAll(ShelteredEnvironment.shelter(env, workingDir));
         Process process = pb.start();
         long ticks = ProcStat.startTicksOf(process.pid());
         return new TaskHandle() {

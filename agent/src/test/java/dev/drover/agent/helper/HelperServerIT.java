@@ -238,7 +238,8 @@ class HelperServerIT {
         Path out = Files.createDirectories(dir.resolve("out"));
         Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
         String script = "id -u > " + out.resolve("uid") + "; grep CapEff /proc/self/status > " + out.resolve("caps")
-                + "; echo \"$LD_PRELOAD|$DROVER_SHELTERED_LD_PRELOAD\" > " + out.resolve("env") + "; exit 7";
+                + "; echo \"$LD_PRELOAD|$DROVER_SHELTERED_LD_PRELOAD\" > " + out.resolve("env") + "; env > "
+                + out.resolve("all-env") + "; pwd > " + out.resolve("pwd") + "; exit 7";
 
         JsonNode started = agent.request(1, HelperProtocol.start(1, "2/1/0", List.of("sh", "-c", script),
                 Map.of("PATH", "/usr/bin:/bin", "LD_PRELOAD", "/nonexistent/evil.so"), dir.toString()));
@@ -251,8 +252,16 @@ class HelperServerIT {
         assertThat(exited.path("exitCode").asInt()).isEqualTo(7);
         assertThat(Files.readString(out.resolve("uid")).strip()).isEqualTo(Long.toString(UnixUsers.uid(RUN_AS).getAsLong()));
         assertThat(Files.readString(out.resolve("caps"))).contains("0000000000000000");
-        // root's setpriv never saw LD_PRELOAD; it reaches the task only through drover-run, which restores it
+        // this "task" is sh itself, not drover-run: it sees exactly what root's setpriv was given: the helper's
+        // fixed variables, the task's own only under the sheltered prefix, the directory by name; and it runs in /
         assertThat(Files.readString(out.resolve("env")).strip()).isEqualTo("|/nonexistent/evil.so");
+        assertThat(Files.readAllLines(out.resolve("all-env")).stream().map(l -> l.substring(0, l.indexOf('='))))
+                .filteredOn(name -> !List.of("PWD", "SHLVL", "_", "OLDPWD").contains(name)) // the shell's own
+                .containsExactlyInAnyOrder("PATH", "LANG", "DROVER_SHELTERED", "DROVER_TASK_WORKING_DIR",
+                        "DROVER_SHELTERED_PATH", "DROVER_SHELTERED_LD_PRELOAD");
+        assertThat(Files.readAllLines(out.resolve("all-env"))).contains("PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                "LANG=C.UTF-8", "DROVER_TASK_WORKING_DIR=" + dir);
+        assertThat(Files.readString(out.resolve("pwd")).strip()).isEqualTo("/");
     }
 
     @Test

@@ -49,15 +49,17 @@ class ShelteredEnvironmentTest {
     }
 
     @Test
-    void shelteredNamesFromTheAgentAreDroppedNotPassedOn() {
+    void namesLikeDroversOwnCannotStandInForThemAndRoundTrip() {
         Map<String, String> forSetpriv = ShelteredEnvironment.shelter(Map.of("DROVER_SHELTERED_LD_PRELOAD",
                 "/tmp/x.so", "DROVER_SHELTERED", "1", "DROVER_TASK_WORKING_DIR", "/root", "A", "b"), "");
-        assertThat(forSetpriv).doesNotContainKeys("DROVER_SHELTERED_LD_PRELOAD", "DROVER_TASK_WORKING_DIR")
-                .containsEntry("DROVER_SHELTERED_A", "b")
+        assertThat(forSetpriv).doesNotContainKeys("DROVER_SHELTERED_LD_PRELOAD", "DROVER_TASK_WORKING_DIR",
+                "DROVER_SHELTERED_DROVER_SHELTERED").containsEntry("DROVER_SHELTERED_A", "b")
+                .containsEntry("DROVER_SHELTERED_DROVER_SHELTERED_LD_PRELOAD", "/tmp/x.so")
                 .containsEntry("DROVER_SHELTERED_DROVER_TASK_WORKING_DIR", "/root");
         Map<String, String> forRender = new HashMap<>(forSetpriv);
         ShelteredEnvironment.restore(forRender);
-        assertThat(forRender).isEqualTo(Map.of("A", "b", "DROVER_TASK_WORKING_DIR", "/root"));
+        assertThat(forRender).as("all but the marker, under their own names").isEqualTo(Map.of("A", "b",
+                "DROVER_TASK_WORKING_DIR", "/root", "DROVER_SHELTERED_LD_PRELOAD", "/tmp/x.so"));
         assertThat(ShelteredEnvironment.workingDir(forSetpriv)).as("the agent's variable names no directory").isEmpty();
     }
 }
