@@ -136,16 +136,17 @@ final class IngestRun {
     private List<PauseLog.Sample> probe(ProbeAgent probe, int seconds) throws Exception {
         List<PauseLog.Sample> millis = new ArrayList<>();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
-        float percent = 0;
-        while (System.nanoTime() < end) {
-            percent = percent >= 99 ? 1 : percent + 1;
-            String expected = "\"percent\":" + (double) percent;
+        // a task's progress is shown rising only (a lower value never replaces a higher one), so every value is
+        // higher than the last, and after 400 of them the probe moves on to its next task
+        for (int i = 0; System.nanoTime() < end; i++) {
+            float percent = (i % 400 + 1) * 0.25f; // exact in binary
+            int tid = 1 + i / 400;
             long sent = System.nanoTime();
             long sentWall = System.currentTimeMillis();
-            probe.progress(percent);
+            probe.progress(tid, percent);
             while (true) {
                 HttpResponse<String> detail = get("/api/nodes/probe");
-                if (detail.body().contains(expected)) {
+                if (shows(detail.body(), tid, percent)) {
                     millis.add(new PauseLog.Sample(sentWall, (System.nanoTime() - sent) / 1_000_000));
                     break;
                 }
@@ -158,6 +159,18 @@ final class IngestRun {
             Thread.sleep(250);
         }
         return millis;
+    }
+
+    /** Whether the node detail shows the probe's task {@code tid} at {@code percent}. */
+    private static boolean shows(String detail, int tid, float percent) {
+        JsonArray tasks = new JsonObject(detail).getJsonArray("currentTasks");
+        for (int i = 0; i < tasks.size(); i++) {
+            JsonObject t = tasks.getJsonObject(i);
+            if (t.getInteger("tid") == tid && t.getDouble("percent") == percent) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The coordinator's own once-a-second tick over the fleet ({@code drover_tick_seconds}): mean and max. */

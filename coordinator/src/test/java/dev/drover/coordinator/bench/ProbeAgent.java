@@ -23,7 +23,6 @@ import java.util.List;
  * coordinator sends is read and dropped.
  */
 final class ProbeAgent implements AutoCloseable {
-    static final TaskRef TASK = new TaskRef(9, 9, 1);
     private final Socket socket;
     private final OutputStream out;
     private final Thread reader;
@@ -77,8 +76,9 @@ final class ProbeAgent implements AutoCloseable {
         }
     }
 
-    void progress(float percent) throws IOException {
-        send(new TaskProgress(TASK, percent, 1, 60, System.currentTimeMillis()));
+    /** Progress of task 9/{@code tid}/1; within one task it must rise: the coordinator never shows it fall. */
+    void progress(int tid, float percent) throws IOException {
+        send(new TaskProgress(new TaskRef(9, tid, 1), percent, 1, 60, System.currentTimeMillis()));
     }
 
     @Override
