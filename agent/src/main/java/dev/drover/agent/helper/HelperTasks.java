@@ -95,9 +95,7 @@ final class HelperTasks {
             try {
                 // setpriv starts as root: a fixed environment in /, and drover-run enters the directory as the
                 // task user (a NUL in a name or value is refused here, with the others)
-                pb.environment().clear();
-                pb.environment().putAll(ShelteredEnvironment.shelter(start.env(), start.workingDir()));
-                pb.directory(new java.io.File("/"));
+                ShelteredEnvironment.applyTo(pb, start.env(), start.workingDir());
                 process = pb.start();
             } catch (IOException | RuntimeException e) {
                 return HelperService.refuse(start.id(), "start " + HelperProtocol.clip(start.task()) + ": "

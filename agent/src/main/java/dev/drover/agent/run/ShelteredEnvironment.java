@@ -5,14 +5,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A task's environment and working directory, kept away from root. The root helper starts {@code setpriv},
+ * A task's environment and working directory, kept away from root. The root helper (or, without it, the agent
+ * running as root) starts {@code setpriv},
  * which runs as root until it has switched to the task's user, so nothing the agent chose may change how it
  * runs: not {@code LD_PRELOAD} and the other loader variables, not {@code LANG} or {@code LC_*} naming a locale
  * by path, nor anything glibc or setpriv may read tomorrow. An allowlist, not a denylist: every variable of the
  * task goes under {@value #PREFIX}NAME, which nothing reads, and root's setpriv gets only a fixed environment
  * of the helper's own. The working directory is entered by drover-run as the task's user (by root it would let
  * the task into a directory its user may not enter). drover-run, by then the task's user, gives the render
- * exactly the task's variables back under their own names, and starts it in that directory.
+ * the task's variables back under their own names (all but {@value #MARKER}), and starts it in that directory.
  */
 public final class ShelteredEnvironment {
     public static final String PREFIX = "DROVER_SHELTERED_";
@@ -27,8 +28,18 @@ public final class ShelteredEnvironment {
     private ShelteredEnvironment() {
     }
 
+    /**
+     * Makes {@code pb} start as root safely: the fixed environment with the task's variables sheltered, in /.
+     * Throws IllegalArgumentException for a name or value the OS cannot take (a NUL), before anything starts.
+     */
+    public static void applyTo(ProcessBuilder pb, Map<String, String> env, String workingDir) {
+        pb.environment().clear();
+        pb.environment().putAll(shelter(env, workingDir));
+        pb.directory(new java.io.File("/"));
+    }
+
     /** The environment to hand to a program that starts as root: fixed, with the task's variables sheltered. */
-    public static Map<String, String> shelter(Map<String, String> env, String workingDir) {
+    static Map<String, String> shelter(Map<String, String> env, String workingDir) {
         Map<String, String> out = new HashMap<>(FOR_ROOT);
         env.forEach((name, value) -> {
             // every name is prefixed, so none can stand in for root's fixed ones; only the marker is dropped, or a
@@ -53,7 +64,7 @@ public final class ShelteredEnvironment {
         return own.containsKey(MARKER) ? Optional.ofNullable(own.get(WORKING_DIR)) : Optional.empty();
     }
 
-    /** Undoes {@link #shelter} in place for the render: exactly the task's variables, none of root's fixed ones. */
+    /** Undoes {@link #shelter} in place for the render: the task's variables, none of root's fixed ones. */
     static void restore(Map<String, String> env) {
         if (!env.containsKey(MARKER)) {
             return; // not started by the helper (Tractor's blade, a shell): the environment is the task's own

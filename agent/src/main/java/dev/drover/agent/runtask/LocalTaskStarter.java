@@ -16,9 +16,7 @@ public final class LocalTaskStarter implements TaskStarter {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         // the command starts with setpriv switching users as root: as with the root helper, it gets a fixed
         // environment in /, and drover-run gives the render the task's variables and directory as the task's user
-        pb.directory(new java.io.File("/"));
-        pb.environment().clear();
-        pb.environment().putAll(ShelteredEnvironment.shelter(env, workingDir));
+        ShelteredEnvironment.applyTo(pb, env, workingDir);
         Process process = pb.start();
         long ticks = ProcStat.startTicksOf(process.pid());
         return new TaskHandle() {
